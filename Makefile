@@ -1,0 +1,41 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP_RUN := $(VENV)/.installed-run
+STAMP_DEV := $(VENV)/.installed-dev
+
+.PHONY: demo test install install-dev browser bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+# torch is pinned first: 2.13.0 installs from a local CPU wheel on these machines.
+$(STAMP_RUN): $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(STAMP_DEV): $(STAMP_RUN)
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@
+
+install: $(STAMP_RUN)
+install-dev: $(STAMP_DEV)
+
+demo: $(STAMP_RUN)
+	$(BIN)/vocalmine demo
+
+# Headless Chromium for the report's browser test (Debian packages).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { (apt-get update -qq && apt-get install -y -qq chromium chromium-driver) >/dev/null 2>&1 || echo "chromium not installed: the browser test will be skipped"; }
+
+test: $(STAMP_DEV) browser
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP_DEV)
+	@ls bench/*.py
+
+clean:
+	rm -rf $(VENV) data

@@ -1,0 +1,32 @@
+"""Declared schema of pairs.parquet (rejects use vocalmine.core.tables.REJECTS_SCHEMA)."""
+
+import hashlib
+
+import pyarrow as pa
+
+PAIRS_SCHEMA = pa.schema(
+    [
+        ("pair_id", pa.string()),  # stable: pair_id_for(original_id, instrumental_id)
+        ("original_id", pa.string()),  # track id of the original mix
+        ("instrumental_id", pa.string()),  # track id of the instrumental
+        ("artist", pa.string()),  # artist as in the catalog (of the original)
+        ("artist_norm", pa.string()),  # normalised artist: the blocking key and the split key
+        ("original_title", pa.string()),  # titles as in the catalog
+        ("instrumental_title", pa.string()),
+        ("base_title", pa.string()),  # normalised title with the instrumental marker removed
+        ("title_score", pa.float64()),  # rapidfuzz score of the base titles, 0..100
+        ("title_threshold", pa.float64()),  # threshold the score had to reach
+        ("original_duration_s", pa.float64()),
+        ("instrumental_duration_s", pa.float64()),
+        ("duration_delta_s", pa.float64()),  # instrumental minus original, seconds
+        ("original_path", pa.string()),  # audio paths, absolute, resolved inside the audio root
+        ("instrumental_path", pa.string()),
+        ("original_fingerprint", pa.string()),  # content fingerprint of the decoded audio (hex)
+        ("instrumental_fingerprint", pa.string()),
+    ]
+)
+
+
+def pair_id_for(original_id: str, instrumental_id: str) -> str:
+    """A stable 16-hex-digit id for the pair (original_id, instrumental_id)."""
+    return hashlib.sha1(f"{original_id}\x1f{instrumental_id}".encode("utf-8")).hexdigest()[:16]

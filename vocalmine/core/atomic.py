@@ -1,0 +1,72 @@
+"""Atomic writes: write to a temp file beside the target, fsync, then rename.
+
+A reader never sees a half-written file, and a killed writer leaves at most a
+``*.tmp`` file that the next write of the same target replaces.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+TMP_SUFFIX = ".tmp"
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temp path beside ``target``; rename it onto ``target`` on success.
+
+    On an exception the temp file is removed and ``target`` is left untouched.
+    The temp name keeps the target's suffix (libraries such as soundfile pick
+    the format from it) and ends with ``.tmp`` before that suffix.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.stem}.{uuid.uuid4().hex[:8]}{TMP_SUFFIX}{target.suffix}")
+    try:
+        yield tmp
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+
+
+def write_bytes_atomic(target: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``target`` atomically and return the target path."""
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
+    return Path(target)
+
+
+def write_text_atomic(target: str | os.PathLike, text: str) -> Path:
+    """Write UTF-8 ``text`` to ``target`` atomically and return the target path."""
+    return write_bytes_atomic(target, text.encode("utf-8"))
+
+
+def save_npy_atomic(target: str | os.PathLike, array: np.ndarray) -> Path:
+    """Save ``array`` as a memory-mappable ``.npy`` file atomically."""
+    with atomic_path(target) as tmp:
+        with open(tmp, "wb") as fh:
+            np.save(fh, np.ascontiguousarray(array), allow_pickle=False)
+    return Path(target)
+
+
+def remove_stale_temps(directory: str | os.PathLike) -> int:
+    """Delete temp files a killed writer left in ``directory``; return how many."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return 0
+    count = 0
+    for path in directory.iterdir():
+        if path.is_file() and path.name.startswith(".") and TMP_SUFFIX in path.name:
+            path.unlink(missing_ok=True)
+            count += 1
+    return count

@@ -1,0 +1,85 @@
+"""Audio decoding and writing: soundfile + soxr, downmixed to mono float32.
+
+soundfile reads WAV, FLAC, OGG and MP3 (libsndfile >= 1.1) without system
+packages; soxr resamples. This is about 3x faster than ``librosa.load``
+(see ../shared/DESIGN.md, "Decoding").
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+from vocalmine.core.atomic import atomic_path
+from vocalmine.core.constants import SAMPLE_RATE
+from vocalmine.core.errors import AudioError
+
+
+def downmix(data: np.ndarray) -> np.ndarray:
+    """Average the channels of a (n_samples, n_channels) array into (n_samples,)."""
+    if data.ndim == 1:
+        return data
+    if data.shape[1] == 1:
+        return data[:, 0]
+    if data.shape[1] == 2:
+        # 9x faster than data.mean(axis=1) on (n, 2) arrays
+        return 0.5 * (data[:, 0] + data[:, 1])
+    return data.mean(axis=1, dtype=np.float32)
+
+
+def resample(y: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
+    """Resample a mono float32 signal with soxr (HQ); a no-op when rates agree."""
+    if sr_in == sr_out:
+        return y
+    return soxr.resample(y, sr_in, sr_out, quality="HQ").astype(np.float32, copy=False)
+
+
+def load_audio(path: str | os.PathLike, sr: int = SAMPLE_RATE) -> np.ndarray:
+    """Decode ``path``, downmix to mono and resample to ``sr``.
+
+    Returns:
+        float32 array of shape (n_samples,) at ``sr`` Hz.
+
+    Raises:
+        AudioError: when the file is missing, not a file, undecodable or empty.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise AudioError(f"{path}: not a file")
+    try:
+        data, sr_in = sf.read(path, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, ValueError, TypeError) as exc:
+        raise AudioError(f"{path}: cannot decode audio ({exc})") from exc
+    if data.shape[0] == 0:
+        raise AudioError(f"{path}: contains no samples")
+    y = downmix(data)
+    if not np.all(np.isfinite(y)):
+        raise AudioError(f"{path}: contains NaN or infinite samples")
+    return resample(np.ascontiguousarray(y, dtype=np.float32), int(sr_in), sr)
+
+
+def audio_info(path: str | os.PathLike) -> sf._SoundFileInfo:
+    """Header information (samplerate, channels, frames, format) without decoding."""
+    try:
+        return sf.info(os.fspath(path))
+    except (sf.LibsndfileError, RuntimeError) as exc:
+        raise AudioError(f"{path}: cannot read audio header ({exc})") from exc
+
+
+def write_audio(path: str | os.PathLike, y: np.ndarray, sr: int = SAMPLE_RATE, subtype: str | None = None) -> Path:
+    """Write ``y`` (n_samples,) or (n_samples, n_channels) atomically.
+
+    The format follows the suffix (.wav, .flac, .mp3, .ogg). Float input is
+    clipped to [-1, 1] for integer and compressed formats.
+    """
+    path = Path(path)
+    y = np.asarray(y, dtype=np.float32)
+    if path.suffix.lower() != ".wav" or (subtype and not subtype.startswith("FLOAT")):
+        y = np.clip(y, -1.0, 1.0)
+    with atomic_path(path) as tmp:
+        sf.write(tmp, y, sr, subtype=subtype, format=path.suffix.lstrip(".").upper())
+    return path

@@ -1,0 +1,28 @@
+"""Resolving catalog paths against a declared root, rejecting any that escape it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from vocalmine.core.errors import CatalogError
+
+
+def resolve_under(root: str | os.PathLike, relative: str | os.PathLike) -> Path:
+    """Resolve ``relative`` against ``root`` and return the real path.
+
+    Symlinks are followed before the check, so a link that points out of the
+    root is rejected like ``../../etc/passwd`` or an absolute path elsewhere.
+    An absolute path is accepted only when it lies inside the root.
+
+    Raises:
+        CatalogError: when the resolved path is not inside ``root``.
+    """
+    root_real = Path(root).resolve()
+    text = os.fspath(relative)
+    if "\x00" in text:
+        raise CatalogError(f"path {text!r} contains a NUL byte")
+    candidate = (root_real / text).resolve()
+    if candidate != root_real and root_real not in candidate.parents:
+        raise CatalogError(f"path {text!r} escapes the declared root {root_real}")
+    return candidate
