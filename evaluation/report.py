@@ -1,0 +1,274 @@
+"""`vocalmine report`: the pair quality report, one self-contained HTML page.
+
+Reads pairs.parquet and rejects.parquet (mining) and, when `build` has run,
+quality.parquet, index.parquet, rejects.parquet and the shards (features);
+writes catalog.report / index.html atomically and returns a summary for the
+terminal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import platform
+import subprocess
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from vocalmine import __version__
+from vocalmine.core.atomic import write_text_atomic
+from vocalmine.core.catalog import DataCatalog
+from vocalmine.core.constants import HOP_LENGTH, N_FFT, SAMPLE_RATE
+from vocalmine.core.errors import VocalmineError
+from vocalmine.core.progress import progress
+from vocalmine.evaluation import report_plots as plots
+from vocalmine.evaluation.report_audio import load_excerpts, ogg_data_uri
+from vocalmine.evaluation.report_data import (
+    Artifacts,
+    Funnel,
+    compute_funnel,
+    example_spectrograms,
+    load_artifacts,
+    pairs_table,
+    pick_examples,
+    rejects_table,
+)
+from vocalmine.evaluation.report_html import ExampleView, PageInput, render_page
+
+log = logging.getLogger(__name__)
+
+REPORT_FILE = "index.html"
+# Measured (bench/bench_report.py): demo corpus 0.45 MB; 10^4 pairs + 1.5·10^4 rejects 3.2 MB.
+# Fixed part ~0.45 MB (figures ~0.2, audio ~0.2); ~150 bytes per pair row, ~95 per reject row.
+PAGE_BUDGET_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    """Knobs of the report; the defaults keep the page inside PAGE_BUDGET_BYTES for 10^4 pairs."""
+
+    excerpt_seconds: float = 6.0  # length of each audio excerpt, seconds
+    spectrogram_frames: int = 128  # frames per example spectrogram (one patch, about 12 s)
+    audio_quality: float = 0.3  # Ogg Vorbis VBR quality in [0, 1]
+    max_rows: int = 20000  # rows per table embedded in the page (funnel counts cover all rows)
+    with_audio: bool = True  # decode the example pairs' audio for excerpts
+
+
+@dataclass(frozen=True)
+class ReportSummary:
+    """What `build_report` wrote, for the terminal summary."""
+
+    path: Path  # the HTML file
+    size_bytes: int  # its size
+    funnel: Funnel  # counts from catalog rows to patches per split
+    n_pairs: int  # rows of pairs.parquet
+    n_rejects: int  # reject rows of every stage
+    n_examples: int  # example pairs with spectrograms
+    seconds: float  # wall time of build_report
+    over_budget: bool  # size_bytes > PAGE_BUDGET_BYTES
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    """Hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+                             cwd=Path(__file__).parent)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return out.stdout.strip() if out.returncode == 0 else "unknown"
+
+
+def provenance(catalog: DataCatalog, artifacts: Artifacts) -> tuple[tuple[str, str], ...]:
+    """(name, value) lines: creation time, versions, input and artifact files with sizes and hashes."""
+    import matplotlib
+
+    items = [
+        ("created (UTC)", datetime.now(timezone.utc).isoformat(timespec="seconds")),
+        ("vocalmine", f"{__version__} (git {_git_commit()})"),
+        ("python / numpy / pandas / matplotlib",
+         f"{platform.python_version()} / {np.__version__} / {pd.__version__} / {matplotlib.__version__}"),
+        ("data catalog", f"{catalog.source} (sha256 {sha256_file(catalog.source)})" if catalog.source.is_file()
+         else str(catalog.source)),
+        ("track catalog", f"{catalog.tracks.path} (sha256 {sha256_file(catalog.tracks.path)}, "
+                          f"{artifacts.catalog_rows:,} rows)"),
+        ("audio root", str(catalog.tracks.audio_root)),
+    ]
+    for name in ("pairs", "rejects"):
+        items.append((f"{name}.parquet", _file_line(getattr(catalog, name))))
+    for name in ("quality.parquet", "index.parquet", "rejects.parquet"):
+        path = catalog.shards / name
+        items.append((f"shards/{name}", _file_line(path) if path.is_file() else f"{path} (not built)"))
+    shard_files = sorted(catalog.shards.glob("shard-*.npy")) if catalog.shards.is_dir() else []
+    items.append(("shards", f"{catalog.shards}: {len(shard_files)} files, "
+                            f"{sum(p.stat().st_size for p in shard_files) / 2**20:,.1f} MiB"))
+    return tuple(items)
+
+
+def _file_line(path: Path) -> str:
+    stat = path.stat()
+    when = datetime.fromtimestamp(stat.st_mtime, timezone.utc).isoformat(timespec="seconds")
+    return f"{path} ({stat.st_size:,} bytes, modified {when}, sha256 {sha256_file(path)})"
+
+
+def stage_parameters(catalog: DataCatalog, artifacts: Artifacts) -> tuple[tuple[str, str], ...]:
+    """Parameters recorded in the artifacts: title thresholds, Parquet key-value metadata, JSON manifests."""
+    items: list[tuple[str, str]] = []
+    thresholds = sorted(set(artifacts.pairs["title_threshold"].dropna().round(3)))
+    if thresholds:
+        items.append(("pairing: title threshold", ", ".join(f"{t:g}" for t in thresholds)))
+    delta = artifacts.pairs["duration_delta_s"].abs()
+    if len(delta):
+        items.append(("pairing: largest |duration delta| kept, s", f"{delta.max():.3f}"))
+    paths = [catalog.pairs, catalog.rejects] + [catalog.shards / n for n in ("quality.parquet", "index.parquet", "rejects.parquet")]
+    for path in paths:
+        if not path.is_file():
+            continue
+        metadata = pq.read_schema(path).metadata or {}
+        for key, value in metadata.items():
+            key_text = key.decode("utf-8", "replace")
+            if key_text in ("pandas", "ARROW:schema"):
+                continue
+            items.append((f"{path.name}: {key_text}", value.decode("utf-8", "replace")[:2000]))
+    for folder in {catalog.pairs.parent, catalog.shards}:
+        for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+            if path.stat().st_size <= 20_000:
+                items.append((str(path.name), _compact_json(path)))
+    items.extend(_config_lines(catalog))
+    items.append(("STFT", f"{SAMPLE_RATE} Hz, window {N_FFT}, hop {HOP_LENGTH}"))
+    return tuple(items)
+
+
+def _config_lines(catalog: DataCatalog) -> list[tuple[str, str]]:
+    """Default configs of the installed stages; for features, whether the shards were built with them.
+
+    Neither stage writes its config into its artifacts; the features part records
+    carry a fingerprint of the shard-shaping settings, which is compared here.
+    """
+    items = []
+    try:
+        from vocalmine.mining.config import MiningConfig
+
+        items.append(("mining: MiningConfig defaults (the run may have overridden them; title threshold above is the run's)",
+                      json.dumps(dataclasses.asdict(MiningConfig()), default=str)))
+    except ImportError:
+        pass
+    try:
+        from vocalmine.features.config import FeaturesConfig
+    except ImportError:
+        return items
+    default = FeaturesConfig()
+    items.append(("features: FeaturesConfig defaults", json.dumps(dataclasses.asdict(default), default=str)))
+    used = set()
+    parts = sorted((catalog.shards / "parts").glob("group-*.json")) if (catalog.shards / "parts").is_dir() else []
+    for part in parts[:5]:  # a build rewrites stale groups, so every finished group shares one fingerprint
+        try:
+            used.add(str(json.loads(part.read_text(encoding="utf-8")).get("fingerprint", "")))
+        except (ValueError, OSError):
+            used.add("unreadable")
+    if used:
+        same = used == {default.fingerprint()}
+        items.append(("features: shards built with", "the default settings (config fingerprint "
+                      f"{default.fingerprint()})" if same else f"non-default settings (fingerprints {sorted(used)})"))
+    return items
+
+
+def _compact_json(path: Path) -> str:
+    try:
+        return json.dumps(json.loads(path.read_text(encoding="utf-8")), separators=(",", ":"))
+    except (ValueError, OSError) as exc:
+        return f"unreadable ({exc})"
+
+
+def _example_views(catalog: DataCatalog, artifacts: Artifacts, table: pd.DataFrame,
+                   config: ReportConfig) -> tuple[ExampleView, ...]:
+    picks = pick_examples(table, artifacts.index)
+    if not picks:
+        return ()
+    pairs = artifacts.pairs.drop_duplicates("pair_id").set_index("pair_id")
+    quality = artifacts.quality.drop_duplicates("pair_id", keep="last").set_index("pair_id")
+    rows = table.set_index("pair_id")
+    views = []
+    for label, pair_id in progress(picks, desc="examples", unit="pair"):
+        pair, q, row = pairs.loc[pair_id], quality.loc[pair_id], rows.loc[pair_id]
+        audio: tuple[tuple[str, str], ...] = ()
+        note = ""
+        start_frame = 0
+        if config.with_audio:
+            try:
+                ex = load_excerpts(pair["original_path"], pair["instrumental_path"], offset_samples=int(q["offset_samples"]),
+                                   gain=float(q["gain"]), seconds=config.excerpt_seconds)
+                audio = tuple((name, ogg_data_uri(y, quality=config.audio_quality)) for name, y in
+                              (("original", ex.original), ("instrumental × g (aligned)", ex.instrumental),
+                               ("derived vocal", ex.vocal)))
+                centre = (ex.start_sample + len(ex.original) // 2) // HOP_LENGTH
+                start_frame = max(0, centre - config.spectrogram_frames // 2)
+            except VocalmineError as exc:
+                note = f"audio excerpts unavailable: {exc}"
+                log.warning("report: %s", note)
+        try:
+            spectra = example_spectrograms(catalog.shards, artifacts.index, pair_id, start_frame=start_frame,
+                                           frames=config.spectrogram_frames)
+        except (VocalmineError, ValueError, OSError) as exc:  # a missing or malformed shard loses one example only
+            log.warning("report: no spectrogram for the %s pair %s: %s", label, pair_id, exc)
+            continue
+        caption = f"{pair['artist']} – {pair['original_title']} / {pair['instrumental_title']}"
+        image = plots.figure_data_uri(plots.spectrogram_figure(spectra, title=f"{label}: {caption}"[:120],
+                                                               start_frame=start_frame))
+        facts = (
+            ("quality", f"{row['quality']:.3f}"), ("offset", f"{q['offset_s']:.3f} s"), ("gain", f"{q['gain_db']:.2f} dB"),
+            ("alignment", f"{q['align_confidence']:.3f}"), ("vocal ratio", f"{q['vocal_ratio']:.3f}"),
+            ("split", str(q["split"])),
+        )
+        views.append(ExampleView(label, pair_id, caption, facts, image, audio, note))
+    return tuple(views)
+
+
+def build_report(*, catalog: DataCatalog, config: ReportConfig = ReportConfig()) -> ReportSummary:
+    """Write catalog.report / index.html and return its summary.
+
+    Raises:
+        CatalogError: when pairs.parquet or rejects.parquet is missing or malformed
+            (run `vocalmine mine` first), or a features table is malformed.
+    """
+    started = time.perf_counter()
+    artifacts = load_artifacts(catalog)
+    funnel = compute_funnel(artifacts)
+    table = pairs_table(artifacts)
+    rejects = rejects_table(artifacts)
+    notes = []
+    if artifacts.quality is None:
+        notes.append("The features stage has not run (no quality.parquet): quality columns, splits and examples are empty.")
+    figures = (
+        ("Distributions over matched pairs (blue: kept, orange: not kept)", plots.figure_data_uri(plots.distributions_figure(table))),
+        ("Pairs per artist and per split", plots.figure_data_uri(
+            plots.counts_figure(table, [(s.split, s.pairs, s.patches) for s in funnel.splits]))),
+    )
+    page = PageInput(
+        funnel=funnel, pairs=table, rejects=rejects, figures=figures,
+        examples=_example_views(catalog, artifacts, table, config),
+        provenance=provenance(catalog, artifacts), parameters=stage_parameters(catalog, artifacts),
+        max_rows=config.max_rows, notes=tuple(notes),
+    )
+    text = render_page(page)
+    path = write_text_atomic(catalog.report / REPORT_FILE, text)
+    size = path.stat().st_size
+    if size > PAGE_BUDGET_BYTES:
+        log.warning("report: %s is %.1f MB, over the %.1f MB budget", path, size / 2**20, PAGE_BUDGET_BYTES / 2**20)
+    return ReportSummary(path, size, funnel, len(artifacts.pairs), len(rejects), len(page.examples),
+                         time.perf_counter() - started, size > PAGE_BUDGET_BYTES)

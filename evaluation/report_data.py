@@ -1,0 +1,336 @@
+"""Data of the pair quality report: load the stage artifacts, compute the funnel and the tables.
+
+Loading (``load_artifacts``, ``example_spectrograms``) reads files; everything
+else is pure: DataFrames in, DataFrames or frozen records out.
+
+Units of the funnel: catalog rows and valid rows count CSV rows; candidates,
+pairs and kept pairs count (original, instrumental) pairs; the last step
+counts 128-frame patches. A *candidate* is a pair that pairing considered: a
+matched pair plus every pairing reject that names a pair_id (title_mismatch,
+duration_mismatch, lost_to_better_match). Row-level pairing rejects (an
+instrumental with no candidate at all, no_original) drop out between valid
+rows and candidates.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from vocalmine.core.catalog import DataCatalog
+from vocalmine.core.constants import N_BINS
+from vocalmine.core.errors import CatalogError
+from vocalmine.core.tables import REJECTS_SCHEMA, read_table
+from vocalmine.features.shard_format import (
+    INDEX_SCHEMA,
+    INSTRUMENTAL_CHANNEL,
+    MIXTURE_CHANNEL,
+    QUALITY_SCHEMA,
+    SPLITS,
+    open_shard,
+)
+from vocalmine.mining.schema import PAIRS_SCHEMA
+
+log = logging.getLogger(__name__)
+
+STAGES = ("ingest", "pairing", "content", "features")
+NOT_BUILT = "not_built"  # pseudo reason: a pair the features stage has not processed (yet)
+KEPT, EXCLUDED = "kept", "excluded"
+
+
+@dataclass(frozen=True)
+class Artifacts:
+    """Every table the report reads; the features tables are None before `build` ran."""
+
+    catalog_rows: int  # data rows of the track CSV (header excluded, blank lines skipped)
+    pairs: pd.DataFrame  # PAIRS_SCHEMA
+    rejects: pd.DataFrame  # REJECTS_SCHEMA, stages ingest | pairing | content
+    quality: pd.DataFrame | None  # QUALITY_SCHEMA
+    index: pd.DataFrame | None  # INDEX_SCHEMA
+    features_rejects: pd.DataFrame | None  # REJECTS_SCHEMA, stage features
+
+
+@dataclass(frozen=True)
+class Drop:
+    """Inputs of one stage set aside for one reason."""
+
+    stage: str  # ingest | pairing | content | features
+    reason: str  # reason code
+    count: int  # rows (ingest, row-level pairing) or pairs (the rest)
+
+
+@dataclass(frozen=True)
+class FunnelStep:
+    """One step of the funnel and the drops that lead to it from the step before."""
+
+    key: str  # rows | valid | candidates | pairs | content | kept | patches
+    label: str  # human-readable name
+    count: int | None  # None when the stage that produces it has not run
+    unit: str  # rows | pairs | patches
+    drops: tuple[Drop, ...]  # sorted by count, descending
+
+
+@dataclass(frozen=True)
+class SplitCount:
+    """Kept pairs and patches of one split."""
+
+    split: str
+    pairs: int
+    patches: int
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """The whole funnel, from catalog rows to patches per split."""
+
+    steps: tuple[FunnelStep, ...]
+    splits: tuple[SplitCount, ...]
+
+    def step(self, key: str) -> FunnelStep:
+        """The step named ``key``."""
+        for step in self.steps:
+            if step.key == key:
+                return step
+        raise KeyError(key)
+
+    def all_drops(self) -> list[Drop]:
+        """Every drop of every step, largest first."""
+        return sorted((d for s in self.steps for d in s.drops), key=lambda d: (-d.count, d.stage, d.reason))
+
+
+def count_csv_rows(path: Path, delimiter: str = ",") -> int:
+    """Data rows of a CSV file (quoted newlines respected, blank lines skipped, header excluded)."""
+    if not path.is_file():
+        raise CatalogError(f"{path}: track catalog not found")
+    with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+        records = sum(1 for record in csv.reader(fh, delimiter=delimiter) if record)
+    return max(records - 1, 0)
+
+
+def _optional(path: Path, schema) -> pd.DataFrame | None:
+    return read_table(path, schema) if path.is_file() else None
+
+
+def load_artifacts(catalog: DataCatalog) -> Artifacts:
+    """Read the track CSV row count, the mining tables and (when built) the features tables.
+
+    Raises:
+        CatalogError: when the mining tables are missing (run `vocalmine mine` first) or malformed.
+    """
+    shards = catalog.shards
+    return Artifacts(
+        catalog_rows=count_csv_rows(catalog.tracks.path, catalog.tracks.delimiter),
+        pairs=read_table(catalog.pairs, PAIRS_SCHEMA),
+        rejects=read_table(catalog.rejects, REJECTS_SCHEMA),
+        quality=_optional(shards / "quality.parquet", QUALITY_SCHEMA),
+        index=_optional(shards / "index.parquet", INDEX_SCHEMA),
+        features_rejects=_optional(shards / "rejects.parquet", REJECTS_SCHEMA),
+    )
+
+
+def _has_id(series: pd.Series) -> pd.Series:
+    return series.notna() & (series.astype(str).str.len() > 0)
+
+
+def _drops(stage: str, counts: dict[str, int]) -> tuple[Drop, ...]:
+    items = sorted(((r, int(c)) for r, c in counts.items() if c), key=lambda rc: (-rc[1], rc[0]))
+    return tuple(Drop(stage, reason, count) for reason, count in items)
+
+
+def _pair_reasons(rejects: pd.DataFrame) -> pd.Series:
+    """reason per pair_id (first row wins) of pair-level rejects."""
+    with_id = rejects[_has_id(rejects["pair_id"])]
+    return with_id.drop_duplicates("pair_id").set_index("pair_id")["reason"]
+
+
+def features_outcome(*, quality: pd.DataFrame | None, features_rejects: pd.DataFrame | None) -> tuple[set[str], pd.Series]:
+    """Kept pair ids and the reason of every pair the features stage set aside.
+
+    A pair is dropped when quality.parquet says excluded or rejects.parquet
+    names it; the reason comes from rejects.parquet first, quality.reason else.
+    """
+    reasons = pd.Series(dtype=object)
+    if features_rejects is not None and len(features_rejects):
+        reasons = _pair_reasons(features_rejects)
+    kept: set[str] = set()
+    if quality is not None and len(quality):
+        excluded = quality[quality["status"] != KEPT]
+        extra = excluded[~excluded["pair_id"].isin(reasons.index)].drop_duplicates("pair_id")
+        extra_reasons = extra.set_index("pair_id")["reason"].replace("", "unknown")
+        reasons = pd.concat([reasons, extra_reasons]) if len(reasons) else extra_reasons
+        kept = set(quality.loc[quality["status"] == KEPT, "pair_id"]) - set(reasons.index)
+    return kept, reasons
+
+
+def compute_funnel(artifacts: Artifacts) -> Funnel:
+    """The funnel from catalog rows to patches per split (see the module docstring for units)."""
+    rejects = artifacts.rejects
+    by_stage = {stage: rejects[rejects["stage"] == stage] for stage in ("ingest", "pairing", "content")}
+    ingest = by_stage["ingest"]
+    pairing = by_stage["pairing"]
+    pairing_candidates = pairing[_has_id(pairing["pair_id"])]
+    pairing_rows = pairing[~_has_id(pairing["pair_id"])]
+    content_reasons = _pair_reasons(by_stage["content"])
+    content_no_id = by_stage["content"][~_has_id(by_stage["content"]["pair_id"])]
+
+    pair_ids = set(artifacts.pairs["pair_id"])
+    matched = pair_ids | set(content_reasons.index)  # pairs.parquet may or may not hold content-rejected pairs
+    candidate_losses = pairing_candidates[~pairing_candidates["pair_id"].isin(matched)].drop_duplicates("pair_id")
+    n_pairs = len(matched) + len(content_no_id)
+    after_content = matched - set(content_reasons.index)
+
+    steps = [
+        FunnelStep("rows", "Catalog rows", artifacts.catalog_rows, "rows", ()),
+        FunnelStep("valid", "Valid rows", artifacts.catalog_rows - len(ingest), "rows",
+                   _drops("ingest", ingest["reason"].value_counts().to_dict())),
+        FunnelStep("candidates", "Candidates", n_pairs + len(candidate_losses), "pairs",
+                   _drops("pairing", pairing_rows["reason"].value_counts().to_dict())),
+        FunnelStep("pairs", "Matched pairs (one-to-one)", n_pairs, "pairs",
+                   _drops("pairing", candidate_losses["reason"].value_counts().to_dict())),
+    ]
+    content_counts = content_reasons.value_counts().to_dict()
+    for reason, count in content_no_id["reason"].value_counts().items():
+        content_counts[reason] = content_counts.get(reason, 0) + int(count)
+    steps.append(FunnelStep("content", "Pairs after content checks", len(after_content), "pairs",
+                            _drops("content", content_counts)))
+
+    built = artifacts.quality is not None or artifacts.features_rejects is not None
+    kept, reasons = features_outcome(quality=artifacts.quality, features_rejects=artifacts.features_rejects)
+    kept &= after_content
+    reasons = reasons[reasons.index.isin(after_content)]
+    feature_counts = reasons.value_counts().to_dict()
+    if built:
+        feature_counts[NOT_BUILT] = len(after_content - kept - set(reasons.index))
+    steps.append(FunnelStep("kept", "Pairs kept after quality checks", len(kept) if built else None, "pairs",
+                            _drops("features", feature_counts)))
+
+    index = artifacts.index
+    splits: list[SplitCount] = []
+    if index is not None:
+        index = index[index["pair_id"].isin(kept)] if built else index
+        names = list(SPLITS) + sorted(set(index["split"]) - set(SPLITS))
+        for split in names:
+            part = index[index["split"] == split]
+            splits.append(SplitCount(split, int(part["pair_id"].nunique()), len(part)))
+    steps.append(FunnelStep("patches", "Patches", len(index) if index is not None else None, "patches", ()))
+    return Funnel(tuple(steps), tuple(splits))
+
+
+def quality_score(quality: pd.DataFrame) -> pd.Series:
+    """One number per pair, higher is better: align_confidence · (1 − min(residual_ratio, 1))."""
+    residual = quality["residual_ratio"].clip(lower=0.0, upper=1.0).fillna(1.0)
+    return (quality["align_confidence"].fillna(0.0) * (1.0 - residual)).astype(float)
+
+
+PAIR_COLUMNS = (
+    "pair_id", "artist", "original_title", "instrumental_title", "title_score", "duration_delta_s",
+    "offset_s", "gain_db", "align_confidence", "vocal_ratio", "quality", "split", "status", "reason", "n_patches",
+)
+
+
+def pairs_table(artifacts: Artifacts) -> pd.DataFrame:
+    """One row per matched pair (PAIR_COLUMNS): mining scores joined with the features quality record.
+
+    status is kept | excluded (features) | rejected (content) | not_built.
+    """
+    pairs = artifacts.pairs
+    table = pairs[["pair_id", "artist", "original_title", "instrumental_title", "title_score", "duration_delta_s"]].copy()
+    content = artifacts.rejects[artifacts.rejects["stage"] == "content"]
+    content_reasons = _pair_reasons(content)
+    if artifacts.quality is not None:
+        quality = artifacts.quality.drop_duplicates("pair_id", keep="last").copy()
+        quality["quality"] = quality_score(quality)
+        cols = ["pair_id", "offset_s", "gain_db", "align_confidence", "vocal_ratio", "quality", "split", "n_patches"]
+        table = table.merge(quality[cols], on="pair_id", how="left")
+    else:
+        for col in ("offset_s", "gain_db", "align_confidence", "vocal_ratio", "quality"):
+            table[col] = np.nan
+        table["split"], table["n_patches"] = "", 0
+    kept, reasons = features_outcome(quality=artifacts.quality, features_rejects=artifacts.features_rejects)
+    status = np.where(table["pair_id"].isin(kept), KEPT, np.where(table["pair_id"].isin(reasons.index), EXCLUDED, NOT_BUILT))
+    reason = table["pair_id"].map(reasons).astype(object).fillna("")
+    in_content = table["pair_id"].isin(content_reasons.index)
+    status = np.where(in_content, "rejected", status)
+    reason = reason.where(~in_content, table["pair_id"].map(content_reasons))
+    table["status"], table["reason"] = status, reason.astype(str)
+    table["split"] = table["split"].fillna("").astype(str)
+    table["n_patches"] = table["n_patches"].fillna(0).astype(int)
+    return table[list(PAIR_COLUMNS)].sort_values(["quality", "pair_id"], na_position="first").reset_index(drop=True)
+
+
+REJECT_COLUMNS = ("stage", "reason", "track_id", "pair_id", "detail", "row")
+
+
+def rejects_table(artifacts: Artifacts, *, row_chars: int = 160) -> pd.DataFrame:
+    """Every reject of every stage (REJECT_COLUMNS); quality-excluded pairs without a reject row are added.
+
+    ``row`` (the original row as JSON) is cut to ``row_chars`` characters to bound the page size.
+    """
+    parts = [artifacts.rejects[list(REJECT_COLUMNS)]]
+    if artifacts.features_rejects is not None:
+        parts.append(artifacts.features_rejects[list(REJECT_COLUMNS)])
+    if artifacts.quality is not None:
+        known = set(artifacts.features_rejects["pair_id"]) if artifacts.features_rejects is not None else set()
+        extra = artifacts.quality[(artifacts.quality["status"] != KEPT) & ~artifacts.quality["pair_id"].isin(known)]
+        if len(extra):
+            parts.append(pd.DataFrame({
+                "stage": "features", "reason": extra["reason"].replace("", "unknown"), "track_id": "",
+                "pair_id": extra["pair_id"], "detail": "excluded in quality.parquet", "row": "",
+            }))
+    table = pd.concat(parts, ignore_index=True).fillna("")
+    rows = table["row"].astype(str)
+    table["row"] = rows.where(rows.str.len() <= row_chars, rows.str.slice(0, row_chars) + "…")
+    order = {stage: i for i, stage in enumerate(STAGES)}
+    table["_order"] = table["stage"].map(order).fillna(len(order))
+    return table.sort_values(["_order", "reason", "track_id", "pair_id"]).drop(columns="_order").reset_index(drop=True)
+
+
+def pick_examples(table: pd.DataFrame, index: pd.DataFrame | None) -> list[tuple[str, str]]:
+    """(label, pair_id) of the best, median and worst kept pairs by quality that have patches."""
+    if index is None or not len(table):
+        return []
+    ok = table[(table["status"] == KEPT) & table["pair_id"].isin(set(index["pair_id"])) & table["quality"].notna()]
+    ok = ok.sort_values(["quality", "pair_id"], ascending=[False, True]).reset_index(drop=True)
+    if not len(ok):
+        return []
+    picks = [("best", 0), ("median", len(ok) // 2), ("worst", len(ok) - 1)]
+    seen: set[int] = set()
+    out = []
+    for label, i in picks:
+        if i not in seen:
+            seen.add(i)
+            out.append((label, str(ok.loc[i, "pair_id"])))
+    return out
+
+
+def example_spectrograms(shards: Path, index: pd.DataFrame, pair_id: str, *, start_frame: int = 0,
+                         frames: int = 128) -> np.ndarray:
+    """X, g·Y_i and Y_v of one pair from its shards, frames [start_frame, start_frame + frames).
+
+    Returns:
+        float32 array (3, N_BINS, n) with n <= frames, normalised by the pair's scale
+        (X lies in [0, 1]); an empty window is moved back to the pair's last frames.
+    """
+    rows = index[index["pair_id"] == pair_id].sort_values("start_frame")
+    if not len(rows):
+        raise CatalogError(f"{shards}/index.parquet: no patches for pair {pair_id}")
+    total = int((rows["start_frame"] + rows["valid_frames"]).max())
+    start = max(0, min(start_frame, total - frames))
+    stop = min(total, start + frames)
+    out = np.zeros((2, N_BINS, stop - start), dtype=np.float32)
+    cache: dict[int, np.ndarray] = {}
+    for shard, row, first, valid in rows[["shard", "row", "start_frame", "valid_frames"]].itertuples(index=False):
+        lo, hi = max(first, start), min(first + valid, stop)
+        if lo >= hi:
+            continue
+        if shard not in cache:
+            cache[shard] = open_shard(shards, int(shard))
+        patch = cache[shard][int(row)]
+        out[:, :, lo - start : hi - start] = patch[[MIXTURE_CHANNEL, INSTRUMENTAL_CHANNEL], :, lo - first : hi - first]
+    vocal = np.maximum(out[0] - out[1], 0.0)
+    return np.stack([out[0], out[1], vocal])

@@ -1,0 +1,146 @@
+"""Figures of the pair quality report, rendered with matplotlib (Agg) into PNG data: URIs.
+
+PNGs are quantised to a 256-colour palette before embedding, which keeps a
+spectrogram figure at roughly a third of its true-colour size.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from vocalmine.core.constants import HOP_LENGTH, N_FFT, SAMPLE_RATE  # noqa: E402
+
+DPI = 80  # dots per inch of every embedded figure
+DB_FLOOR = -80.0  # bottom of the spectrogram colour scale, dB relative to the pair's max |X|
+TOP_ARTISTS = 25  # artists shown in the pairs-per-artist chart
+KEPT_COLOUR, OTHER_COLOUR = "#2b7bba", "#d95f02"
+
+
+def figure_data_uri(fig: Figure, *, dpi: int = DPI) -> str:
+    """Render ``fig`` to a palette PNG data: URI and close it."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    plt.close(fig)
+    buffer.seek(0)
+    image = Image.open(buffer).convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
+
+
+def _hist(ax, kept: pd.Series, other: pd.Series, *, title: str, xlabel: str) -> None:
+    kept, other = kept.dropna().to_numpy(float), other.dropna().to_numpy(float)
+    both = np.concatenate([kept, other])
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel(xlabel, fontsize=8)
+    ax.tick_params(labelsize=7)
+    if not len(both):
+        ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes, color="grey")
+        return
+    lo, hi = float(both.min()), float(both.max())
+    if hi <= lo:  # one value: a bin centred on it
+        lo, hi = lo - 0.5, hi + 0.5
+    bins = np.linspace(lo, hi, 31)
+    ax.hist([kept, other], bins=bins, stacked=True, color=[KEPT_COLOUR, OTHER_COLOUR], label=["kept", "not kept"])
+
+
+def distributions_figure(table: pd.DataFrame) -> Figure:
+    """Histograms of title score, duration delta, offset, gain and vocal ratio (kept vs. not kept pairs).
+
+    Args:
+        table: report_data.pairs_table rows.
+    """
+    fig, axes = plt.subplots(2, 3, figsize=(11, 5.6))
+    # fixed margins: constrained layout costs a second draw of every axis
+    fig.subplots_adjust(left=0.05, right=0.99, top=0.95, bottom=0.09, wspace=0.22, hspace=0.42)
+    kept = table["status"] == "kept"
+    specs = [
+        ("title_score", "Title score", "rapidfuzz score, 0..100"),
+        ("duration_delta_s", "Duration delta", "instrumental − original, s"),
+        ("offset_s", "Offset", "instrumental lag, s"),
+        ("gain_db", "Gain", "g, dB"),
+        ("vocal_ratio", "Vocal-energy ratio", "energy(Y_v) / energy(X)"),
+        ("align_confidence", "Alignment confidence", "normalised cross-correlation peak"),
+    ]
+    for ax, (column, title, xlabel) in zip(axes.flat, specs):
+        _hist(ax, table.loc[kept, column], table.loc[~kept, column], title=title, xlabel=xlabel)
+    axes.flat[0].legend(fontsize=7)
+    return fig
+
+
+def counts_figure(table: pd.DataFrame, splits: list[tuple[str, int, int]]) -> Figure:
+    """Pairs per artist (the TOP_ARTISTS largest) and kept pairs and patches per split.
+
+    Args:
+        table: report_data.pairs_table rows.
+        splits: (split, pairs, patches) per split.
+    """
+    fig, (ax_artist, ax_split) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [2, 1]})
+    fig.subplots_adjust(left=0.17, right=0.93, top=0.93, bottom=0.08, wspace=0.25)
+    per_artist = table.groupby("artist", dropna=False)["pair_id"].count().sort_values(ascending=False)
+    shown = per_artist.head(TOP_ARTISTS)[::-1]
+    kept = table[table["status"] == "kept"].groupby("artist")["pair_id"].count().reindex(shown.index).fillna(0)
+    y = np.arange(len(shown))
+    ax_artist.barh(y, shown.to_numpy(), color=OTHER_COLOUR, label="matched")
+    ax_artist.barh(y, kept.to_numpy(), color=KEPT_COLOUR, label="kept")
+    ax_artist.set_yticks(y, [str(a)[:28] for a in shown.index], fontsize=7)
+    more = f" (top {len(shown)} of {len(per_artist)})" if len(per_artist) > len(shown) else ""
+    ax_artist.set_title(f"Pairs per artist{more}", fontsize=10)
+    ax_artist.legend(fontsize=7, loc="lower right")
+    ax_artist.tick_params(axis="x", labelsize=7)
+    if splits:
+        names = [s[0] for s in splits]
+        x = np.arange(len(names))
+        ax_split.bar(x - 0.2, [s[1] for s in splits], width=0.4, color=KEPT_COLOUR, label="pairs")
+        twin = ax_split.twinx()
+        twin.bar(x + 0.2, [s[2] for s in splits], width=0.4, color="#7570b3", label="patches")
+        ax_split.set_xticks(x, names, fontsize=8)
+        ax_split.set_ylabel("kept pairs", fontsize=8)
+        twin.set_ylabel("patches", fontsize=8)
+        twin.tick_params(labelsize=7)
+        ax_split.legend(handles=ax_split.patches[:1] + twin.patches[:1], labels=["pairs", "patches"], fontsize=7)
+    else:
+        ax_split.text(0.5, 0.5, "features not built", ha="center", va="center", transform=ax_split.transAxes)
+    ax_split.set_title("Per split", fontsize=10)
+    ax_split.tick_params(labelsize=7)
+    return fig
+
+
+def spectrogram_figure(spectra: np.ndarray, *, title: str, start_frame: int = 0) -> Figure:
+    """X, g·Y_i and Y_v side by side in dB, as in Figure 3 of Jansson et al. (2017).
+
+    Args:
+        spectra: (3, n_bins, n_frames) magnitudes normalised by the pair's max |X|.
+        title: figure title (plain text; matplotlib does not interpret HTML).
+        start_frame: first frame, for the time axis.
+    """
+    fig, axes = plt.subplots(1, 3, figsize=(11, 2.9), sharey=True)
+    fig.subplots_adjust(left=0.05, right=0.93, top=0.82, bottom=0.16, wspace=0.06)
+    n_bins, n_frames = spectra.shape[1:]
+    t0 = start_frame * HOP_LENGTH / SAMPLE_RATE
+    extent = (t0, t0 + n_frames * HOP_LENGTH / SAMPLE_RATE, 0, n_bins * SAMPLE_RATE / N_FFT / 1000)
+    image = None
+    for ax, spectrum, name in zip(axes, spectra, ("Original X", "Instrumental g·Y_i", "Vocal Y_v = max(X − g·Y_i, 0)")):
+        db = 20.0 * np.log10(np.maximum(spectrum, 10 ** (DB_FLOOR / 20)))
+        image = ax.imshow(db, origin="lower", aspect="auto", cmap="magma", vmin=DB_FLOOR, vmax=0.0,
+                          extent=extent, interpolation="nearest")
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("time, s", fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes[0].set_ylabel("frequency, kHz", fontsize=8)
+    bar = fig.colorbar(image, cax=fig.add_axes((0.945, 0.16, 0.012, 0.66)))
+    bar.set_label("dB re max |X|", fontsize=7)
+    bar.ax.tick_params(labelsize=7)
+    fig.suptitle(title, fontsize=10)
+    return fig

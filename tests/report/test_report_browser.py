@@ -1,0 +1,82 @@
+"""The report in headless Chromium: loads cleanly, tables sort and filter, images render."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium; `make browser`)"),
+]
+
+
+def _index(page, key: str, name: str) -> int:
+    return page.locator(f'.tablebox[data-key="{key}"] thead th').all_inner_texts().index(name)
+
+
+def _click_header(page, key: str, name: str) -> None:
+    page.click(f'.tablebox[data-key="{key}"] th[data-col="{_index(page, key, name)}"]')
+
+
+def _column(page, key: str, name: str) -> list[str]:
+    """Text of column ``name`` of the rows the ``key`` table shows now."""
+    i = _index(page, key, name) + 1
+    return page.locator(f'.tablebox[data-key="{key}"] tbody tr td:nth-child({i})').all_inner_texts()
+
+
+def test_page_in_headless_chromium(shared_report, tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    shared_fabricated, summary, text = shared_report
+    html_file = tmp_path / "index.html"  # a private copy: other tests may rewrite the shared report
+    html_file.write_text(text, encoding="utf-8")
+    errors, requests = [], []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=os.fspath(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(5000)
+            page.on("console", lambda m: errors.append(m.text) if m.type in ("error", "warning") else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("request", lambda r: requests.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
+            page.goto(html_file.as_uri(), wait_until="load")
+
+            assert errors == [] and requests == []
+            widths = page.eval_on_selector_all("img", "els => els.map(e => [e.naturalWidth, e.naturalHeight])")
+            assert len(widths) == 2 + summary.n_examples and all(w > 0 and h > 0 for w, h in widths)
+
+            # sorting: one click ascending, a second descending
+            _click_header(page, "pairs", "title_score")
+            scores = [float(v) for v in _column(page, "pairs", "title_score")]
+            assert len(scores) == shared_fabricated.n_pairs and scores == sorted(scores)
+            _click_header(page, "pairs", "title_score")
+            scores = [float(v) for v in _column(page, "pairs", "title_score")]
+            assert scores == sorted(scores, reverse=True)
+
+            # searching: only matching rows stay
+            page.fill('.tablebox[data-key="pairs"] input.search', "song 1")
+            titles = _column(page, "pairs", "original_title")
+            assert sorted(titles) == ["Song 1 <b>", "Song 10", "Song 11"]  # shown as text, never as markup
+            assert page.locator('.tablebox[data-key="pairs"] tbody b').count() == 0
+
+            # a funnel reason filters the rejects table to its rows
+            page.click('a.reason[data-filter-reason="bad_duration"]')
+            reasons = _column(page, "rejects", "reason")
+            assert reasons == ["bad_duration"] * shared_fabricated.reasons[("ingest", "bad_duration")]
+            assert page.locator('.tablebox[data-key="rejects"] .chip').count() == 2
+            page.click('.tablebox[data-key="rejects"] .chip >> nth=0')
+            page.click('.tablebox[data-key="rejects"] .chip >> nth=0')
+            assert len(_column(page, "rejects", "reason")) == summary.n_rejects
+
+            page.screenshot(path=tmp_path / "report.png", full_page=True)
+            assert errors == [] and requests == []
+        finally:
+            browser.close()
+    assert (tmp_path / "report.png").stat().st_size > 10_000

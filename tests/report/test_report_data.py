@@ -1,0 +1,103 @@
+"""Pure parts of the report: funnel arithmetic, excerpt alignment, the command, errors."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from vocalmine.commands.context import Context
+from vocalmine.commands.report import report
+from vocalmine.core.constants import SAMPLE_RATE
+from vocalmine.core.errors import CatalogError
+from vocalmine.evaluation.report import build_report
+from vocalmine.evaluation.report_audio import align, pair_excerpts
+from vocalmine.evaluation.report_data import compute_funnel, load_artifacts, pairs_table, pick_examples
+from vocalmine.evaluation.report_html import table_json
+
+
+def test_align_follows_the_offset_sign():
+    inst = np.arange(10, dtype=np.float32)
+    np.testing.assert_array_equal(align(inst, offset_samples=3, length=5), [3, 4, 5, 6, 7])
+    np.testing.assert_array_equal(align(inst, offset_samples=-2, length=5), [0, 0, 0, 1, 2])
+    np.testing.assert_array_equal(align(inst, offset_samples=8, length=4), [8, 9, 0, 0])
+
+
+def test_derived_vocal_matches_the_true_vocal():
+    rng = np.random.default_rng(1)
+    t = np.arange(3 * SAMPLE_RATE) / SAMPLE_RATE
+    acc = (0.3 * np.sin(2 * np.pi * 110 * t) + 0.05 * rng.standard_normal(len(t))).astype(np.float32)
+    vocal = (0.2 * np.sin(2 * np.pi * 660 * t) * (t > 1.0)).astype(np.float32)
+    gain, offset = 0.7, 300
+    instrumental = np.concatenate([np.zeros(offset, np.float32), acc / gain])  # instrumental(t + offset) = acc(t) / g
+    ex = pair_excerpts(acc + vocal, instrumental, offset_samples=offset, gain=gain, seconds=1.5)
+    assert ex.start_sample >= SAMPLE_RATE - 768  # the loudest-vocal window lies where the voice sings
+    true = vocal[ex.start_sample : ex.start_sample + len(ex.vocal)]
+    assert np.corrcoef(true, ex.vocal)[0, 1] > 0.9
+    np.testing.assert_allclose(ex.instrumental, acc[ex.start_sample : ex.start_sample + len(ex.vocal)], atol=1e-4)
+
+
+def test_content_rejected_pairs_are_not_counted_twice(shared_fabricated):
+    artifacts = load_artifacts(shared_fabricated.catalog)
+    content = artifacts.rejects[artifacts.rejects["stage"] == "content"]
+    # the same run, had mining kept content-rejected pairs in pairs.parquet
+    extra = artifacts.pairs.head(len(content)).assign(pair_id=content["pair_id"].to_numpy())
+    widened = dataclasses.replace(artifacts, pairs=pd.concat([artifacts.pairs, extra], ignore_index=True))
+    before, after = compute_funnel(artifacts), compute_funnel(widened)
+    assert [s.count for s in before.steps] == [s.count for s in after.steps]
+    statuses = pairs_table(widened).set_index("pair_id").loc[content["pair_id"], "status"]
+    assert set(statuses) == {"rejected"}
+
+
+def test_not_built_pairs_are_a_drop(shared_fabricated):
+    artifacts = load_artifacts(shared_fabricated.catalog)
+    missing = artifacts.quality["pair_id"].iloc[:2]
+    quality = artifacts.quality[~artifacts.quality["pair_id"].isin(missing)]
+    features_rejects = artifacts.features_rejects[~artifacts.features_rejects["pair_id"].isin(missing)]
+    funnel = compute_funnel(dataclasses.replace(artifacts, quality=quality, features_rejects=features_rejects))
+    drops = {d.reason: d.count for d in funnel.step("kept").drops}
+    assert drops["not_built"] == 2
+    assert funnel.step("kept").count + sum(drops.values()) == funnel.step("content").count
+
+
+def test_examples_are_best_median_worst_of_kept_pairs(shared_fabricated):
+    artifacts = load_artifacts(shared_fabricated.catalog)
+    table = pairs_table(artifacts)
+    picks = dict(pick_examples(table, artifacts.index))
+    kept = table[table["status"] == "kept"].set_index("pair_id")["quality"]
+    assert list(picks) == ["best", "median", "worst"]
+    assert kept[picks["best"]] == kept.max() and kept[picks["worst"]] == kept.min()
+    assert pick_examples(table, None) == []
+
+
+def test_table_json_escapes_markup_and_drops_nan():
+    df = pd.DataFrame({"title": ["</script><b>x</b>", "a&b"], "score": [np.nan, 1.23456]})
+    text = table_json(df, max_rows=1)
+    assert "<" not in text and ">" not in text and "&" not in text and "NaN" not in text
+    assert '"total":2' in text and '"rows":[["\\u003c/script\\u003e\\u003cb\\u003ex\\u003c/b\\u003e",null]]' in text
+
+
+def test_missing_pairs_table_names_the_stage(fabricated):
+    fabricated.catalog.pairs.unlink()
+    with pytest.raises(CatalogError, match=r"pairs\.parquet: not found \(run the stage"):
+        build_report(catalog=fabricated.catalog)
+
+
+def test_command_prints_the_funnel(shared_report, monkeypatch):
+    fab, summary, _ = shared_report
+    calls = []
+
+    def fake_build_report(*, catalog, config):  # the library is tested above; this checks the command's wiring
+        calls.append((catalog, config))
+        return summary
+
+    monkeypatch.setattr("vocalmine.evaluation.report.build_report", fake_build_report)
+    result = CliRunner().invoke(report, ["--no-audio"], obj=Context(fab.catalog.source, 0), terminal_width=100)
+    assert result.exit_code == 0, result.output
+    assert calls[0][0] == fab.catalog and calls[0][1].with_audio is False
+    assert "Funnel" in result.output and "Top reject reasons" in result.output
+    assert f"{fab.catalog_rows:,}" in result.output and "bad_duration" in result.output
+    assert "index.html" in result.output and f"{summary.n_pairs:,} pairs" in result.output
