@@ -30,3 +30,18 @@ PAIRS_SCHEMA = pa.schema(
 def pair_id_for(original_id: str, instrumental_id: str) -> str:
     """A stable 16-hex-digit id for the pair (original_id, instrumental_id)."""
     return hashlib.sha1(f"{original_id}\x1f{instrumental_id}".encode("utf-8")).hexdigest()[:16]
+
+
+# The fingerprint cache (catalog.fingerprints), keyed by (path, size, mtime_ns).
+FINGERPRINTS_SCHEMA = pa.schema(
+    [
+        ("path", pa.string()),  # absolute audio path
+        ("size", pa.int64()),  # bytes, from stat
+        ("mtime_ns", pa.int64()),  # modification time, ns, from stat
+        ("seconds", pa.float64()),  # fingerprint_seconds the envelope was computed with
+        ("n_frames", pa.int64()),  # rows of the envelope
+        ("duration_s", pa.float64()),  # decoded duration
+        ("features", pa.binary()),  # uint8 (n_frames, 16) envelope, see mining/fingerprint.py
+        ("error", pa.string()),  # "" or why the file could not be decoded
+    ]
+)

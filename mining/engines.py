@@ -1,0 +1,142 @@
+"""Engines that drive ingest and :func:`match_partition`: pandas (in memory) or dask.dataframe.
+
+Both run the same row-local validation (ingest.validate_rows), the same
+duplicate-id rule (ingest.duplicate_rows, on partitions holding whole ids),
+and the same partition function on whole artist blocks (matching.match_partition,
+partitioned by matching.artist_partition), and end with the same canonical
+sorts, so their outputs are equal row for row. The dask engine reads the CSV in
+blocks and shuffles through disk, so a catalog need not fit in memory.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from vocalmine.core.catalog import TrackCatalog
+from vocalmine.core.errors import CatalogError, ConfigError
+from vocalmine.mining.config import MiningConfig
+from vocalmine.mining.ingest import (
+    check_columns, duplicate_rows, finalize_rows, ingest, read_header, split_rows, track_ids, validate_rows,
+)
+from vocalmine.mining.matching import artist_partition, empty_decisions, match_partition, prepare_tracks, sort_decisions
+
+log = logging.getLogger(__name__)
+
+ENGINES = ("pandas", "dask")
+
+
+@dataclass(frozen=True)
+class Paired:
+    """What ingest + pairing produced."""
+
+    n_rows: int  # data rows of the CSV
+    n_valid: int  # rows that passed ingest
+    rejects: pd.DataFrame  # ingest rejects (REJECTS columns), in row order
+    decisions: pd.DataFrame  # matching.DECISION_COLUMNS, canonical order
+
+
+def _dask_scheduler(scheduler):
+    # A distributed Client computes through its .get; names ("threads", "sync") pass through.
+    if scheduler is None:
+        return "threads"
+    return scheduler if isinstance(scheduler, str) else scheduler.get
+
+
+def _match_dask(valid, *, config: MiningConfig):
+    """Lazy decisions of a dask DataFrame of valid tracks: shuffle by artist_partition, match per partition."""
+    meta_tracks = prepare_tracks(valid._meta)
+    prepared = valid.map_partitions(prepare_tracks, meta=meta_tracks)
+    prepared = prepared.assign(_part=prepared["artist_norm"].map_partitions(artist_partition, config.dask_partitions, meta=("_part", "int64")))
+    # Every row of an artist goes to the one partition artist_partition names.
+    shuffled = prepared.shuffle(on="_part", npartitions=config.dask_partitions)
+    return shuffled.map_partitions(lambda part: match_partition(part.drop(columns="_part"), config=config), meta=empty_decisions())
+
+
+def match_tracks(tracks: pd.DataFrame, *, config: MiningConfig, engine: str = "pandas", scheduler=None) -> pd.DataFrame:
+    """Pair decisions for valid tracks (ingest.TRACK_COLUMNS) held in memory.
+
+    Args:
+        tracks: (n rows) valid tracks.
+        config: pairing settings (and dask_partitions).
+        engine: "pandas" or "dask".
+        scheduler: for the dask engine: a distributed Client or a dask scheduler name.
+
+    Returns:
+        the decision frame of :func:`match_partition` (canonical order).
+    """
+    if engine == "pandas":
+        return match_partition(prepare_tracks(tracks), config=config)
+    if engine != "dask":
+        raise ConfigError(f"engine must be one of {ENGINES}, got {engine!r}")
+    import dask
+    import dask.dataframe as dd
+
+    n_in = max(1, min(config.dask_partitions, len(tracks) // 50_000 + 1))
+    valid = dd.from_pandas(tracks.reset_index(drop=True), npartitions=n_in, sort=False)
+    (result,) = dask.compute(_match_dask(valid, config=config), scheduler=_dask_scheduler(scheduler))
+    return sort_decisions(result) if len(result) else empty_decisions()
+
+
+def pair_catalog(tracks: TrackCatalog, *, config: MiningConfig, engine: str = "pandas", scheduler=None) -> Paired:
+    """Ingest the track CSV and pair it with the chosen engine.
+
+    Args:
+        tracks: the catalog's track section.
+        config: mining settings.
+        engine: "pandas" (in memory) or "dask" (blocks of dask_blocksize bytes, disk shuffles).
+        scheduler: for the dask engine: a distributed Client or a dask scheduler name.
+
+    Raises:
+        CatalogError: not a CSV, or a mapped column is absent.
+    """
+    if engine == "pandas":
+        valid, rejects, n_rows = ingest(tracks, config=config)
+        return Paired(n_rows, len(valid), rejects, match_tracks(valid, config=config))
+    if engine != "dask":
+        raise ConfigError(f"engine must be one of {ENGINES}, got {engine!r}")
+    import dask
+    import dask.dataframe as dd
+
+    names = read_header(tracks.path, delimiter=tracks.delimiter)
+    check_columns(names, tracks)
+    get = _dask_scheduler(scheduler)
+    try:
+        raw = dd.read_csv(
+            str(tracks.path), sep=tracks.delimiter, dtype=str, keep_default_na=False, na_filter=False,
+            blocksize=config.dask_blocksize, encoding="utf-8",
+        )
+        (lengths,) = dask.compute(raw.map_partitions(len, meta=("n", "int64")), scheduler=get)
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise CatalogError(f"{tracks.path}: not a CSV file that can be parsed ({str(exc).splitlines()[0]})") from exc
+    lengths = np.asarray(lengths, dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+
+    def validate(part: pd.DataFrame, partition_info=None) -> pd.DataFrame:
+        first = int(offsets[partition_info["number"]]) if partition_info else 0
+        return validate_rows(part, tracks=tracks, config=config, first_row=first)
+
+    meta = validate_rows(raw._meta, tracks=tracks, config=config)
+    validated = raw.map_partitions(validate, meta=meta)
+    def id_rows(part: pd.DataFrame, partition_info=None) -> pd.DataFrame:
+        first = int(offsets[partition_info["number"]]) if partition_info else 0
+        ids = track_ids(part.reset_index(drop=True), tracks.columns.track_id)
+        return pd.DataFrame({"track_id": ids.to_numpy(dtype=object), "_row": np.arange(first, first + len(part), dtype=np.int64)})
+
+    # Duplicate ids: a shuffle of (id, row) only, so that every id's rows meet in one partition.
+    id_meta = pd.DataFrame({"track_id": pd.Series(dtype=object), "_row": pd.Series(dtype=np.int64)})
+    ids = raw.map_partitions(id_rows, meta=id_meta).shuffle(on="track_id", npartitions=config.dask_partitions)
+    dups = ids.map_partitions(lambda d: pd.Series(duplicate_rows(d), dtype=np.int64), meta=("_row", "int64"))
+    (dups,) = dask.compute(dups, scheduler=get)
+    dups = np.sort(np.asarray(dups, dtype=np.int64))
+    final = validated.map_partitions(finalize_rows, duplicates=dups, meta=finalize_rows(meta, duplicates=dups))
+    ok = final["reason"] == ""
+    valid = final[ok][["track_id", "artist", "title", "duration_s", "audio_path"]]
+    rejected, decisions, n_valid = dask.compute(final[~ok], _match_dask(valid, config=config), ok.sum(), scheduler=get)
+    _, rejects = split_rows(rejected)
+    decisions = sort_decisions(decisions) if len(decisions) else empty_decisions()
+    log.info("dask engine: %d rows in %d blocks, %d partitions by artist", int(lengths.sum()), len(lengths), config.dask_partitions)
+    return Paired(int(lengths.sum()), int(n_valid), rejects.reset_index(drop=True), decisions)

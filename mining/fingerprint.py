@@ -1,0 +1,156 @@
+"""Content fingerprints of decoded audio, robust to format and sample rate.
+
+A file is decoded, downmixed and resampled to 8192 Hz (vocalmine.core.audio),
+then reduced to a coarse band-energy envelope: 16 log-spaced bands (50-4000 Hz)
+per 1024-sample frame (8 frames/s), in dB relative to the loudest cell and
+quantised to 0.5 dB (uint8). WAV, FLAC, MP3 and resampled copies of one
+recording give envelopes within a fraction of a dB; an instrumental differs
+from its original mix by the vocal energy (several dB in the vocal bands), and
+another song differs everywhere.
+
+Identity is decided by :func:`same_content` (mean |dB| difference after
+removing the gain offset, best of small time shifts) rather than by equality of
+a hash, because quantised features of lossy copies never hash bit-identically.
+:func:`canonical_fingerprints` then gives every group of same-content files one
+hex string (a hash of the group's first member), so downstream code can compare
+fingerprints with ``==``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from vocalmine.core.audio import load_audio
+from vocalmine.core.constants import SAMPLE_RATE
+from vocalmine.core.errors import AudioError
+
+log = logging.getLogger(__name__)
+
+FRAME = 1024  # samples per fingerprint frame at 8192 Hz (0.125 s)
+N_BANDS = 16  # log-spaced bands between BAND_LO and BAND_HI
+BAND_LO, BAND_HI = 50.0, 4000.0  # Hz
+DB_STEP = 0.5  # quantisation step of the envelope, dB
+DB_RANGE = 80.0  # cells more than this below the loudest are clipped to 0
+LOUD_DB = 40.0  # cells compared: within this many dB of the loudest
+MAX_SHIFT = 2  # frames of time shift tried when comparing (leading silence, codec delay)
+_EDGES = np.searchsorted(np.fft.rfftfreq(FRAME, 1.0 / SAMPLE_RATE), np.geomspace(BAND_LO, BAND_HI, N_BANDS + 1))
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """Result of fingerprinting one file."""
+
+    features: bytes  # uint8 (n_frames, N_BANDS) envelope, row-major; b"" when undecodable
+    n_frames: int  # frames in features
+    duration_s: float  # decoded duration, seconds
+    error: str  # "" or the decode error message
+
+
+def envelope(y: np.ndarray, *, seconds: float) -> np.ndarray:
+    """Quantised band-energy envelope of a mono 8192 Hz signal.
+
+    Args:
+        y: (n_samples,) float32 at SAMPLE_RATE.
+        seconds: only the first ``seconds`` are used.
+
+    Returns:
+        (n_frames, N_BANDS) uint8, 0.5 dB steps above (loudest - DB_RANGE).
+    """
+    y = y[: int(seconds * SAMPLE_RATE)]
+    n = max(1, len(y) // FRAME)
+    frames = np.zeros((n, FRAME), dtype=np.float32)
+    usable = y[: n * FRAME]
+    frames.reshape(-1)[: len(usable)] = usable
+    power = np.abs(np.fft.rfft(frames * np.hanning(FRAME).astype(np.float32), axis=1)) ** 2
+    bands = np.add.reduceat(power, _EDGES[:-1], axis=1)[:, :N_BANDS]
+    db = 10.0 * np.log10(bands + 1e-12)
+    rel = np.clip(db - db.max() + DB_RANGE, 0.0, DB_RANGE)
+    return np.round(rel / DB_STEP).astype(np.uint8)
+
+
+def fingerprint_file(path: str, seconds: float) -> Fingerprint:
+    """Decode ``path`` and fingerprint it; a decode failure is returned, not raised."""
+    try:
+        y = load_audio(path, sr=SAMPLE_RATE)
+    except AudioError as exc:
+        return Fingerprint(b"", 0, 0.0, str(exc))
+    env = envelope(y, seconds=seconds)
+    return Fingerprint(env.tobytes(), env.shape[0], len(y) / SAMPLE_RATE, "")
+
+
+def _as_array(fp: Fingerprint) -> np.ndarray:
+    return np.frombuffer(fp.features, dtype=np.uint8).reshape(fp.n_frames, N_BANDS).astype(np.float32) * DB_STEP
+
+
+def content_distance(a: Fingerprint, b: Fingerprint) -> float:
+    """Mean |dB| difference of two envelopes (gain removed, best shift); inf if incomparable."""
+    if a.error or b.error or abs(a.duration_s - b.duration_s) > 1.0 or abs(a.n_frames - b.n_frames) > 2 * MAX_SHIFT:
+        return float("inf")
+    x, y = _as_array(a), _as_array(b)
+    best = float("inf")
+    for shift in range(-MAX_SHIFT, MAX_SHIFT + 1):
+        xs = x[max(shift, 0):]
+        ys = y[max(-shift, 0):]
+        n = min(len(xs), len(ys))
+        if n < max(1, int(0.8 * max(len(x), len(y)))):
+            continue
+        # Cells a lossy codec dropped count as at the floor, not 80 dB down.
+        floor = DB_RANGE - LOUD_DB
+        xs, ys = np.maximum(xs[:n], floor), np.maximum(ys[:n], floor)
+        loud = np.maximum(xs, ys) > floor
+        if not loud.any():
+            continue
+        diff = xs[loud] - ys[loud]
+        best = min(best, float(np.mean(np.abs(diff - np.median(diff)))))
+    return best
+
+
+def same_content(a: Fingerprint, b: Fingerprint, *, threshold_db: float) -> bool:
+    """True when two decoded files are the same recording (any format or rate)."""
+    return content_distance(a, b) < threshold_db
+
+
+def canonical_fingerprints(prints: dict[str, Fingerprint], *, threshold_db: float) -> dict[str, str]:
+    """One hex fingerprint per file; files of the same content share it.
+
+    Args:
+        prints: path -> Fingerprint (undecodable ones are skipped).
+        threshold_db: see :func:`same_content`.
+
+    Returns:
+        path -> 16-hex-digit string (sha1 of the envelope of the group's
+        smallest path), for every decodable file.
+    """
+    keys = sorted((k for k, fp in prints.items() if not fp.error), key=lambda k: (prints[k].duration_s, k))
+    parent = {k: k for k in keys}
+
+    def root(k: str) -> str:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    # Only files of near-equal decoded duration can be one content: a sliding window.
+    for i, k in enumerate(keys):
+        for j in range(i + 1, len(keys)):
+            other = keys[j]
+            if prints[other].duration_s - prints[k].duration_s > 1.0:
+                break
+            if root(k) != root(other) and same_content(prints[k], prints[other], threshold_db=threshold_db):
+                ra, rb = root(k), root(other)
+                parent[max(ra, rb)] = min(ra, rb)
+    return {k: hashlib.sha1(prints[root(k)].features).hexdigest()[:16] for k in keys}
+
+
+def file_key(path: str) -> tuple[str, int, int]:
+    """Cache key of a file: (path, size, mtime_ns); size -1 when it cannot be stat'ed."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return path, -1, -1
+    return path, int(st.st_size), int(st.st_mtime_ns)

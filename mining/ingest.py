@@ -1,0 +1,288 @@
+"""Catalog ingest: read the track CSV through the column mapping and validate rows.
+
+A malformed row never stops the run: it becomes a reject (stage "ingest") with
+its reason and the original row as JSON. A file that is not a CSV, or lacks a
+mapped column, raises CatalogError naming the file and the column.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from vocalmine.core.catalog import TrackCatalog
+from vocalmine.core.errors import CatalogError
+from vocalmine.core.paths import resolve_under
+from vocalmine.mining import reasons as R
+from vocalmine.mining.config import MiningConfig
+
+log = logging.getLogger(__name__)
+
+STAGE = "ingest"
+# Columns of the valid-track frame handed to matching.
+TRACK_COLUMNS = ("track_id", "artist", "title", "duration_s", "audio_path")
+_MMSS = r"^\s*(?:(\d+):)?(\d+):(\d{1,2}(?:\.\d*)?)\s*$"
+
+
+def read_header(path: Path, *, delimiter: str = ",") -> list[str]:
+    """Column names of a CSV file.
+
+    Raises:
+        CatalogError: when the file is missing, binary, or has no header row.
+    """
+    if not path.is_file():
+        raise CatalogError(f"{path}: track catalog not found")
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(1 << 16)
+    except OSError as exc:
+        raise CatalogError(f"{path}: cannot read the track catalog ({exc})") from exc
+    if b"\x00" in head:
+        raise CatalogError(f"{path}: not a CSV file (binary content)")
+    lines = head.decode("utf-8-sig", errors="replace").splitlines()
+    names = [n.strip() for n in next(csv.reader(lines[:1], delimiter=delimiter))] if lines and lines[0].strip() else []
+    if not names:
+        raise CatalogError(f"{path}: not a CSV file (empty, no header row)")
+    return names
+
+
+def read_csv_strings(path: Path, *, delimiter: str = ",") -> pd.DataFrame:
+    """Read a CSV with every column as str (missing cells as ""), row order kept.
+
+    Raises:
+        CatalogError: when the file is missing or cannot be parsed as a CSV.
+    """
+    names = read_header(path, delimiter=delimiter)
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise CatalogError(f"{path}: not a CSV file that can be parsed ({str(exc).splitlines()[0]})") from exc
+    table = table.cast(pa.schema([(f.name, pa.string()) for f in table.schema]))
+    return table.to_pandas().fillna("")
+
+
+def parse_durations(values: pd.Series, *, unit: str) -> np.ndarray:
+    """Durations in seconds from strings: numbers (s or ms) or "m:ss" / "h:mm:ss".
+
+    Args:
+        values: (n,) strings.
+        unit: "auto" (m:ss strings, other numbers as seconds), "s", "ms" or "m:ss".
+
+    Returns:
+        (n,) float64 seconds; NaN where empty or unparseable.
+    """
+    text = values.astype(str).str.strip()
+    numbers = pd.to_numeric(text.where(~text.str.contains(":", regex=False), ""), errors="coerce").to_numpy(dtype=np.float64)
+    if unit == "ms":
+        return numbers / 1000.0
+    if unit == "s":
+        return numbers
+    parts = text.str.extract(_MMSS)
+    mmss = (
+        pd.to_numeric(parts[0], errors="coerce").fillna(0.0).to_numpy() * 3600.0
+        + pd.to_numeric(parts[1], errors="coerce").to_numpy() * 60.0
+        + pd.to_numeric(parts[2], errors="coerce").to_numpy()
+    )
+    seconds_ok = (pd.to_numeric(parts[2], errors="coerce") < 60).to_numpy()
+    mmss = np.where(seconds_ok, mmss, np.nan)
+    if unit == "m:ss":
+        return mmss
+    return np.where(np.isnan(mmss), numbers, mmss)
+
+
+def check_columns(names: list[str], tracks: TrackCatalog) -> None:
+    """Raise CatalogError naming the file and the first mapped column the CSV lacks."""
+    cols = tracks.columns
+    mapped = {"track_id": cols.track_id, "artist": cols.artist, "title": cols.title, "duration": cols.duration}
+    if cols.audio_path is not None:
+        mapped["audio_path"] = cols.audio_path
+    for field, column in mapped.items():
+        for part in _id_parts(column) if field == "track_id" else [column]:
+            if part not in names:
+                raise CatalogError(f"{tracks.path}: missing column {part!r} (mapped to {field}); columns are {list(names)}")
+
+
+RAW = "raw:"  # prefix of the original CSV columns inside a validated frame
+
+
+def validate_rows(raw: pd.DataFrame, *, tracks: TrackCatalog, config: MiningConfig, first_row: int = 0) -> pd.DataFrame:
+    """Row-local checks of a block of CSV rows (every check but duplicate ids).
+
+    Args:
+        raw: (n rows) CSV columns as str, "" for empty cells.
+        tracks: the catalog's track section (mapping, unit, audio root).
+        config: mining settings (missing_duration).
+        first_row: 0-based data-row number of raw's first row.
+
+    Returns:
+        (n rows) frame: _row, parsed fields (track_id, artist, title, duration_s,
+        audio_path), _early/_early_detail (id, title, artist, duration reasons),
+        _late/_late_detail (audio path reasons), and the raw columns prefixed RAW.
+    """
+    cols = tracks.columns
+    n = len(raw)
+    raw = raw.reset_index(drop=True)
+    ids = track_ids(raw, cols.track_id)
+    artist = raw[cols.artist].str.strip()
+    title = raw[cols.title].str.strip()
+    dur_text = raw[cols.duration].str.strip()
+    duration = parse_durations(dur_text, unit=tracks.duration_unit)
+    early = np.full(n, "", dtype=object)
+    early_detail = np.full(n, "", dtype=object)
+    late = np.full(n, "", dtype=object)
+    late_detail = np.full(n, "", dtype=object)
+
+    def flag(reason, detail, mask: np.ndarray, code: str, message) -> None:
+        mask = mask & (reason == "")
+        if mask.any():
+            reason[mask] = code
+            detail[mask] = [message(i) for i in np.flatnonzero(mask)] if callable(message) else message
+
+    flag(early, early_detail, (ids == "").to_numpy(), R.MISSING_ID, f"empty track id (column {cols.track_id!r})")
+    flag(early, early_detail, (title == "").to_numpy(), R.MISSING_TITLE, f"empty title (column {cols.title!r})")
+    flag(early, early_detail, (artist == "").to_numpy(), R.MISSING_ARTIST, f"empty artist (column {cols.artist!r})")
+    empty_dur = (dur_text == "").to_numpy()
+    bad = ~(np.isfinite(duration) & (duration > 0))
+    if config.missing_duration == "keep":
+        bad &= ~empty_dur
+    flag(early, early_detail, bad, R.BAD_DURATION, lambda i: f"duration {dur_text.iat[i]!r} is not a positive {tracks.duration_unit} duration")
+
+    paths = np.full(n, "", dtype=object)
+    if cols.audio_path is not None:
+        rel = raw[cols.audio_path].str.strip()
+        flag(late, late_detail, (rel == "").to_numpy(), R.MISSING_AUDIO_PATH, f"empty audio path (column {cols.audio_path!r})")
+        for i in np.flatnonzero((early == "") & (late == "")):
+            try:
+                resolved = resolve_under(tracks.audio_root, rel.iat[i])
+            except CatalogError:
+                late[i], late_detail[i] = R.PATH_ESCAPES_ROOT, f"audio path {rel.iat[i]!r} resolves outside {tracks.audio_root}"
+                continue
+            if not resolved.is_file():
+                late[i], late_detail[i] = R.AUDIO_NOT_FOUND, f"audio file {str(resolved)!r} not found"
+                continue
+            paths[i] = str(resolved)
+    # object columns: matching works on Python strings (pandas 3 would convert to Arrow and back)
+    frame = pd.DataFrame(
+        {
+            "_row": np.arange(first_row, first_row + n, dtype=np.int64),
+            "track_id": pd.Series(ids.to_numpy(dtype=object), dtype=object),
+            "artist": pd.Series(artist.to_numpy(dtype=object), dtype=object),
+            "title": pd.Series(title.to_numpy(dtype=object), dtype=object),
+            "duration_s": np.where(empty_dur, np.nan, duration),
+            "audio_path": pd.Series(paths, dtype=object),
+            "_early": pd.Series(early, dtype=object),
+            "_early_detail": pd.Series(early_detail, dtype=object),
+            "_late": pd.Series(late, dtype=object),
+            "_late_detail": pd.Series(late_detail, dtype=object),
+        }
+    )
+    return pd.concat([frame, raw.add_prefix(RAW)], axis=1)
+
+
+def duplicate_rows(frame: pd.DataFrame) -> np.ndarray:
+    """_row numbers whose non-empty track id appeared on an earlier row (any partition holding whole ids)."""
+    ids = frame[["track_id", "_row"]]
+    ids = ids[ids["track_id"] != ""].sort_values("_row", kind="mergesort")
+    return ids.loc[ids["track_id"].duplicated(keep="first"), "_row"].to_numpy(dtype=np.int64)
+
+
+def finalize_rows(frame: pd.DataFrame, *, duplicates: np.ndarray) -> pd.DataFrame:
+    """Final reason per row (priority: early checks, duplicate id, audio path) and JSON of rejected rows.
+
+    Returns:
+        frame with TRACK_COLUMNS, _row, reason, detail, row (JSON; "" for valid rows).
+    """
+    reason = frame["_early"].to_numpy(dtype=object).copy()
+    detail = frame["_early_detail"].to_numpy(dtype=object).copy()
+    dup = np.isin(frame["_row"].to_numpy(), duplicates) & (reason == "")
+    reason[dup] = R.DUPLICATE_ID
+    detail[dup] = [f"track id {t!r} already used on an earlier row" for t in frame["track_id"].to_numpy(dtype=object)[dup]]
+    late = (reason == "") & (frame["_late"].to_numpy(dtype=object) != "")
+    reason[late] = frame["_late"].to_numpy(dtype=object)[late]
+    detail[late] = frame["_late_detail"].to_numpy(dtype=object)[late]
+    rejected = reason != ""
+    # by position: real exports repeat column names (Spotify's "decade,decade")
+    raw_pos = [k for k, c in enumerate(frame.columns) if c.startswith(RAW)]
+    names = [frame.columns[k][len(RAW):] for k in raw_pos]
+    row_json = np.full(len(frame), "", dtype=object)
+    if rejected.any():
+        values = frame.iloc[np.flatnonzero(rejected), raw_pos].to_numpy(dtype=object).tolist()
+        row_json[rejected] = [json.dumps(dict(zip(names, row)), ensure_ascii=False) for row in values]
+    rows = frame["_row"].to_numpy()
+    detail[rejected] = [f"row {r + 2}: {d}" for r, d in zip(rows[rejected].tolist(), detail[rejected].tolist())]
+    out = frame[["_row", *TRACK_COLUMNS]].copy()
+    out["reason"] = pd.Series(reason, index=out.index, dtype=object)
+    out["detail"] = pd.Series(detail, index=out.index, dtype=object)
+    out["row"] = pd.Series(row_json, index=out.index, dtype=object)
+    return out
+
+
+def split_rows(final: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(valid tracks with TRACK_COLUMNS, ingest rejects with REJECTS columns), in row order."""
+    final = final.sort_values("_row", kind="mergesort")
+    ok = (final["reason"] == "").to_numpy()
+    valid = final.loc[ok, list(TRACK_COLUMNS)].reset_index(drop=True)
+    bad = final.loc[~ok]
+    rejects = pd.DataFrame(
+        {
+            "stage": STAGE,
+            "reason": bad["reason"].to_numpy(dtype=object),
+            "track_id": [t if t else None for t in bad["track_id"].to_numpy(dtype=object)],
+            "pair_id": None,
+            "detail": bad["detail"].to_numpy(dtype=object),
+            "row": bad["row"].to_numpy(dtype=object),
+        }
+    )
+    return valid, rejects
+
+
+def ingest(tracks: TrackCatalog, *, config: MiningConfig) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Read and validate the track catalog (in memory; see engines.ingest_dask for the dask path).
+
+    Returns:
+        valid: one row per usable track, columns TRACK_COLUMNS (duration_s float
+            seconds, NaN only under missing_duration="keep"; audio_path absolute or "").
+        rejects: REJECTS_SCHEMA columns, stage "ingest".
+        n_rows: data rows read.
+
+    Raises:
+        CatalogError: not a CSV, or a mapped column is absent (names file and column).
+    """
+    raw = read_csv_strings(tracks.path, delimiter=tracks.delimiter)
+    check_columns(list(raw.columns), tracks)
+    frame = validate_rows(raw, tracks=tracks, config=config)
+    final = finalize_rows(frame, duplicates=duplicate_rows(frame))
+    valid, rejects = split_rows(final)
+    log.info("ingest: %d rows read, %d valid, %d rejected", len(raw), len(valid), len(rejects))
+    return valid, rejects, len(raw)
+
+
+def _id_parts(column: str) -> list[str]:
+    # "release_id+position" builds ids from several columns (Discogs has no track id).
+    return column.split("+")
+
+
+def track_ids(raw: pd.DataFrame, column: str) -> pd.Series:
+    """Track ids as str: the mapped column, or several joined by ':' ("release_id+position"); "" when any part is empty."""
+    parts = _id_parts(column)
+    ids = raw[parts[0]].str.strip()
+    for part in parts[1:]:
+        other = raw[part].str.strip()
+        ids = (ids + ":" + other).where((ids != "") & (other != ""), "")
+    return ids

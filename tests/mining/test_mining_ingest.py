@@ -1,0 +1,113 @@
+"""Ingest: column mapping, duration parsing, row rejects, file-level errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vocalmine.core.catalog import ColumnMap, TrackCatalog
+from vocalmine.core.errors import CatalogError
+from vocalmine.mining import reasons as R
+from vocalmine.mining.config import MiningConfig
+from vocalmine.mining.ingest import ingest, parse_durations
+
+COLS = ColumnMap(track_id="track_id", artist="artist", title="title", duration="duration", audio_path="audio_path")
+
+
+def _catalog(tmp_path: Path, text: str, columns: ColumnMap = COLS, unit: str = "auto") -> TrackCatalog:
+    csv = tmp_path / "catalog.csv"
+    csv.write_text(text, encoding="utf-8")
+    return TrackCatalog(path=csv, audio_root=tmp_path / "audio", columns=columns, duration_unit=unit)
+
+
+def test_parse_durations_units():
+    values = pd.Series(["4:45", "1:02:03", "215.5", " 3:07 ", "", "abc", "4:75", "-3", "196707"])
+    auto = parse_durations(values, unit="auto")
+    np.testing.assert_allclose(auto[:4], [285.0, 3723.0, 215.5, 187.0])
+    assert np.isnan(auto[4:7]).all()
+    assert auto[7] == -3.0 and auto[8] == 196707.0
+    np.testing.assert_allclose(parse_durations(pd.Series(["196707", "2:00"]), unit="ms"), [196.707, np.nan])
+    np.testing.assert_allclose(parse_durations(pd.Series(["6:11", "371"]), unit="m:ss"), [371.0, np.nan])
+
+
+def test_rejects_each_malformed_row_with_reason_and_original_row(tmp_path):
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    for name in ("a.wav", "b.wav", "c.wav"):
+        (audio / name).write_bytes(b"x")
+    (tmp_path / "outside.wav").write_bytes(b"x")
+    text = (
+        "track_id,artist,title,duration,audio_path\n"
+        "T1,Peace Division,Got 2 Get (Vocal),5:36,a.wav\n"
+        "T2,Peace Division,,200,b.wav\n"
+        "T3,,Got 2 Get (Instrumental),200,b.wav\n"
+        "T4,Peace Division,Freaky,soon,b.wav\n"
+        "T5,Peace Division,Bodysonic,0,b.wav\n"
+        "T1,Peace Division,Into The Music,200,c.wav\n"
+        "T6,Peace Division,Shake Your Faith,200,\n"
+        "T7,Peace Division,Burnin',200,../outside.wav\n"
+        "T8,Peace Division,Gotta Have You,200,missing.wav\n"
+        ",Peace Division,Livin' My Music,200,c.wav\n"
+        "T9,Peace Division,We Glad You Funk,3:01,c.wav\n"
+    )
+    valid, rejects, n = ingest(_catalog(tmp_path, text), config=MiningConfig())
+    assert n == 11
+    assert list(valid["track_id"]) == ["T1", "T9"]
+    assert valid["duration_s"].tolist() == [336.0, 181.0]
+    assert valid["audio_path"].iloc[0] == str((audio / "a.wav").resolve())
+    expected = {
+        "T2": R.MISSING_TITLE, "T3": R.MISSING_ARTIST, "T4": R.BAD_DURATION, "T5": R.BAD_DURATION,
+        "T1": R.DUPLICATE_ID, "T6": R.MISSING_AUDIO_PATH, "T7": R.PATH_ESCAPES_ROOT, "T8": R.AUDIO_NOT_FOUND, None: R.MISSING_ID,
+    }
+    got = {(t if isinstance(t, str) else None): r for t, r in zip(rejects["track_id"], rejects["reason"])}
+    assert got == expected
+    assert set(rejects["stage"]) == {"ingest"}
+    row = json.loads(rejects.loc[rejects["track_id"] == "T4", "row"].iloc[0])
+    assert row == {"track_id": "T4", "artist": "Peace Division", "title": "Freaky", "duration": "soon", "audio_path": "b.wav"}
+    assert "soon" in rejects.loc[rejects["track_id"] == "T4", "detail"].iloc[0]
+
+
+def test_missing_duration_policy_keep(tmp_path):
+    cols = ColumnMap(track_id="release_id+position", artist="artist", title="track_title", duration="duration")
+    text = "release_id,position,artist,track_title,duration\n76,A1,Peace Division,Got 2 Get (Vocal),\n76,A2,Peace Division,Got 2 Get (Instrumental),x\n"
+    valid, rejects, _ = ingest(_catalog(tmp_path, text, cols, unit="m:ss"), config=MiningConfig(missing_duration="keep"))
+    assert valid["track_id"].tolist() == ["76:A1"] and np.isnan(valid["duration_s"].iloc[0])
+    assert rejects["reason"].tolist() == [R.BAD_DURATION]  # "x" is not empty: still rejected
+    _, rejects, _ = ingest(_catalog(tmp_path, text, cols, unit="m:ss"), config=MiningConfig())
+    assert rejects["reason"].tolist() == [R.BAD_DURATION, R.BAD_DURATION]
+
+
+def test_spotify_style_mapping_in_milliseconds(tmp_path):
+    cols = ColumnMap(track_id="uri", artist="artist", title="track", duration="duration_ms")
+    text = 'track,artist,uri,duration_ms\nLucky Man,Montgomery Gentry,spotify:track:4GiX,196707\n"Heavy Metal, Raise Hell!",Zwartketterij,spotify:track:2IjB,255667\n'
+    valid, rejects, _ = ingest(_catalog(tmp_path, text, cols, unit="ms"), config=MiningConfig())
+    assert valid["title"].tolist() == ["Lucky Man", "Heavy Metal, Raise Hell!"]
+    np.testing.assert_allclose(valid["duration_s"], [196.707, 255.667])
+    assert valid["audio_path"].tolist() == ["", ""] and len(rejects) == 0
+
+
+def test_repeated_column_names_keep_every_value_in_the_reject_row(tmp_path):
+    cols = ColumnMap(track_id="uri", artist="artist", title="track", duration="duration_ms")
+    text = "track,artist,uri,duration_ms,decade,decade\nLucky Man,,spotify:track:4GiX,196707,2000,00s\n"
+    valid, rejects, _ = ingest(_catalog(tmp_path, text, cols, unit="ms"), config=MiningConfig())
+    assert len(valid) == 0 and rejects["reason"].tolist() == [R.MISSING_ARTIST]
+    assert "00s" in rejects["row"].iloc[0] and "spotify:track:4GiX" in rejects["row"].iloc[0]
+
+
+def test_missing_mapped_column_names_file_and_column(tmp_path):
+    with pytest.raises(CatalogError, match=r"catalog\.csv: missing column 'duration'"):
+        ingest(_catalog(tmp_path, "track_id,artist,title,audio_path\nT1,A,B,a.wav\n"), config=MiningConfig())
+
+
+def test_not_a_csv(tmp_path):
+    catalog = _catalog(tmp_path, "")
+    catalog.path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    with pytest.raises(CatalogError, match=r"catalog\.csv: not a CSV file"):
+        ingest(catalog, config=MiningConfig())
+    catalog.path.write_text('track_id,artist,title,duration,audio_path\n"T1,unterminated\n', encoding="utf-8")
+    with pytest.raises(CatalogError, match=r"catalog\.csv: not a CSV file"):
+        ingest(catalog, config=MiningConfig())

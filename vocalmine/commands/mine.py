@@ -1,0 +1,33 @@
+"""`vocalmine mine`: pairs.parquet + rejects.parquet from the track catalog."""
+
+from __future__ import annotations
+
+import click
+
+from vocalmine.commands.context import Context, pass_context
+
+
+@click.command("mine")
+@click.option("--engine", type=click.Choice(["pandas", "dask"]), default="pandas", show_default=True, help="Matching engine; dask partitions by artist.")
+@click.option("--scheduler", metavar="ADDRESS", default=None, help="Dask scheduler for decoding (default: a LocalCluster; 'sync' decodes in-process).")
+@click.option("--title-threshold", type=float, default=None, help="Fuzzy title score (0-100) a pair must reach [90].")
+@click.option("--duration-tolerance", type=float, default=None, help="Allowed duration difference, seconds [4].")
+@click.option("--candidate-floor", type=float, default=None, help="Title score below which a track is no candidate [60].")
+@click.option("--missing-duration", type=click.Choice(["reject", "keep"]), default=None, help="Rows with an empty duration: reject, or keep and skip the duration check [reject].")
+@click.option("--workers", "n_workers", type=int, default=None, help="LocalCluster worker processes [2].")
+@pass_context
+def mine(ctx: Context, engine: str, scheduler: str | None, title_threshold, duration_tolerance, candidate_floor, missing_duration, n_workers) -> None:
+    """Pair originals with their instrumentals; write pairs.parquet and rejects.parquet."""
+    from vocalmine.mining.config import MiningConfig
+    from vocalmine.mining.pipeline import mine as run_mine
+
+    config = MiningConfig().replace(
+        title_threshold=title_threshold,
+        duration_tolerance_s=duration_tolerance,
+        candidate_floor=candidate_floor,
+        missing_duration=missing_duration,
+        n_workers=n_workers,
+    )
+    summary = run_mine(catalog=ctx.catalog, engine=engine, scheduler=scheduler, config=config)
+    click.echo(summary.format())
+    click.echo(f"wrote {ctx.catalog.pairs} and {ctx.catalog.rejects}")
