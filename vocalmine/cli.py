@@ -8,8 +8,13 @@ line on stderr and exit code 1, never a traceback.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
+
+# Dask's own loggers speak at INFO in every worker process; set before dask is imported
+# so LocalCluster workers inherit it. -vv turns them back up in this process.
+os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
 
 import click
 
@@ -51,6 +56,8 @@ def cli(ctx: click.Context, catalog_path: Path, verbose: int) -> None:
     """Mine (original, instrumental) pairs from a catalog and train a singing voice separator."""
     level = logging.WARNING - 10 * verbose
     logging.basicConfig(level=max(level, logging.DEBUG), format="%(levelname)s %(name)s: %(message)s")
+    if verbose >= 2:
+        logging.getLogger("distributed").setLevel(logging.INFO)
     ctx.obj = Context(catalog_path, verbose)
 
 

@@ -1,0 +1,44 @@
+"""The CLI root: help of every command, version, and clear one-line errors."""
+
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from vocalmine import __version__
+from vocalmine.cli import cli
+
+EXPECTED_COMMANDS = {"demo-data", "mine", "build", "report", "train", "separate", "evaluate", "demo"}
+
+
+def test_every_stage_has_a_command():
+    assert EXPECTED_COMMANDS <= set(cli.commands)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_COMMANDS))
+def test_help_of_each_command(name):
+    result = CliRunner().invoke(cli, [name, "--help"])
+    assert result.exit_code == 0, result.output
+    assert f"Usage: cli {name}" in result.output or f"Usage: vocalmine {name}" in result.output
+    assert len(cli.commands[name].help or "") > 10
+
+
+def test_version():
+    result = CliRunner().invoke(cli, ["--version"])
+    assert result.exit_code == 0 and __version__ in result.output
+
+
+@pytest.mark.parametrize("name", ["mine", "build", "report", "evaluate"])
+def test_bad_catalog_path_gives_one_line_and_nonzero_exit(tmp_path, name):
+    missing = tmp_path / "nope.yaml"
+    proc = subprocess.run(
+        [sys.executable, "-m", "vocalmine", "--catalog", str(missing), name],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert lines == [f"error: {missing}: data catalog not found (pass --catalog PATH)"], proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
