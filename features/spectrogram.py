@@ -9,9 +9,14 @@ trimming after the iSTFT makes the round trip exact (about 1e-15), see
 from __future__ import annotations
 
 import numpy as np
-import librosa
+import scipy.fft
+import scipy.signal
+from numpy.lib.stride_tricks import sliding_window_view
 
 from vocalmine.core.constants import HOP_LENGTH, N_BINS, N_FFT
+
+# Periodic Hann window, as librosa.stft(window="hann") uses.
+WINDOW = scipy.signal.get_window("hann", N_FFT, fftbins=True).astype(np.float32)
 
 
 def stft(y: np.ndarray) -> np.ndarray:
@@ -24,10 +29,11 @@ def stft(y: np.ndarray) -> np.ndarray:
         complex64 array of shape (N_FFT // 2 + 1, n_frames) = (513, n_frames).
     """
     y = np.asarray(y, dtype=np.float32)
-    padded = np.pad(y, (0, HOP_LENGTH))
-    return librosa.stft(padded, n_fft=N_FFT, hop_length=HOP_LENGTH, window="hann", center=True).astype(
-        np.complex64, copy=False
-    )
+    # the same frames as librosa.stft(center=True, pad_mode="constant") of y padded by one hop,
+    # computed with scipy.fft: no librosa import (seconds in a fresh Dask worker) and ~1.5x faster
+    padded = np.pad(y, (N_FFT // 2, HOP_LENGTH + N_FFT // 2))
+    frames = sliding_window_view(padded, N_FFT)[::HOP_LENGTH]
+    return np.ascontiguousarray(scipy.fft.rfft(frames * WINDOW, axis=1).T.astype(np.complex64, copy=False))
 
 
 def istft(spec: np.ndarray, length: int) -> np.ndarray:
@@ -41,6 +47,8 @@ def istft(spec: np.ndarray, length: int) -> np.ndarray:
     Returns:
         float32 array of shape (length,).
     """
+    import librosa  # imported here: loading it costs seconds, and only the inverse needs it
+
     if spec.shape[0] == N_BINS:
         spec = np.concatenate([spec, np.zeros((1, spec.shape[1]), dtype=spec.dtype)], axis=0)
     y = librosa.istft(spec, n_fft=N_FFT, hop_length=HOP_LENGTH, window="hann", center=True, length=length + HOP_LENGTH)

@@ -1,0 +1,224 @@
+"""Benchmark of `vocalmine build` on generated 3-minute 44.1 kHz WAV pairs.
+
+Reports, as medians over repeats:
+- realtime factor per core, end to end (decode both files, align, gain fit,
+  STFT, patches, shard + part writing), in one process;
+- the same through Dask with 1 and 2 worker processes (cluster started and
+  warmed before timing), and the 1 -> 2 worker speed-up;
+- bytes of shard per second of audio;
+- random-read throughput of page-cached shards with a DataLoader-like pattern
+  (shuffled index, batches of patches, float32 X and Y_v per patch);
+against a baseline a user would otherwise write: librosa.load + librosa.stft
+in a plain per-file loop writing one .npy per file (no alignment, no gain).
+
+Realtime factor is given two ways: per second of pair (the original's
+duration) and per second of decoded audio (both files of the pair).
+
+    .venv/bin/python bench/bench_features.py [--pairs 6] [--seconds 180] [--repeats 3]
+
+The machine may be shared: timings are pessimistic when other jobs run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import soundfile as sf  # noqa: E402
+
+from vocalmine.core.catalog import catalog_for_corpus, load_catalog  # noqa: E402
+from vocalmine.core.constants import N_FFT, HOP_LENGTH, PATCH_FRAMES, SAMPLE_RATE  # noqa: E402
+from vocalmine.core.tables import read_table, write_table  # noqa: E402
+from vocalmine.features.config import FeaturesConfig  # noqa: E402
+from vocalmine.features.group import process_group  # noqa: E402
+from vocalmine.features.pipeline import build  # noqa: E402
+from vocalmine.features.shard_format import INDEX_SCHEMA, open_shard, vocal_target  # noqa: E402
+from vocalmine.mining.schema import PAIRS_SCHEMA, pair_id_for  # noqa: E402
+
+SR = 44100
+
+
+def make_pair(folder: Path, k: int, seconds: float) -> dict:
+    """A stereo 16-bit 44.1 kHz original and an offset, gain-changed instrumental."""
+    rng = np.random.default_rng(k)
+    n = int(seconds * SR)
+    t = np.arange(n, dtype=np.float32) / SR
+    acc = 0.05 * rng.standard_normal(n).astype(np.float32)
+    for f in rng.uniform(80, 800, size=4):
+        acc += np.float32(0.08) * np.sin(np.float32(2 * np.pi * f) * t + np.float32(rng.uniform(0, 6)))
+    voc = np.float32(0.1) * np.sin(np.float32(2 * np.pi * rng.uniform(200, 400)) * t + np.float32(3) * np.sin(np.float32(2 * np.pi * 5) * t))
+    voc *= (t % 4 < 2.5).astype(np.float32)
+    lag = int(rng.uniform(-1.5, 1.5) * SR)
+    gain = float(10 ** (rng.uniform(-3, 3) / 20))
+    inst = acc / gain
+    inst = np.concatenate([0.01 * rng.standard_normal(lag).astype(np.float32), inst]) if lag >= 0 else inst[-lag:]
+    orig_path, inst_path = folder / f"O{k}.wav", folder / f"I{k}.wav"
+    mix = acc + voc
+    sf.write(orig_path, np.stack([mix, mix * 0.9], axis=1), SR, subtype="PCM_16")
+    sf.write(inst_path, np.stack([inst, inst * 0.9], axis=1), SR, subtype="PCM_16")
+    oid, iid = f"O{k}", f"I{k}"
+    return {
+        "pair_id": pair_id_for(oid, iid), "original_id": oid, "instrumental_id": iid, "artist": f"A{k}",
+        "artist_norm": f"a{k}", "original_title": "s", "instrumental_title": "s (instrumental)", "base_title": "s",
+        "title_score": 100.0, "title_threshold": 85.0, "original_duration_s": seconds, "instrumental_duration_s": seconds,
+        "duration_delta_s": 0.0, "original_path": str(orig_path), "instrumental_path": str(inst_path),
+        "original_fingerprint": f"o{k}", "instrumental_fingerprint": f"i{k}",
+    }
+
+
+def baseline(pairs: list[dict], out: Path) -> float:
+    """librosa.load + librosa.stft magnitudes, one .npy per file, plain loop. Returns seconds."""
+    import librosa
+
+    started = time.perf_counter()
+    for pair in pairs:
+        for key in ("original_path", "instrumental_path"):
+            y, _ = librosa.load(pair[key], sr=SAMPLE_RATE, mono=True)
+            mag = np.abs(librosa.stft(y, n_fft=N_FFT, hop_length=HOP_LENGTH))[:-1].astype(np.float16)
+            np.save(out / f"{Path(pair[key]).stem}.npy", mag)
+    return time.perf_counter() - started
+
+
+def read_throughput(folder: Path, *, batches: int = 300, batch_size: int = 32, seed: int = 0, derive: bool = False) -> float:
+    """Patches/s of a DataLoader-like loop on one core.
+
+    Shuffled index; per batch, each patch is copied out of its memory-mapped
+    shard (float16), as the trainer's dataset does. With ``derive`` the batch
+    then also becomes float32 X and Y_v = max(X − g·Y_i, 0) on the CPU.
+    """
+    index = read_table(folder / "index.parquet", INDEX_SCHEMA)
+    shards = {int(s): open_shard(folder, int(s)) for s in index["shard"].unique()}
+    shard_col, row_col = index["shard"].to_numpy(), index["row"].to_numpy()
+    rng = np.random.default_rng(seed)
+    for array in shards.values():  # page-cache warm-up
+        np.asarray(array).sum()
+    started = time.perf_counter()
+    count = 0
+    for _ in range(batches):
+        picks = rng.integers(0, len(index), size=batch_size)
+        batch = np.empty((batch_size, 2, 512, PATCH_FRAMES), np.float16)
+        for j, i in enumerate(picks):
+            batch[j] = shards[shard_col[i]][row_col[i]]
+        if derive:
+            full = batch.astype(np.float32)
+            mixture, vocals = full[:, 0:1], vocal_target(full)[:, None]
+            assert mixture.shape == vocals.shape
+        count += batch_size
+    return count / (time.perf_counter() - started)
+
+
+def baseline_read_throughput(folder: Path, *, batches: int = 100, batch_size: int = 32, seed: int = 0) -> float:
+    """Patches/s reading random 128-frame windows of the baseline's per-file .npy spectrograms."""
+    files = sorted(folder.glob("O*.npy"))
+    rng = np.random.default_rng(seed)
+    started = time.perf_counter()
+    count = 0
+    for _ in range(batches):
+        for _ in range(batch_size):
+            name = files[rng.integers(len(files))].name
+            mix = np.load(folder / name, mmap_mode="r")
+            inst = np.load(folder / ("I" + name[1:]), mmap_mode="r")
+            start = int(rng.integers(0, max(1, min(mix.shape[1], inst.shape[1]) - PATCH_FRAMES)))
+            x = np.asarray(mix[:, start : start + PATCH_FRAMES], dtype=np.float32)
+            np.maximum(x - np.asarray(inst[:, start : start + PATCH_FRAMES], dtype=np.float32), 0)
+            count += 1
+    return count / (time.perf_counter() - started)
+
+
+def _warm_up() -> None:
+    from vocalmine.features.pair import pair_features
+
+    noise = np.random.default_rng(0).standard_normal(5 * SAMPLE_RATE).astype(np.float32)
+    pair_features(noise, noise)
+
+
+def timed_build(catalog, config: FeaturesConfig, n_workers: int) -> float:
+    """Seconds of one build() through an already started, warmed LocalCluster."""
+    from dask.distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, Client(cluster) as client:
+        client.run(_warm_up)  # imports and first-call costs on every worker, outside the timing
+        for path in catalog.shards.glob("parts/*.json"):
+            path.unlink()
+        started = time.perf_counter()
+        build(catalog=catalog, scheduler=cluster.scheduler_address, config=config)
+        return time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", type=int, default=6)
+    parser.add_argument("--seconds", type=float, default=180.0)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench_features_") as tmp:
+        tmp = Path(tmp)
+        (tmp / "audio").mkdir()
+        print(f"generating {args.pairs} pairs of {args.seconds:.0f} s 44.1 kHz stereo WAV ...", flush=True)
+        pairs = [make_pair(tmp / "audio", k, args.seconds) for k in range(args.pairs)]
+        pair_seconds = args.pairs * args.seconds
+        yaml_file = tmp / "data_catalog.yaml"
+        yaml_file.write_text(catalog_for_corpus(yaml_file, tmp / "audio", tmp / "work"), encoding="utf-8")
+        catalog = load_catalog(yaml_file)
+        write_table(pd.DataFrame(pairs), catalog.pairs, PAIRS_SCHEMA)
+        config = FeaturesConfig(pairs_per_shard=1)
+
+        # one process, one core: process_group on each pair (decode .. write)
+        _warm_up()
+        single, decoded = [], 0.0
+        for _ in range(args.repeats):
+            started = time.perf_counter()
+            decoded = 0.0
+            for g, pair in enumerate(pairs):
+                decoded += process_group(group=g, pairs=[pair], folder=tmp / "single", audio_root=tmp / "audio", config=config)["decoded_seconds"]
+            single.append(time.perf_counter() - started)
+        t_single = statistics.median(single)
+
+        base = []
+        (tmp / "baseline").mkdir()
+        for _ in range(args.repeats):
+            base.append(baseline(pairs, tmp / "baseline"))
+        t_base = statistics.median(base)
+
+        t1 = statistics.median(timed_build(catalog, config, 1) for _ in range(args.repeats))
+        t2 = statistics.median(timed_build(catalog, config, 2) for _ in range(args.repeats))
+
+        shard_bytes = sum(p.stat().st_size for p in catalog.shards.glob("shard-*.npy"))
+        quality = pd.read_parquet(catalog.shards / "quality.parquet")
+        kept_seconds = float(quality.loc[quality["status"] == "kept", "duration_s"].sum())
+        base_bytes = sum(p.stat().st_size for p in (tmp / "baseline").glob("*.npy"))
+        reads = statistics.median(read_throughput(catalog.shards, seed=s) for s in range(args.repeats))
+        reads_derived = statistics.median(read_throughput(catalog.shards, seed=s, derive=True, batches=60) for s in range(args.repeats))
+        base_reads = statistics.median(baseline_read_throughput(tmp / "baseline", seed=s) for s in range(args.repeats))
+
+        print(f"\ninput: {args.pairs} pairs x {args.seconds:.0f} s = {pair_seconds:.0f} pair-seconds, {decoded:.0f} s decoded; "
+              f"{quality['status'].eq('kept').sum()} pairs kept; cpus={os.cpu_count()}")
+        print(f"{'':38s}{'seconds':>9s}{'x RT/pair-s':>13s}{'x RT/decoded-s':>16s}")
+        rows = [
+            ("vocalmine, 1 process (per core)", t_single),
+            ("vocalmine build, Dask 1 worker", t1),
+            ("vocalmine build, Dask 2 workers", t2),
+            ("baseline librosa loop (per core)", t_base),
+        ]
+        for name, seconds in rows:
+            print(f"{name:38s}{seconds:9.2f}{pair_seconds / seconds:13.0f}{decoded / seconds:16.0f}")
+        print(f"speed-up vs baseline (per core): {t_base / t_single:.2f}x; 1 -> 2 workers: {t1 / t2:.2f}x")
+        print(f"shard bytes per audio second: {shard_bytes / kept_seconds:,.0f} (baseline .npy of both files: {base_bytes / pair_seconds:,.0f})")
+        print(f"random read, one core: {reads:,.0f} patches/s float16 batches as the trainer reads them; "
+              f"{reads_derived:,.0f} patches/s with float32 X and Y_v derived on the CPU "
+              f"(baseline per-file .npy windows: {base_reads:,.0f} patches/s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""Configuration of the features stage: a frozen dataclass, validated from overrides."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from vocalmine.core.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class FeaturesConfig:
+    """Thresholds and sizes of `vocalmine build`. Every field can be overridden (``--set key=value``)."""
+
+    max_offset_s: float = 2.0  # search range of the alignment, ± seconds
+    min_duration_s: float = 3.0  # aligned overlap shorter than this -> too_short
+    silence_db: float = -60.0  # a file whose RMS is below this (dBFS) -> silent
+    frame_silence_db: float = -60.0  # a frame whose RMS is below this (dBFS) counts as silent
+    min_align_confidence: float = 0.2  # normalised cross-correlation peak below this -> too_different
+    max_residual_ratio: float = 0.3  # residual energy where the instrumental explains the original above this -> too_different
+    min_vocal_ratio: float = 0.01  # vocal-to-mixture energy below this -> too_similar (no vocal content)
+    dominance: float = 0.5  # a bin is instrumental-dominated when |X - g·Y_i| <= dominance · g·|Y_i|
+    gain_iterations: int = 4  # reweighting rounds of the gain fit
+    explained_fraction: float = 0.1  # fraction of frames (lowest vocal ratio) used for residual_ratio
+    pairs_per_shard: int = 4  # pairs per shard group: one Dask task and one shard file each (~16 MB for 3-minute songs)
+    workers: int = 2  # LocalCluster worker processes (1 thread each) when no scheduler is given
+    seed: int = 0  # seed of the artist split
+    split_fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)  # train, validation, test share of pairs
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.max_offset_s >= 0, "max_offset_s", ">= 0"),
+            (self.min_duration_s > 0, "min_duration_s", "> 0"),
+            (0 <= self.min_align_confidence <= 1, "min_align_confidence", "in [0, 1]"),
+            (self.max_residual_ratio > 0, "max_residual_ratio", "> 0"),
+            (0 <= self.min_vocal_ratio < 1, "min_vocal_ratio", "in [0, 1)"),
+            (self.dominance > 0, "dominance", "> 0"),
+            (self.gain_iterations >= 1, "gain_iterations", ">= 1"),
+            (0 < self.explained_fraction <= 1, "explained_fraction", "in (0, 1]"),
+            (self.pairs_per_shard >= 1, "pairs_per_shard", ">= 1"),
+            (self.workers >= 1, "workers", ">= 1"),
+            (len(self.split_fractions) == 3 and min(self.split_fractions) >= 0 and sum(self.split_fractions) > 0,
+             "split_fractions", "three non-negative numbers, not all zero"),
+        ]
+        for ok, name, expected in checks:
+            if not ok:
+                raise ConfigError(f"features config: {name}={getattr(self, name)!r}, expected {expected}")
+
+    def fingerprint(self) -> str:
+        """Hash of the fields that change shard contents (not workers, seed or splits)."""
+        skip = {"workers", "seed", "split_fractions"}
+        data = {k: v for k, v in dataclasses.asdict(self).items() if k not in skip}
+        return hashlib.sha1(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _coerce(name: str, value: Any, default: Any) -> Any:
+    if isinstance(default, tuple):
+        items = value.split(",") if isinstance(value, str) else list(value)
+        try:
+            return tuple(float(v) for v in items)
+        except (TypeError, ValueError):
+            raise ConfigError(f"features config: {name}={value!r}, expected comma-separated numbers") from None
+    kind = type(default)
+    if kind is bool:
+        raise ConfigError(f"features config: {name} is not settable")  # no bool fields today
+    try:
+        if kind is int and isinstance(value, float) and not value.is_integer():
+            raise ValueError
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"features config: {name}={value!r}, expected {kind.__name__}") from None
+
+
+def config_from_overrides(overrides: Mapping[str, Any], base: FeaturesConfig | None = None) -> FeaturesConfig:
+    """A :class:`FeaturesConfig` with ``overrides`` applied; values may be strings (from the CLI).
+
+    Raises:
+        ConfigError: on an unknown key or a value of the wrong type or range.
+    """
+    base = base or FeaturesConfig()
+    fields = {f.name: getattr(base, f.name) for f in dataclasses.fields(base)}
+    values = {}
+    for key, value in overrides.items():
+        if key not in fields:
+            raise ConfigError(f"features config: unknown key {key!r}; expected one of {sorted(fields)}")
+        values[key] = _coerce(key, value, fields[key])
+    return dataclasses.replace(base, **values)

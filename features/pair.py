@@ -1,0 +1,190 @@
+"""Features of one (original, instrumental) pair: a pure function of two signals.
+
+align -> trim to the overlap -> STFT -> gain fit -> X, g·Y_i, Y_v = max(X − g·Y_i, 0)
+-> quality metrics and exclusion rules -> normalised 128-frame patches.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from vocalmine.core.audio import load_audio
+from vocalmine.core.constants import HOP_LENGTH, PATCH_FRAMES, SAMPLE_RATE, SHARD_DTYPE
+from vocalmine.core.errors import AudioError
+from vocalmine.features import reasons
+from vocalmine.features.align import apply_offset, estimate_offset
+from vocalmine.features.config import FeaturesConfig
+from vocalmine.features.gain import estimate_gain
+from vocalmine.features.spectrogram import istft, magnitude, stft
+
+CLIP_LEVEL = 0.99  # |sample| at or above this counts as clipped (after resampling to 8192 Hz)
+
+
+@dataclass
+class PairFeatures:
+    """Everything :func:`pair_features` computes for one pair.
+
+    ``patches`` is None when the pair is excluded (``reason`` is then a code of
+    :mod:`vocalmine.features.reasons`).
+    """
+
+    reason: str = ""  # "" when kept, else a features reason code
+    detail: str = ""  # human-readable explanation of the reason
+    offset: int = 0  # instrumental lag, samples at 8192 Hz
+    confidence: float = math.nan  # normalised cross-correlation at the lag, 0..1
+    gain: float = math.nan  # g: original ≈ g · instrumental
+    start: int = 0  # first original sample of the aligned overlap
+    length: int = 0  # samples in the aligned overlap
+    scale: float = math.nan  # max of X over the track; stored X = X / scale
+    vocal_ratio: float = math.nan  # sum Y_v² / sum X²
+    residual_ratio: float = math.nan  # sum (X − g·Y_i)² / sum X² in the frames the instrumental explains
+    clip_fraction: float = math.nan  # share of original samples at full scale
+    silence_fraction: float = math.nan  # share of original frames below the frame silence threshold
+    patches: np.ndarray | None = None  # (n, 2, 512, 128) float16: X/scale, g·Y_i/scale
+    valid_frames: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # (n,) frames not padding
+    start_frames: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # (n,) first frame of each patch
+
+    @property
+    def n_patches(self) -> int:
+        return 0 if self.patches is None else len(self.patches)
+
+
+def rms_db(y: np.ndarray) -> float:
+    """RMS level of ``y`` in dBFS (-inf for silence)."""
+    if y.size == 0:
+        return -math.inf
+    power = float(np.dot(y, y)) / y.size  # float32 BLAS dot: ample precision for a level in dB
+    return 10 * math.log10(power) if power > 0 else -math.inf
+
+
+def frame_silence_fraction(y: np.ndarray, *, threshold_db: float) -> float:
+    """Share of hop-long blocks of ``y`` whose RMS is below ``threshold_db``."""
+    n = len(y) // HOP_LENGTH
+    if n == 0:
+        return 1.0 if rms_db(y) < threshold_db else 0.0
+    blocks = y[: n * HOP_LENGTH].reshape(n, HOP_LENGTH)
+    power = np.einsum("ij,ij->i", blocks, blocks) / HOP_LENGTH
+    return float(np.mean(power < 10 ** (threshold_db / 10)))
+
+
+def cut_patches(mix: np.ndarray, inst: np.ndarray, *, scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cut (512, T) magnitudes into 128-frame patches, zero-padding the last one.
+
+    Returns:
+        patches (n, 2, 512, 128) float16, valid_frames (n,) int32, start_frames (n,) int32.
+    """
+    bins, frames = mix.shape
+    n = max(1, -(-frames // PATCH_FRAMES))
+    out = np.empty((n, 2, bins, PATCH_FRAMES), dtype=SHARD_DTYPE)
+    padded = np.zeros((bins, n * PATCH_FRAMES), dtype=SHARD_DTYPE)
+    for channel, spec in enumerate((mix, inst)):
+        np.multiply(spec, np.float32(1.0 / scale), out=padded[:, :frames], casting="unsafe")
+        out[:, channel] = padded.reshape(bins, n, PATCH_FRAMES).transpose(1, 0, 2)
+    starts = np.arange(n, dtype=np.int32) * PATCH_FRAMES
+    valid = np.minimum(PATCH_FRAMES, frames - starts).astype(np.int32)
+    return out, valid, starts
+
+
+def _residual_ratio(mix: np.ndarray, inst_scaled: np.ndarray, vocal: np.ndarray, *, fraction: float) -> float:
+    frame_mix = np.einsum("kt,kt->t", mix, mix)
+    frame_voc = np.einsum("kt,kt->t", vocal, vocal)
+    diff = mix - inst_scaled
+    frame_res = np.einsum("kt,kt->t", diff, diff)
+    audible = frame_mix > frame_mix.max() * 1e-6
+    if not audible.any():
+        return math.nan
+    ratio = frame_voc[audible] / frame_mix[audible]
+    k = max(1, int(round(fraction * ratio.size)))
+    best = np.argsort(ratio, kind="stable")[:k]
+    return float(frame_res[audible][best].sum() / frame_mix[audible][best].sum())
+
+
+def pair_features(original: np.ndarray, instrumental: np.ndarray, *, config: FeaturesConfig = FeaturesConfig()) -> PairFeatures:
+    """Align, gain-match and patch one pair of mono 8192 Hz signals.
+
+    Args:
+        original: (n,) float32, the original mix.
+        instrumental: (m,) float32, the instrumental version.
+        config: thresholds and search range.
+
+    Returns:
+        A :class:`PairFeatures`; excluded pairs carry a reason and no patches.
+    """
+    out = PairFeatures()
+    out.clip_fraction = float(np.mean(np.abs(original) >= CLIP_LEVEL)) if original.size else math.nan
+    min_len = int(round(config.min_duration_s * SAMPLE_RATE))
+    for name, y in (("original", original), ("instrumental", instrumental)):
+        level = rms_db(y)
+        if level < config.silence_db:
+            out.reason, out.detail = reasons.SILENT, f"{name} RMS {level:.1f} dBFS < {config.silence_db} dBFS"
+            return out
+    if min(len(original), len(instrumental)) < min_len:
+        out.reason = reasons.TOO_SHORT
+        out.detail = f"shortest file {min(len(original), len(instrumental)) / SAMPLE_RATE:.2f} s < {config.min_duration_s} s"
+        return out
+
+    alignment = estimate_offset(original, instrumental, max_lag=int(round(config.max_offset_s * SAMPLE_RATE)))
+    out.offset, out.confidence = alignment.offset, alignment.confidence
+    orig, inst, out.start = apply_offset(original, instrumental, alignment.offset)
+    out.length = len(orig)
+    out.silence_fraction = frame_silence_fraction(orig, threshold_db=config.frame_silence_db)
+    if out.length < min_len:
+        out.reason, out.detail = reasons.TOO_SHORT, f"aligned overlap {out.length / SAMPLE_RATE:.2f} s < {config.min_duration_s} s"
+        return out
+
+    mix_spec, inst_spec = stft(orig), stft(inst)
+    fit = estimate_gain(mix_spec, inst_spec, dominance=config.dominance, iterations=config.gain_iterations)
+    out.gain = fit.gain
+    mix, inst_scaled = magnitude(mix_spec), magnitude(inst_spec)
+    inst_scaled *= np.float32(fit.gain)
+    vocal = np.maximum(mix - inst_scaled, 0)
+    mix_energy = float(np.einsum("kt,kt->", mix, mix, dtype=np.float64))
+    out.vocal_ratio = float(np.einsum("kt,kt->", vocal, vocal, dtype=np.float64)) / mix_energy if mix_energy > 0 else math.nan
+    out.residual_ratio = _residual_ratio(mix, inst_scaled, vocal, fraction=config.explained_fraction)
+    out.scale = float(mix.max())
+
+    if out.confidence < config.min_align_confidence:
+        out.reason = reasons.TOO_DIFFERENT
+        out.detail = f"alignment confidence {out.confidence:.3f} < {config.min_align_confidence}"
+    elif not out.residual_ratio <= config.max_residual_ratio:
+        out.reason = reasons.TOO_DIFFERENT
+        out.detail = f"residual ratio {out.residual_ratio:.3f} > {config.max_residual_ratio} where the instrumental should explain the original"
+    elif not out.vocal_ratio >= config.min_vocal_ratio:
+        out.reason = reasons.TOO_SIMILAR
+        out.detail = f"vocal ratio {out.vocal_ratio:.4f} < {config.min_vocal_ratio}: no vocal content"
+    if out.reason:
+        return out
+    out.patches, out.valid_frames, out.start_frames = cut_patches(mix, inst_scaled, scale=out.scale)
+    return out
+
+
+def load_pair(original_path, instrumental_path) -> tuple[np.ndarray, np.ndarray]:
+    """Decode both files of a pair to mono float32 at 8192 Hz.
+
+    Raises:
+        AudioError: naming the file that cannot be decoded (its ``side`` attribute is
+            "original" or "instrumental").
+    """
+    signals = []
+    for side, path in (("original", original_path), ("instrumental", instrumental_path)):
+        try:
+            signals.append(load_audio(path))
+        except AudioError as exc:
+            exc.side = side
+            raise
+    return signals[0], signals[1]
+
+
+def vocal_estimate(original: np.ndarray, instrumental: np.ndarray, *, offset: int, gain: float) -> tuple[np.ndarray, int]:
+    """Resynthesise the derived vocal Y_v = max(X − g·Y_i, 0) with the mixture phase.
+
+    Returns:
+        (vocal (L,) float32 over the aligned overlap, start sample in the original).
+    """
+    orig, inst, start = apply_offset(original, instrumental, offset)
+    mix_spec = stft(orig)
+    vocal = np.maximum(np.abs(mix_spec) - gain * np.abs(stft(inst)), 0)
+    return istft(vocal * np.exp(1j * np.angle(mix_spec)), len(orig)), start

@@ -1,0 +1,192 @@
+"""`vocalmine build`: pairs.parquet -> shards, index, quality and rejects, with Dask.
+
+Pairs are sorted by pair_id and cut into fixed groups of ``pairs_per_shard``;
+group k is one Dask task that writes ``shard-k.npy`` and ``parts/group-k.json``
+itself (atomically). The driver then assembles index.parquet, quality.parquet
+and rejects.parquet from the part records. Groups are a pure function of the
+pairs and the config, so a killed run, restarted, skips the finished groups
+and ends with an identical index.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from vocalmine.core.atomic import remove_stale_temps
+from vocalmine.core.catalog import DataCatalog
+from vocalmine.core.constants import SAMPLE_RATE
+from vocalmine.core.errors import NothingUsableError
+from vocalmine.core.progress import progress
+from vocalmine.core.tables import REJECTS_SCHEMA, read_table, write_table
+from vocalmine.features.config import FeaturesConfig
+from vocalmine.features.group import process_group
+from vocalmine.features.shard_format import INDEX_SCHEMA, QUALITY_SCHEMA, SPLITS, shard_path
+from vocalmine.features.splits import assign_splits
+from vocalmine.features.store import PARTS_FOLDER, read_finished_group, read_part, remove_surplus
+from vocalmine.mining.schema import PAIRS_SCHEMA
+
+log = logging.getLogger(__name__)
+
+INDEX_FILE = "index.parquet"
+QUALITY_FILE = "quality.parquet"
+REJECTS_FILE = "rejects.parquet"
+
+
+@dataclass(frozen=True)
+class BuildSummary:
+    """What one `build` run did."""
+
+    folder: Path  # the shards folder
+    pairs: int  # pairs in pairs.parquet
+    kept: int  # pairs that yielded patches
+    excluded: dict[str, int]  # reason -> pairs set aside
+    patches: int  # patches in the index
+    shards: int  # shard files (one per group)
+    groups_built: int  # groups computed in this run
+    groups_skipped: int  # groups found finished (resume)
+    audio_seconds: float  # seconds of aligned original audio behind the kept pairs
+    shard_bytes: int  # bytes of all shard files
+    seconds: float  # wall-clock time of the run
+    splits: dict[str, int] = field(default_factory=dict)  # split -> kept pairs
+
+    @property
+    def bytes_per_audio_second(self) -> float:
+        return self.shard_bytes / self.audio_seconds if self.audio_seconds else math.nan
+
+    def lines(self) -> list[str]:
+        """A terminal summary."""
+        excluded = ", ".join(f"{k} {v}" for k, v in sorted(self.excluded.items())) or "none"
+        splits = ", ".join(f"{s} {self.splits.get(s, 0)}" for s in SPLITS)
+        return [
+            f"pairs: {self.pairs} ({self.kept} kept; excluded: {excluded})",
+            f"patches: {self.patches} in {self.shards} shards ({self.groups_built} groups built, {self.groups_skipped} resumed)",
+            f"splits (kept pairs): {splits}",
+            f"audio: {self.audio_seconds / 60:.1f} min, {self.shard_bytes / 1e6:.1f} MB ({self.bytes_per_audio_second:,.0f} bytes per audio second)",
+            f"time: {self.seconds:.1f} s; output: {self.folder}",
+        ]
+
+
+def plan_groups(pairs: pd.DataFrame, pairs_per_shard: int) -> list[list[dict]]:
+    """Fixed groups of pair records, in pair_id order (deterministic for the same pairs)."""
+    records = pairs.sort_values("pair_id", kind="stable").to_dict("records")
+    return [records[i : i + pairs_per_shard] for i in range(0, len(records), pairs_per_shard)]
+
+
+def _run_groups(todo: list[int], groups: list[list[dict]], *, folder: Path, audio_root: Path, config: FeaturesConfig, scheduler: str | None) -> None:
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler:
+        client = Client(scheduler, timeout="30s")
+    else:
+        cluster = LocalCluster(n_workers=min(config.workers, len(todo)), threads_per_worker=1, processes=True, dashboard_address=":0")
+        client = Client(cluster)
+    try:
+        futures = {
+            client.submit(process_group, group=g, pairs=groups[g], folder=str(folder), audio_root=str(audio_root), config=config, pure=False): g
+            for g in todo
+        }
+        bar = progress(total=sum(len(groups[g]) for g in todo), desc="build", unit="pair")
+        for future in as_completed(futures):
+            future.result()  # re-raises a worker's unexpected error here
+            bar.update(len(groups[futures[future]]))
+        bar.close()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _tables(groups: list[list[dict]], folder: Path, pairs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    split_of = dict(zip(pairs["pair_id"], pairs["split"]))
+    artist_of = dict(zip(pairs["pair_id"], pairs["artist_norm"]))
+    index, quality, rejects = [], [], []
+    for g in range(len(groups)):
+        part = read_part(folder, g)
+        index.append(pd.DataFrame(part["patches"]).assign(shard=g))
+        quality.append(pd.DataFrame(part["quality"]))
+        rejects.append(pd.DataFrame(part["rejects"], columns=REJECTS_SCHEMA.names))
+    index_df = pd.concat(index, ignore_index=True) if index else pd.DataFrame(columns=INDEX_SCHEMA.names)
+    if len(index_df):
+        index_df["split"] = index_df["pair_id"].map(split_of)
+    else:
+        index_df = pd.DataFrame({name: pd.Series(dtype=object) for name in INDEX_SCHEMA.names})
+    quality_df = pd.concat(quality, ignore_index=True)
+    quality_df["split"] = quality_df["pair_id"].map(split_of)
+    quality_df["artist_norm"] = quality_df["pair_id"].map(artist_of)
+    rejects_df = pd.concat(rejects, ignore_index=True)
+    return index_df, quality_df, rejects_df
+
+
+def build(*, catalog: DataCatalog, scheduler: str | None = None, config: FeaturesConfig = FeaturesConfig()) -> BuildSummary:
+    """Build training shards from ``catalog.pairs`` into ``catalog.shards``.
+
+    Args:
+        catalog: the data catalog (reads ``pairs``, writes into ``shards``).
+        scheduler: address of a running Dask scheduler; None starts a LocalCluster.
+        config: thresholds, shard size, workers and split seed.
+
+    Returns:
+        A :class:`BuildSummary`.
+
+    Raises:
+        CatalogError: when pairs.parquet is missing or lacks a column.
+        NothingUsableError: when no pair yields patches (the tables are still written).
+    """
+    started = time.perf_counter()
+    pairs = read_table(catalog.pairs, PAIRS_SCHEMA)
+    if pairs.empty:
+        raise NothingUsableError(f"{catalog.pairs}: no pairs to build features from (run `vocalmine mine` first)")
+    duplicated = pairs["pair_id"].duplicated()
+    if duplicated.any():
+        log.warning("%s: %d duplicate pair_id rows ignored", catalog.pairs, int(duplicated.sum()))
+        pairs = pairs[~duplicated]
+    pairs = pairs.sort_values("pair_id", kind="stable").reset_index(drop=True)
+    pairs["split"] = assign_splits(pairs, seed=config.seed, fractions=config.split_fractions).to_numpy()
+
+    folder = catalog.shards
+    (folder / PARTS_FOLDER).mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(folder)
+    remove_stale_temps(folder / PARTS_FOLDER)
+    groups = plan_groups(pairs.drop(columns=["split"]), config.pairs_per_shard)
+    fingerprint = config.fingerprint()
+    todo = [g for g, members in enumerate(groups) if read_finished_group(folder, g, pair_ids=[p["pair_id"] for p in members], fingerprint=fingerprint) is None]
+    log.info("build: %d pairs in %d groups, %d to build, %d finished", len(pairs), len(groups), len(todo), len(groups) - len(todo))
+    if todo:
+        _run_groups(todo, groups, folder=folder, audio_root=catalog.tracks.audio_root, config=config, scheduler=scheduler)
+    remove_surplus(folder, len(groups))
+
+    index_df, quality_df, rejects_df = _tables(groups, folder, pairs)
+    write_table(index_df, folder / INDEX_FILE, INDEX_SCHEMA)
+    write_table(quality_df, folder / QUALITY_FILE, QUALITY_SCHEMA)
+    write_table(rejects_df, folder / REJECTS_FILE, REJECTS_SCHEMA)
+
+    kept = quality_df[quality_df["status"] == "kept"]
+    summary = BuildSummary(
+        folder=folder,
+        pairs=len(pairs),
+        kept=len(kept),
+        excluded=dict(Counter(quality_df.loc[quality_df["status"] != "kept", "reason"])),
+        patches=len(index_df),
+        shards=len(groups),
+        groups_built=len(todo),
+        groups_skipped=len(groups) - len(todo),
+        audio_seconds=float(kept["duration_s"].sum()),
+        shard_bytes=sum(shard_path(folder, g).stat().st_size for g in range(len(groups))),
+        seconds=time.perf_counter() - started,
+        splits={s: int((kept["split"] == s).sum()) for s in SPLITS},
+    )
+    if summary.patches == 0:
+        raise NothingUsableError(
+            f"{folder}: no pair yielded patches ({len(pairs)} pairs; excluded: {summary.excluded}); see {folder / QUALITY_FILE}"
+        )
+    return summary

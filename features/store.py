@@ -1,0 +1,95 @@
+"""I/O of one shard group: its shard array and its part record, both written atomically.
+
+A group is the unit of work and of resumption. Its part record (a small JSON
+file in ``<shards>/parts/``) is written after its shard, so a group whose part
+exists, matches the current pairs and config, and whose shard has the recorded
+number of rows is finished and is skipped on a re-run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+
+from vocalmine.core.atomic import save_npy_atomic, write_text_atomic
+from vocalmine.core.constants import SHARD_DTYPE
+from vocalmine.features.shard_format import PATCH_SHAPE, shard_path
+
+log = logging.getLogger(__name__)
+
+PART_VERSION = 1  # bump when the part record's layout changes
+PARTS_FOLDER = "parts"
+_SHARD_RE = re.compile(r"^shard-(\d{5,})\.npy$")
+_PART_RE = re.compile(r"^group-(\d{5,})\.json$")
+
+
+def part_path(folder: str | os.PathLike, group: int) -> Path:
+    """Path of group ``group``'s part record."""
+    return Path(folder) / PARTS_FOLDER / f"group-{group:05d}.json"
+
+
+def write_group(folder: str | os.PathLike, group: int, patches: list[np.ndarray], record: dict) -> Path:
+    """Write the group's shard (concatenated ``patches``) and then its part record.
+
+    Args:
+        folder: the shards folder.
+        group: group number, also the shard number.
+        patches: arrays (n_i, 2, 512, 128) float16, in row order.
+        record: JSON-serialisable part record; ``shard_rows`` is filled in here.
+    """
+    array = np.concatenate(patches, axis=0) if patches else np.zeros((0, *PATCH_SHAPE), dtype=SHARD_DTYPE)
+    save_npy_atomic(shard_path(folder, group), array.astype(SHARD_DTYPE, copy=False))
+    record = {**record, "version": PART_VERSION, "group": group, "shard_rows": int(array.shape[0])}
+    return write_text_atomic(part_path(folder, group), json.dumps(record, allow_nan=True))
+
+
+def _shard_rows(path: Path) -> int | None:
+    try:
+        with open(path, "rb") as fh:
+            version = np.lib.format.read_magic(fh)
+            reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, _, _ = reader(fh)
+        return int(shape[0])
+    except (OSError, ValueError):
+        return None
+
+
+def read_finished_group(folder: str | os.PathLike, group: int, *, pair_ids: list[str], fingerprint: str) -> dict | None:
+    """The group's part record when the group is finished for these pairs and config, else None."""
+    path = part_path(folder, group)
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if record.get("version") != PART_VERSION or record.get("fingerprint") != fingerprint or record.get("pair_ids") != pair_ids:
+        log.info("%s: stale (pairs or config changed), rebuilding group %d", path, group)
+        return None
+    if _shard_rows(shard_path(folder, group)) != record.get("shard_rows"):
+        log.info("%s: shard missing or of the wrong length, rebuilding group %d", path, group)
+        return None
+    return record
+
+
+def read_part(folder: str | os.PathLike, group: int) -> dict:
+    """Read a part record (it must exist)."""
+    return json.loads(part_path(folder, group).read_text(encoding="utf-8"))
+
+
+def remove_surplus(folder: str | os.PathLike, n_groups: int) -> int:
+    """Delete shards and parts numbered >= ``n_groups`` (left by an earlier, larger build)."""
+    folder = Path(folder)
+    removed = 0
+    for directory, pattern in ((folder, _SHARD_RE), (folder / PARTS_FOLDER, _PART_RE)):
+        if not directory.is_dir():
+            continue
+        for path in directory.iterdir():
+            match = pattern.match(path.name)
+            if match and int(match.group(1)) >= n_groups:
+                path.unlink(missing_ok=True)
+                removed += 1
+    return removed

@@ -1,0 +1,39 @@
+"""`vocalmine build`: pairs.parquet -> training shards (calls vocalmine.features.pipeline.build)."""
+
+from __future__ import annotations
+
+import click
+
+from vocalmine.commands.context import Context, pass_context
+from vocalmine.core.errors import ConfigError
+
+
+def _parse_overrides(items: tuple[str, ...]) -> dict[str, str]:
+    overrides = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. --set min_vocal_ratio=0.02")
+        overrides[key.strip().replace("-", "_")] = value.strip()
+    return overrides
+
+
+@click.command("build")
+@click.option("--scheduler", metavar="ADDRESS", default=None, help="Address of a running Dask scheduler (default: start a LocalCluster).")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="LocalCluster worker processes (1 thread each). [default: 2]")
+@click.option("--seed", type=int, default=None, help="Seed of the train/validation/test split by artist. [default: 0]")
+@click.option("--pairs-per-shard", type=click.IntRange(min=1), default=None, help="Pairs per shard file (and per Dask task). [default: 4]")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override any features setting, e.g. --set max_offset_s=3 (repeatable).")
+@pass_context
+def build(ctx: Context, scheduler: str | None, workers: int | None, seed: int | None, pairs_per_shard: int | None, overrides: tuple[str, ...]) -> None:
+    """Align and gain-match every mined pair and write training shards."""
+    from vocalmine.features.config import config_from_overrides
+    from vocalmine.features.pipeline import build as build_features
+
+    values: dict = _parse_overrides(overrides)
+    for key, value in (("workers", workers), ("seed", seed), ("pairs_per_shard", pairs_per_shard)):
+        if value is not None:
+            values[key] = value
+    summary = build_features(catalog=ctx.catalog, scheduler=scheduler, config=config_from_overrides(values))
+    for line in summary.lines():
+        click.echo(line)
