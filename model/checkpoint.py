@@ -6,6 +6,7 @@ A checkpoint is a dict of plain types and tensors only, so that
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 from pathlib import Path
@@ -34,6 +35,7 @@ def stft_params() -> dict[str, int]:
     }
 
 
+@functools.lru_cache(maxsize=1)
 def git_commit() -> str:
     """The current git commit of the source tree, or "unknown"."""
     try:

@@ -1,0 +1,131 @@
+"""The trainer's configuration: one frozen dataclass, validated, unknown keys rejected."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from vocalmine.core.errors import ConfigError
+
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+# Fields that define the experiment: a resumed run must keep them, or it is another run.
+RESUME_FIXED = ("skips", "lr", "batch_size", "seed", "precision")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyper-parameters and run settings of one training run (paper: Adam, L1 loss)."""
+
+    lr: float = 2e-4  # Adam learning rate, constant
+    batch_size: int = 16  # patches per optimizer step on each process (DDP: per rank)
+    epochs: int = 40  # maximum passes over the training split
+    steps: int = 0  # maximum optimizer steps in total; 0 = no limit (epochs decide)
+    seed: int = 0  # seeds weights, data order and dropout: same seed, same run
+    skips: bool = True  # U-Net skip connections; False = the paper's encoder-decoder baseline
+    patience: int = 5  # early stopping: epochs without a validation improvement before stopping
+    min_delta: float = 0.0  # smallest validation-loss decrease that counts as an improvement
+    workers: int = 2  # DataLoader worker processes (0 = load in the training process)
+    threads: int = 0  # CPU threads for torch on CPU; 0 = usable cores minus loader workers
+    log_every: int = 20  # steps between train-loss rows in metrics.csv / TensorBoard
+    checkpoint_every: int = 200  # steps between last.pt saves inside an epoch (also saved each epoch)
+    max_val_patches: int = 0  # validation patches per evaluation (fixed random subset); 0 = all
+    precision: str = "auto"  # auto (bf16 on CUDA, fp32 on CPU) | fp32 | bf16 | fp16 (with a GradScaler)
+    channels_last: bool = True  # channels_last memory format on CUDA (ignored on CPU)
+    compile: bool = False  # torch.compile the model (needs a C++ toolchain; CUDA mostly)
+
+    def __post_init__(self) -> None:
+        for key, expected in _field_types().items():  # an int where a float is expected: make it a float
+            value = getattr(self, key)
+            if expected is float and isinstance(value, int) and not isinstance(value, bool):
+                object.__setattr__(self, key, float(value))
+        _validate(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "TrainConfig":
+        """A config from a mapping (YAML, a checkpoint), rejecting unknown keys.
+
+        Raises:
+            ConfigError: on an unknown key or an invalid value.
+        """
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"train config must be a mapping, got {type(data).__name__}")
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ConfigError(f"train config: unknown key(s) {unknown}; expected some of {sorted(names)}")
+        return cls(**{key: _coerce(key, value) for key, value in data.items()})
+
+    def replace(self, **overrides: Any) -> "TrainConfig":
+        """A copy with ``overrides`` applied (validated; None values are ignored)."""
+        merged = {**self.to_dict(), **{k: v for k, v in overrides.items() if v is not None}}
+        return TrainConfig.from_dict(merged)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain types only, so a checkpoint holding it loads with weights_only=True."""
+        return dataclasses.asdict(self)
+
+
+def _field_types() -> dict[str, type]:
+    defaults = TrainConfig.__dataclass_fields__
+    return {name: type(field.default) for name, field in defaults.items()}
+
+
+def _coerce(key: str, value: Any) -> Any:
+    """Accept CLI strings ("1e-3", "true") and ints for floats; reject anything else."""
+    expected = _field_types()[key]
+    if isinstance(value, str) and expected is not str:
+        text = value.strip().lower()
+        try:
+            if expected is bool:
+                if text in ("true", "yes", "1", "on"):
+                    return True
+                if text in ("false", "no", "0", "off"):
+                    return False
+                raise ValueError(text)
+            return expected(float(text)) if expected is float else int(text)
+        except ValueError:
+            raise ConfigError(f"train config: {key}={value!r} is not a valid {expected.__name__}") from None
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+        raise ConfigError(f"train config: {key}={value!r} must be a {expected.__name__}, got {type(value).__name__}")
+    return value
+
+
+def _validate(config: TrainConfig) -> None:
+    for key, expected in _field_types().items():
+        value = getattr(config, key)
+        bad_type = not isinstance(value, expected) or (expected is int and isinstance(value, bool))
+        if bad_type and not (expected is float and isinstance(value, int) and not isinstance(value, bool)):
+            raise ConfigError(f"train config: {key}={value!r} must be a {expected.__name__}")
+    positive = {"batch_size": config.batch_size, "epochs": config.epochs, "log_every": config.log_every,
+                "checkpoint_every": config.checkpoint_every, "patience": config.patience}
+    for key, value in positive.items():
+        if value < 1:
+            raise ConfigError(f"train config: {key}={value} must be >= 1")
+    for key in ("steps", "workers", "threads", "max_val_patches", "seed"):
+        if getattr(config, key) < 0:
+            raise ConfigError(f"train config: {key}={getattr(config, key)} must be >= 0")
+    if not (math.isfinite(config.lr) and 0 < config.lr < 1):
+        raise ConfigError(f"train config: lr={config.lr} must be in (0, 1)")
+    if not (math.isfinite(config.min_delta) and config.min_delta >= 0):
+        raise ConfigError(f"train config: min_delta={config.min_delta} must be >= 0")
+    if config.precision not in PRECISIONS:
+        raise ConfigError(f"train config: precision={config.precision!r} must be one of {PRECISIONS}")
+
+
+def check_resumable(saved: Mapping[str, Any], config: TrainConfig, *, source: str) -> None:
+    """Refuse to resume a checkpoint whose experiment-defining fields differ from ``config``.
+
+    Raises:
+        ConfigError: naming the first differing field, its saved and its new value.
+    """
+    for key in RESUME_FIXED:
+        if key in saved and saved[key] != getattr(config, key):
+            raise ConfigError(
+                f"{source}: cannot resume: it was trained with {key}={saved[key]!r}, this run asks for "
+                f"{key}={getattr(config, key)!r} (drop the override, or train afresh without --resume)"
+            )

@@ -1,0 +1,53 @@
+"""`vocalmine train`: train the vocals or instrumental U-Net from the shards."""
+
+from __future__ import annotations
+
+import click
+
+from vocalmine.commands.context import Context, pass_context
+from vocalmine.core.errors import ConfigError
+
+
+def _parse_sets(pairs: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--set {pair!r}: expected KEY=VALUE, e.g. --set patience=10")
+        out[key.strip().replace("-", "_")] = value
+    return out
+
+
+@click.command("train")
+@click.option("--target", type=click.Choice(["vocals", "instrumental"]), required=True, help="Which model to train.")
+@click.option("--no-skips", is_flag=True, help="The paper's baseline: the U-Net without skip connections (run <target>-noskip).")
+@click.option("--device", default="auto", show_default=True, help="auto | cpu | cuda | cuda:N.")
+@click.option("--resume", is_flag=True, help="Continue the run from its last.pt (same data order, RNG and optimizer state).")
+@click.option("--steps", type=int, help="Stop after this many optimizer steps in total (0: epochs decide).")
+@click.option("--epochs", type=int, help="Maximum epochs.")
+@click.option("--batch-size", type=int, help="Patches per step (per process under torchrun).")
+@click.option("--lr", type=float, help="Adam learning rate.")
+@click.option("--seed", type=int, help="Seed of weights, data order and dropout.")
+@click.option("--workers", type=int, help="DataLoader worker processes.")
+@click.option("--patience", type=int, help="Early stopping: epochs without validation improvement.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Any other TrainConfig field, e.g. --set max_val_patches=256.")
+@pass_context
+def train_command(ctx: Context, target: str, no_skips: bool, device: str, resume: bool, sets: tuple[str, ...], **overrides) -> None:
+    """Train one separation model; writes best.pt, last.pt, metrics.csv and tensorboard/ under the models folder.
+
+    Runs on several GPUs (or CPU processes) when started with
+    `torchrun --nproc_per_node N -m vocalmine train ...`.
+    """
+    from vocalmine.model.config import TrainConfig  # imported here: torch is slow to import for --help
+    from vocalmine.model.trainer import LAST, resume_config, run_name, train
+
+    explicit = {**{k: v for k, v in overrides.items() if v is not None}, **_parse_sets(sets)}
+    if no_skips:
+        explicit["skips"] = False
+    config = TrainConfig.from_dict({**TrainConfig().to_dict(), **explicit})
+    last = ctx.catalog.models / run_name(target, config.skips) / LAST
+    if resume and last.is_file():
+        # A resumed run keeps the settings it was started with; flags given now override them.
+        config = TrainConfig.from_dict({**resume_config(last).to_dict(), **explicit})
+    summary = train(catalog=ctx.catalog, target=target, config=config, device=device, resume=resume)
+    click.echo(summary.describe())
