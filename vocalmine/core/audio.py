@@ -38,6 +38,16 @@ def resample(y: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
     return soxr.resample(y, sr_in, sr_out, quality="HQ").astype(np.float32, copy=False)
 
 
+def _regular_file(path: Path) -> None:
+    """Raise AudioError unless ``path`` is a regular file (a FIFO would block a reader forever)."""
+    try:
+        regular = path.is_file()
+    except OSError as exc:  # e.g. ENAMETOOLONG, which Path.is_file does not swallow
+        raise AudioError(f"{path}: not a readable file ({exc.strerror or exc})") from exc
+    if not regular:
+        raise AudioError(f"{path}: not a file")
+
+
 def load_audio(path: str | os.PathLike, sr: int = SAMPLE_RATE) -> np.ndarray:
     """Decode ``path``, downmix to mono and resample to ``sr``.
 
@@ -48,8 +58,7 @@ def load_audio(path: str | os.PathLike, sr: int = SAMPLE_RATE) -> np.ndarray:
         AudioError: when the file is missing, not a file, undecodable or empty.
     """
     path = Path(path)
-    if not path.is_file():
-        raise AudioError(f"{path}: not a file")
+    _regular_file(path)
     try:
         data, sr_in = sf.read(path, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, ValueError, TypeError) as exc:
@@ -59,11 +68,15 @@ def load_audio(path: str | os.PathLike, sr: int = SAMPLE_RATE) -> np.ndarray:
     y = downmix(data)
     if not np.all(np.isfinite(y)):
         raise AudioError(f"{path}: contains NaN or infinite samples")
-    return resample(np.ascontiguousarray(y, dtype=np.float32), int(sr_in), sr)
+    y = resample(np.ascontiguousarray(y, dtype=np.float32), int(sr_in), sr)
+    if y.shape[0] == 0:
+        raise AudioError(f"{path}: contains no samples at {sr} Hz ({data.shape[0]} at {sr_in} Hz)")
+    return y
 
 
 def audio_info(path: str | os.PathLike) -> sf._SoundFileInfo:
     """Header information (samplerate, channels, frames, format) without decoding."""
+    _regular_file(Path(path))
     try:
         return sf.info(os.fspath(path))
     except (sf.LibsndfileError, RuntimeError) as exc:

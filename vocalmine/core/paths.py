@@ -22,7 +22,10 @@ def resolve_under(root: str | os.PathLike, relative: str | os.PathLike) -> Path:
     text = os.fspath(relative)
     if "\x00" in text:
         raise CatalogError(f"path {text!r} contains a NUL byte")
-    candidate = (root_real / text).resolve()
+    try:
+        candidate = (root_real / text).resolve()
+    except (RuntimeError, OSError) as exc:  # a symlink loop, a name too long for the file system
+        raise CatalogError(f"path {text!r} cannot be resolved ({exc})") from exc
     if candidate != root_real and root_real not in candidate.parents:
         raise CatalogError(f"path {text!r} escapes the declared root {root_real}")
     return candidate
