@@ -11,7 +11,7 @@ import time
 import numpy as np
 
 from vocalmine.core.constants import SAMPLE_RATE
-from vocalmine.core.errors import AudioError, CatalogError
+from vocalmine.core.errors import AudioError, CatalogError, VocalmineError
 from vocalmine.core.paths import resolve_under
 from vocalmine.features import reasons
 from vocalmine.features.config import FeaturesConfig
@@ -70,7 +70,9 @@ def process_group(*, group: int, pairs: list[dict], folder: str | os.PathLike, a
         config: features config.
 
     Returns:
-        Small counters: pairs, kept, patches, decoded audio seconds, seconds taken.
+        Small counters: pairs, kept, patches, decoded audio seconds, seconds taken, and
+        error: "" or the one-line message of a failed write (disk full, ...), returned
+        rather than raised so that the Dask worker does not log a traceback.
     """
     started = time.perf_counter()
     patches, index, quality, rejects = [], [], [], []
@@ -103,7 +105,11 @@ def process_group(*, group: int, pairs: list[dict], folder: str | os.PathLike, a
         "rejects": rejects,
         "decoded_seconds": decoded,
     }
-    write_group(folder, group, patches, record)
+    error = ""
+    try:
+        write_group(folder, group, patches, record)
+    except VocalmineError as exc:
+        error = str(exc)
     took = time.perf_counter() - started
-    log.debug("group %d: %d pairs, %d patches, %.2f s", group, len(pairs), row, took)
-    return {"group": group, "pairs": len(pairs), "kept": len(patches), "patches": row, "decoded_seconds": decoded, "seconds": took}
+    log.debug("group %d: %d pairs, %d patches, %.2f s%s", group, len(pairs), row, took, f"; {error}" if error else "")
+    return {"group": group, "pairs": len(pairs), "kept": len(patches), "patches": row, "decoded_seconds": decoded, "seconds": took, "error": error}

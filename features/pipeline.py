@@ -10,7 +10,6 @@ and ends with an identical index.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import time
@@ -24,14 +23,14 @@ import pandas as pd
 from vocalmine.core.atomic import remove_stale_temps
 from vocalmine.core.catalog import DataCatalog
 from vocalmine.core.constants import SAMPLE_RATE
-from vocalmine.core.errors import NothingUsableError
+from vocalmine.core.errors import NothingUsableError, VocalmineError
 from vocalmine.core.progress import progress
 from vocalmine.core.tables import REJECTS_SCHEMA, read_table, write_table
 from vocalmine.features.config import FeaturesConfig
 from vocalmine.features.group import process_group
 from vocalmine.features.shard_format import INDEX_SCHEMA, QUALITY_SCHEMA, SPLITS, shard_path
 from vocalmine.features.splits import assign_splits
-from vocalmine.features.store import PARTS_FOLDER, read_finished_group, read_part, remove_surplus
+from vocalmine.features.store import PARTS_FOLDER, read_finished_group, read_part, remove_surplus, storage_error, surplus
 from vocalmine.mining.schema import PAIRS_SCHEMA
 
 log = logging.getLogger(__name__)
@@ -39,6 +38,7 @@ log = logging.getLogger(__name__)
 INDEX_FILE = "index.parquet"
 QUALITY_FILE = "quality.parquet"
 REJECTS_FILE = "rejects.parquet"
+TABLE_FILES = (INDEX_FILE, QUALITY_FILE, REJECTS_FILE)  # index first: it is what readers trust
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,21 @@ def plan_groups(pairs: pd.DataFrame, pairs_per_shard: int) -> list[list[dict]]:
     return [records[i : i + pairs_per_shard] for i in range(0, len(records), pairs_per_shard)]
 
 
+def remove_tables(folder: Path) -> list[str]:
+    """Delete index, quality and rejects tables (each unlink is atomic); the names removed."""
+    removed = []
+    for name in TABLE_FILES:
+        path = folder / name
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise storage_error(exc, path) from exc
+        removed.append(name)
+    return removed
+
+
 def _run_groups(todo: list[int], groups: list[list[dict]], *, folder: Path, audio_root: Path, config: FeaturesConfig, scheduler: str | None) -> None:
     from dask.distributed import Client, LocalCluster, as_completed
 
@@ -97,7 +112,12 @@ def _run_groups(todo: list[int], groups: list[list[dict]], *, folder: Path, audi
         }
         bar = progress(total=sum(len(groups[g]) for g in todo), desc="build", unit="pair")
         for future in as_completed(futures):
-            future.result()  # re-raises a worker's unexpected error here
+            try:
+                result = future.result()  # re-raises a worker's unexpected error here
+            except OSError as exc:  # disk full, read-only folder: one line naming the shard, not a traceback
+                raise storage_error(exc, shard_path(folder, futures[future])) from exc
+            if result.get("error"):
+                raise VocalmineError(result["error"])
             bar.update(len(groups[futures[future]]))
         bar.close()
     finally:
@@ -161,14 +181,23 @@ def build(*, catalog: DataCatalog, scheduler: str | None = None, config: Feature
     fingerprint = config.fingerprint()
     todo = [g for g, members in enumerate(groups) if read_finished_group(folder, g, pair_ids=[p["pair_id"] for p in members], fingerprint=fingerprint) is None]
     log.info("build: %d pairs in %d groups, %d to build, %d finished", len(pairs), len(groups), len(todo), len(groups) - len(todo))
+    if todo or surplus(folder, len(groups)):
+        # The tables go before any shard changes, so a run that fails midway leaves no index
+        # describing shards it rewrote; a re-run resumes from the part records and writes them again.
+        removed = remove_tables(folder)
+        if removed:
+            log.info("build: removed %s before changing shards", ", ".join(removed))
     if todo:
         _run_groups(todo, groups, folder=folder, audio_root=catalog.tracks.audio_root, config=config, scheduler=scheduler)
     remove_surplus(folder, len(groups))
 
     index_df, quality_df, rejects_df = _tables(groups, folder, pairs)
-    write_table(index_df, folder / INDEX_FILE, INDEX_SCHEMA)
-    write_table(quality_df, folder / QUALITY_FILE, QUALITY_SCHEMA)
-    write_table(rejects_df, folder / REJECTS_FILE, REJECTS_SCHEMA)
+    # index last: its presence means the other two tables and every shard it names are complete
+    for df, name, schema in ((quality_df, QUALITY_FILE, QUALITY_SCHEMA), (rejects_df, REJECTS_FILE, REJECTS_SCHEMA), (index_df, INDEX_FILE, INDEX_SCHEMA)):
+        try:
+            write_table(df, folder / name, schema)
+        except OSError as exc:
+            raise storage_error(exc, folder / name) from exc
 
     kept = quality_df[quality_df["status"] == "kept"]
     summary = BuildSummary(

@@ -8,6 +8,7 @@ number of rows is finished and is skipped on a re-run.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -18,6 +19,7 @@ import numpy as np
 
 from vocalmine.core.atomic import save_npy_atomic, write_text_atomic
 from vocalmine.core.constants import SHARD_DTYPE
+from vocalmine.core.errors import VocalmineError
 from vocalmine.features.shard_format import PATCH_SHAPE, shard_path
 
 log = logging.getLogger(__name__)
@@ -26,6 +28,14 @@ PART_VERSION = 1  # bump when the part record's layout changes
 PARTS_FOLDER = "parts"
 _SHARD_RE = re.compile(r"^shard-(\d{5,})\.npy$")
 _PART_RE = re.compile(r"^group-(\d{5,})\.json$")
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def storage_error(exc: OSError, path: str | os.PathLike) -> VocalmineError:
+    """A one-line VocalmineError for an OSError met while writing ``path`` (disk full, read-only, ...)."""
+    if exc.errno in _DISK_FULL:
+        return VocalmineError(f"{path}: disk full ({exc.strerror}); free space and re-run the same command to resume")
+    return VocalmineError(f"{path}: cannot write ({exc.strerror or exc})")
 
 
 def part_path(folder: str | os.PathLike, group: int) -> Path:
@@ -41,11 +51,19 @@ def write_group(folder: str | os.PathLike, group: int, patches: list[np.ndarray]
         group: group number, also the shard number.
         patches: arrays (n_i, 2, 512, 128) float16, in row order.
         record: JSON-serialisable part record; ``shard_rows`` is filled in here.
+
+    Raises:
+        VocalmineError: when a file cannot be written (disk full, ...), naming it.
     """
     array = np.concatenate(patches, axis=0) if patches else np.zeros((0, *PATCH_SHAPE), dtype=SHARD_DTYPE)
-    save_npy_atomic(shard_path(folder, group), array.astype(SHARD_DTYPE, copy=False))
-    record = {**record, "version": PART_VERSION, "group": group, "shard_rows": int(array.shape[0])}
-    return write_text_atomic(part_path(folder, group), json.dumps(record, allow_nan=True))
+    path = shard_path(folder, group)
+    try:
+        save_npy_atomic(path, array.astype(SHARD_DTYPE, copy=False))
+        record = {**record, "version": PART_VERSION, "group": group, "shard_rows": int(array.shape[0])}
+        path = part_path(folder, group)
+        return write_text_atomic(path, json.dumps(record, allow_nan=True))
+    except OSError as exc:
+        raise storage_error(exc, path) from exc
 
 
 def _shard_rows(path: Path) -> int | None:
@@ -80,16 +98,23 @@ def read_part(folder: str | os.PathLike, group: int) -> dict:
     return json.loads(part_path(folder, group).read_text(encoding="utf-8"))
 
 
-def remove_surplus(folder: str | os.PathLike, n_groups: int) -> int:
-    """Delete shards and parts numbered >= ``n_groups`` (left by an earlier, larger build)."""
+def surplus(folder: str | os.PathLike, n_groups: int) -> list[Path]:
+    """Shards and parts numbered >= ``n_groups`` (left by an earlier, larger build)."""
     folder = Path(folder)
-    removed = 0
+    found = []
     for directory, pattern in ((folder, _SHARD_RE), (folder / PARTS_FOLDER, _PART_RE)):
         if not directory.is_dir():
             continue
         for path in directory.iterdir():
             match = pattern.match(path.name)
             if match and int(match.group(1)) >= n_groups:
-                path.unlink(missing_ok=True)
-                removed += 1
-    return removed
+                found.append(path)
+    return sorted(found)
+
+
+def remove_surplus(folder: str | os.PathLike, n_groups: int) -> int:
+    """Delete shards and parts numbered >= ``n_groups`` (left by an earlier, larger build)."""
+    paths = surplus(folder, n_groups)
+    for path in paths:
+        path.unlink(missing_ok=True)
+    return len(paths)

@@ -109,6 +109,7 @@ def pair_catalog(tracks: TrackCatalog, *, config: MiningConfig, engine: str = "p
             str(tracks.path), sep=tracks.delimiter, dtype=str, keep_default_na=False, na_filter=False,
             blocksize=config.dask_blocksize, encoding="utf-8",
         )
+        raw = raw.rename(columns={c: c.strip() for c in raw.columns})  # as read_header names them
         (lengths,) = dask.compute(raw.map_partitions(len, meta=("n", "int64")), scheduler=get)
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise CatalogError(f"{tracks.path}: not a CSV file that can be parsed ({str(exc).splitlines()[0]})") from exc

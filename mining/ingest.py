@@ -8,6 +8,7 @@ mapped column, raises CatalogError naming the file and the column.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import logging
 from pathlib import Path
@@ -31,25 +32,45 @@ TRACK_COLUMNS = ("track_id", "artist", "title", "duration_s", "audio_path")
 _MMSS = r"^\s*(?:(\d+):)?(\d+):(\d{1,2}(?:\.\d*)?)\s*$"
 
 
+_HEAD_BYTES = 1 << 16  # the header row must end within the file's first 64 KiB
+
+
 def read_header(path: Path, *, delimiter: str = ",") -> list[str]:
-    """Column names of a CSV file.
+    """Column names of a CSV file: its first record, parsed as a CSV record (quotes respected).
+
+    Only "\\r" and "\\n" end the record (not the other code points str.splitlines
+    breaks at, such as U+2028 or "\\x0c"); names are stripped of surrounding blanks.
 
     Raises:
-        CatalogError: when the file is missing, binary, or has no header row.
+        CatalogError: when the file is missing, binary, has no header row, or a
+            header that is not UTF-8 or does not end within its first 64 KiB.
     """
     if not path.is_file():
         raise CatalogError(f"{path}: track catalog not found")
     try:
         with path.open("rb") as fh:
-            head = fh.read(1 << 16)
+            head = fh.read(_HEAD_BYTES)
+            more = bool(fh.read(1))
     except OSError as exc:
         raise CatalogError(f"{path}: cannot read the track catalog ({exc})") from exc
     if b"\x00" in head:
         raise CatalogError(f"{path}: not a CSV file (binary content)")
-    lines = head.decode("utf-8-sig", errors="replace").splitlines()
-    names = [n.strip() for n in next(csv.reader(lines[:1], delimiter=delimiter))] if lines and lines[0].strip() else []
-    if not names:
+    # surrogateescape keeps a non-UTF-8 byte visible (a lone surrogate) instead of a silent U+FFFD
+    text = head.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
+    buffer = io.StringIO(text, newline="")
+    try:
+        record = next(csv.reader(buffer, delimiter=delimiter), [])
+    except csv.Error as exc:
+        raise CatalogError(f"{path}: not a CSV file (header row: {exc})") from exc
+    if more and buffer.tell() >= len(text) and not text.endswith(("\n", "\r")):
+        raise CatalogError(f"{path}: the header row does not end within the first {_HEAD_BYTES // 1024} KiB (an unclosed quote?)")
+    if not record or (len(record) == 1 and not record[0].strip()):
         raise CatalogError(f"{path}: not a CSV file (empty, no header row)")
+    names = [n.strip() for n in record]
+    for name in names:
+        if any("\udc80" <= ch <= "\udcff" for ch in name):
+            raw = name.encode("utf-8", errors="surrogateescape")
+            raise CatalogError(f"{path}: the header row is not UTF-8 (column name {raw!r}); save the catalog as UTF-8")
     return names
 
 
@@ -60,20 +81,26 @@ def read_csv_strings(path: Path, *, delimiter: str = ",") -> pd.DataFrame:
         CatalogError: when the file is missing or cannot be parsed as a CSV.
     """
     names = read_header(path, delimiter=delimiter)
+    # Positional names typed as strings: arrow's own header parse never decides a column's type,
+    # and the header comes back as row 0 to check that both parsers agree on it.
+    generated = [f"f{i}" for i in range(len(names))]
     try:
         table = pacsv.read_csv(
             path,
-            read_options=pacsv.ReadOptions(block_size=1 << 24),
+            read_options=pacsv.ReadOptions(block_size=1 << 24, column_names=generated),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names},
+                column_types={n: pa.string() for n in generated},
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         raise CatalogError(f"{path}: not a CSV file that can be parsed ({str(exc).splitlines()[0]})") from exc
-    table = table.cast(pa.schema([(f.name, pa.string()) for f in table.schema]))
+    header = [str(v).strip() for v in table.slice(0, 1).to_pylist()[0].values()] if table.num_rows else []
+    if header != names:
+        raise CatalogError(f"{path}: the header row cannot be parsed consistently (read {names} and {header})")
+    table = table.slice(1).rename_columns(names)
     return table.to_pandas().fillna("")
 
 
@@ -116,6 +143,11 @@ def check_columns(names: list[str], tracks: TrackCatalog) -> None:
         for part in _id_parts(column) if field == "track_id" else [column]:
             if part not in names:
                 raise CatalogError(f"{tracks.path}: missing column {part!r} (mapped to {field}); columns are {list(names)}")
+            if names.count(part) > 1:
+                raise CatalogError(
+                    f"{tracks.path}: column {part!r} (mapped to {field}) appears {names.count(part)} times in the header; "
+                    "rename or remove the extra ones"
+                )
 
 
 RAW = "raw:"  # prefix of the original CSV columns inside a validated frame
@@ -173,8 +205,12 @@ def validate_rows(raw: pd.DataFrame, *, tracks: TrackCatalog, config: MiningConf
             except CatalogError:
                 late[i], late_detail[i] = R.PATH_ESCAPES_ROOT, f"audio path {rel.iat[i]!r} resolves outside {tracks.audio_root}"
                 continue
-            if not resolved.is_file():
-                late[i], late_detail[i] = R.AUDIO_NOT_FOUND, f"audio file {str(resolved)!r} not found"
+            try:
+                found, why = resolved.is_file(), "not found"
+            except OSError as exc:  # Path.is_file only swallows "not found": ENAMETOOLONG, EACCES, EIO raise
+                found, why = False, f"not readable ({exc.strerror or exc})"
+            if not found:
+                late[i], late_detail[i] = R.AUDIO_NOT_FOUND, f"audio file {str(resolved)!r} {why}"
                 continue
             paths[i] = str(resolved)
     # object columns: matching works on Python strings (pandas 3 would convert to Arrow and back)

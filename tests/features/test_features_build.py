@@ -20,7 +20,7 @@ from vocalmine.commands.context import Context
 from vocalmine.core.audio import write_audio
 from vocalmine.core.catalog import catalog_for_corpus, load_catalog
 from vocalmine.core.constants import PATCH_FRAMES, SAMPLE_RATE
-from vocalmine.core.errors import ConfigError, NothingUsableError
+from vocalmine.core.errors import ConfigError, NothingUsableError, VocalmineError
 from vocalmine.core.tables import REJECTS_SCHEMA, read_table, write_table
 from vocalmine.features import reasons
 from vocalmine.features.config import FeaturesConfig, config_from_overrides
@@ -154,6 +154,35 @@ def test_nothing_usable_raises_after_writing_quality(tmp_path, corpus, threaded_
     with pytest.raises(NothingUsableError, match="no pair yielded patches"):
         build(catalog=catalog, scheduler=threaded_scheduler)
     assert len(read_table(catalog.shards / "quality.parquet", QUALITY_SCHEMA)) == 2
+
+
+def test_disk_full_is_one_error_naming_the_shard_and_leaves_no_stale_index(tmp_path, corpus, threaded_scheduler, monkeypatch):
+    import errno
+
+    from vocalmine.features import store
+
+    catalog = catalog_in(tmp_path, *corpus)
+    build(catalog=catalog, scheduler=threaded_scheduler, config=FeaturesConfig(pairs_per_shard=2, workers=1))
+    real_save = store.save_npy_atomic
+
+    def full_disk(target, array):
+        if Path(target).name == "shard-00001.npy":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
+        return real_save(target, array)
+
+    # a rebuild with other settings rewrites every shard; shard 1 hits a full disk
+    other = FeaturesConfig(pairs_per_shard=2, workers=1, frame_silence_db=-61.0)
+    monkeypatch.setattr(store, "save_npy_atomic", full_disk)
+    with pytest.raises(VocalmineError, match=r"shard-00001\.npy: disk full \(No space left on device\)"):
+        build(catalog=catalog, scheduler=threaded_scheduler, config=other)
+    # the old tables went before the first shard changed: no index describes rewritten shards
+    assert not any((catalog.shards / name).exists() for name in ("index.parquet", "quality.parquet", "rejects.parquet"))
+    monkeypatch.setattr(store, "save_npy_atomic", real_save)
+    resumed = build(catalog=catalog, scheduler=threaded_scheduler, config=other)
+    assert resumed.groups_built >= 1 and resumed.groups_built + resumed.groups_skipped == 3
+    index = read_table(catalog.shards / "index.parquet", INDEX_SCHEMA)
+    for shard, rows in index.groupby("shard"):
+        assert len(open_shard(catalog.shards, shard)) == len(rows)
 
 
 def test_config_overrides_are_validated():

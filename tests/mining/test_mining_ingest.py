@@ -111,3 +111,45 @@ def test_not_a_csv(tmp_path):
     catalog.path.write_text('track_id,artist,title,duration,audio_path\n"T1,unterminated\n', encoding="utf-8")
     with pytest.raises(CatalogError, match=r"catalog\.csv: not a CSV file"):
         ingest(catalog, config=MiningConfig())
+
+
+def test_header_is_one_csv_record_and_every_column_stays_a_string(tmp_path):
+    # U+2028, \x0c and a quoted newline inside header names do not end the header row
+    header = '"notes\nmore",x\u2028y,z\x0cw, track_id ,artist,title,duration\n'
+    text = header + "n,a,b,007,A,S,3\nn,a,b,7,A,T,3\n"
+    cols = ColumnMap(track_id="track_id", artist="artist", title="title", duration="duration")
+    valid, rejects, n = ingest(_catalog(tmp_path, text, cols), config=MiningConfig())
+    assert n == 2 and rejects.empty
+    assert valid["track_id"].tolist() == ["007", "7"]
+
+
+def test_duplicate_mapped_column_is_a_catalog_error(tmp_path):
+    text = "track_id,artist,artist,title,duration,audio_path\nT1,A,B,S,3,a.wav\n"
+    with pytest.raises(CatalogError, match=r"catalog\.csv: column 'artist' \(mapped to artist\) appears 2 times"):
+        ingest(_catalog(tmp_path, text), config=MiningConfig())
+
+
+def test_non_utf8_header_names_file_and_column(tmp_path):
+    catalog = _catalog(tmp_path, "")
+    catalog.path.write_bytes("track_id,artist,title,duration,audio_path,t\xedtulo\nT1,A,S,3,a.wav,x\n".encode("latin-1"))
+    with pytest.raises(CatalogError, match=r"catalog\.csv: the header row is not UTF-8 \(column name b't\\xedtulo'\)"):
+        ingest(catalog, config=MiningConfig())
+
+
+def test_overlong_file_name_is_audio_not_found(tmp_path):
+    (tmp_path / "audio").mkdir()
+    (tmp_path / "audio" / "a.wav").write_bytes(b"x")
+    text = f"track_id,artist,title,duration,audio_path\nT1,A,S,3,{'x' * 300}.wav\nT2,A,T,3,a.wav\n"
+    valid, rejects, n = ingest(_catalog(tmp_path, text), config=MiningConfig())
+    assert n == 2 and valid["track_id"].tolist() == ["T2"]
+    assert rejects["reason"].tolist() == [R.AUDIO_NOT_FOUND] and "not readable (File name too long)" in rejects["detail"].iloc[0]
+
+
+def test_padded_header_names_map_in_both_engines(tmp_path):
+    from vocalmine.mining.engines import pair_catalog
+
+    cols = ColumnMap(track_id="track_id", artist="artist", title="title", duration="duration")
+    catalog = _catalog(tmp_path, "track_id, artist ,title,duration\nT1,A,S,3\nT2,A,S (Instrumental),3\n", cols)
+    for engine in ("pandas", "dask"):
+        paired = pair_catalog(catalog, config=MiningConfig(), engine=engine, scheduler="sync")
+        assert paired.rejects.empty, engine
