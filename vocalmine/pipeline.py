@@ -22,8 +22,9 @@ log = logging.getLogger(__name__)
 
 DEMO_SONGS = 40  # album songs of the generated corpus
 DEMO_EVAL_SONGS = 8  # songs of the generated evaluation set
-DEMO_STEPS = 150  # optimizer steps per model: ~2 min each on 2 CPU cores
+DEMO_STEPS = 120  # optimizer steps per model: about 2 min each on 2 CPU cores
 DEMO_BATCH = 8  # patches per step
+DEMO_LR = 1e-3  # higher than the trainer's default: the demo's budget is a few hundred steps
 SEPARATED_EXAMPLES = 2  # evaluation mixtures separated into catalog.separated
 
 
@@ -37,6 +38,7 @@ class DemoOptions:
     seed: int = 0  # corpus, split and training seed
     steps: int = DEMO_STEPS  # optimizer steps per model
     batch_size: int = DEMO_BATCH  # patches per optimizer step
+    lr: float = DEMO_LR  # Adam learning rate
     device: str = "auto"  # training and separation device
     scheduler: str | None = None  # Dask scheduler address for mine, build and evaluate
 
@@ -125,7 +127,9 @@ def run_demo(*, catalog_path: Path, options: DemoOptions = DemoOptions(), echo: 
 
     def training(target: str, skips: bool) -> Callable[[], str]:
         def run() -> str:
-            config = TrainConfig(steps=options.steps, batch_size=options.batch_size, seed=options.seed, skips=skips)
+            config = TrainConfig(
+                steps=options.steps, batch_size=options.batch_size, lr=options.lr, seed=options.seed, skips=skips
+            )
             resume = (catalog.models / run_name(target, skips) / "last.pt").is_file()
             made = train(catalog=catalog, target=target, config=config, device=options.device, resume=resume)
             return (
