@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -33,11 +34,19 @@ class VocalmineGroup(click.Group):
         try:
             return super().invoke(ctx)
         except VocalmineError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {one_line(str(exc))}", err=True)
             sys.exit(1)
         except KeyboardInterrupt:
             click.echo("interrupted: re-run the same command to resume", err=True)
             sys.exit(130)
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def one_line(message: str) -> str:
+    """``message`` without terminal escape codes (torch puts some in its errors) on one line."""
+    return " ".join(_ANSI.sub("", message).split())
 
 
 @click.group(cls=VocalmineGroup, context_settings={"help_option_names": ["-h", "--help"]})

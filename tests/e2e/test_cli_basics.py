@@ -42,3 +42,11 @@ def test_bad_catalog_path_gives_one_line_and_nonzero_exit(tmp_path, name):
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert lines == [f"error: {missing}: data catalog not found (pass --catalog PATH)"], proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_error_lines_carry_no_escape_codes():
+    from vocalmine.cli import one_line
+
+    assert one_line("refused \x1b[1mWeightsUnpickler error\x1b[0m:\n  unsupported global") == (
+        "refused WeightsUnpickler error: unsupported global"
+    )
