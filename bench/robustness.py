@@ -620,7 +620,8 @@ def bench_paths(work: Path) -> list[Row]:
         pd.DataFrame(rows_, columns=["track_id", "artist", "title", "duration", "audio_path"]).to_csv(csv_path, index=False)
         try:
             v, r, k = ingest(tracks, config=MiningConfig())
-            extra.append(Row(f"catalog audio path: {label}", 1, f"reject {', '.join(r['reason'])}", len(v) == 1 and len(r) == 1))
+            extra.append(Row(f"catalog audio path: {label}", 1, f"reject {', '.join(r['reason'])}",
+                             len(v) == 1 and list(r["reason"]) == ["audio_not_found"]))
         except Exception as exc:
             extra.append(Row(f"catalog audio path: {label}", 1, f"TRACEBACK {describe_error(exc)[:80]}", False))
     return [Row("catalog audio paths escaping the root (`../../etc/passwd`, absolute, `..` inside, symlinked file/dir out)",

@@ -1,6 +1,8 @@
 """Engines that drive ingest and :func:`match_partition`: pandas (in memory) or dask.dataframe.
 
-Both run the same row-local validation (ingest.validate_rows), the same
+Both parse with the same reader (ingest.read_csv_block: malformed records become
+malformed_row rejects with the same row numbers), run the same row-local
+validation (ingest.validate_rows), the same
 duplicate-id rule (ingest.duplicate_rows, on partitions holding whole ids),
 and the same partition function on whole artist blocks (matching.match_partition,
 partitioned by matching.artist_partition), and end with the same canonical
@@ -10,6 +12,7 @@ blocks and shuffles through disk, so a catalog need not fit in memory.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 
@@ -17,10 +20,11 @@ import numpy as np
 import pandas as pd
 
 from vocalmine.core.catalog import TrackCatalog
-from vocalmine.core.errors import CatalogError, ConfigError
+from vocalmine.core.errors import ConfigError
 from vocalmine.mining.config import MiningConfig
 from vocalmine.mining.ingest import (
-    check_columns, duplicate_rows, finalize_rows, ingest, read_header, split_rows, track_ids, validate_rows,
+    CsvBlock, check_columns, duplicate_rows, finalize_rows, ingest, malformed_rows, read_csv_block, read_header, split_rows,
+    track_ids, validate_rows,
 )
 from vocalmine.mining.matching import artist_partition, empty_decisions, match_partition, prepare_tracks, sort_decisions
 
@@ -90,8 +94,11 @@ def pair_catalog(tracks: TrackCatalog, *, config: MiningConfig, engine: str = "p
         engine: "pandas" (in memory) or "dask" (blocks of dask_blocksize bytes, disk shuffles).
         scheduler: for the dask engine: a distributed Client or a dask scheduler name.
 
+    Both engines read with ingest.read_csv_block, so a record whose field count is not the
+    header's is the same malformed_row reject, with the same row number, in either.
+
     Raises:
-        CatalogError: not a CSV, or a mapped column is absent.
+        CatalogError: not a CSV, a broken header row, or a mapped column is absent.
     """
     if engine == "pandas":
         valid, rejects, n_rows = ingest(tracks, config=config)
@@ -100,32 +107,39 @@ def pair_catalog(tracks: TrackCatalog, *, config: MiningConfig, engine: str = "p
         raise ConfigError(f"engine must be one of {ENGINES}, got {engine!r}")
     import dask
     import dask.dataframe as dd
+    from dask.bytes import read_bytes
 
     names = read_header(tracks.path, delimiter=tracks.delimiter)
     check_columns(names, tracks)
     get = _dask_scheduler(scheduler)
-    try:
-        raw = dd.read_csv(
-            str(tracks.path), sep=tracks.delimiter, dtype=str, keep_default_na=False, na_filter=False,
-            blocksize=config.dask_blocksize, encoding="utf-8",
-        )
-        raw = raw.rename(columns={c: c.strip() for c in raw.columns})  # as read_header names them
-        (lengths,) = dask.compute(raw.map_partitions(len, meta=("n", "int64")), scheduler=get)
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise CatalogError(f"{tracks.path}: not a CSV file that can be parsed ({str(exc).splitlines()[0]})") from exc
-    lengths = np.asarray(lengths, dtype=np.int64)
-    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    # Blocks of whole lines, parsed by the reader of the pandas path (block 0 starts with the header row).
+    _, (blocks,) = read_bytes(str(tracks.path), delimiter=b"\n", blocksize=config.dask_blocksize, sample=False)
 
-    def validate(part: pd.DataFrame, partition_info=None) -> pd.DataFrame:
-        first = int(offsets[partition_info["number"]]) if partition_info else 0
-        return validate_rows(part, tracks=tracks, config=config, first_row=first)
+    def read(data: bytes, number: int, first_row: int = 0) -> CsvBlock:
+        return read_csv_block(bytes(data), names=names, path=tracks.path, delimiter=tracks.delimiter,
+                              header=number == 0, first_row=first_row, block=number)
 
-    meta = validate_rows(raw._meta, tracks=tracks, config=config)
-    validated = raw.map_partitions(validate, meta=meta)
-    def id_rows(part: pd.DataFrame, partition_info=None) -> pd.DataFrame:
-        first = int(offsets[partition_info["number"]]) if partition_info else 0
+    def count(data: bytes, number: int) -> CsvBlock:
+        return dataclasses.replace(read(data, number), raw=None)  # the malformed records only: few and small
+
+    counted = dask.compute([dask.delayed(count)(b, i) for i, b in enumerate(blocks)], scheduler=get)[0]
+    lengths = np.array([c.n_records for c in counted], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    malformed = [dataclasses.replace(c, bad_rows=c.bad_rows + off) for c, off in zip(counted, offsets.tolist()) if len(c.bad_rows)]
+
+    def rows_of(data: bytes, number: int, first_row: int) -> pd.DataFrame:
+        return read(data, number, first_row).raw
+
+    raw_meta = read_csv_block(b"", names=names, path=tracks.path, header=False).raw
+    raw = dd.from_delayed(
+        [dask.delayed(rows_of)(b, i, int(off)) for i, (b, off) in enumerate(zip(blocks, offsets.tolist()))], meta=raw_meta,
+    )
+    meta = validate_rows(raw_meta, tracks=tracks, config=config)
+    validated = raw.map_partitions(validate_rows, tracks=tracks, config=config, meta=meta)
+
+    def id_rows(part: pd.DataFrame) -> pd.DataFrame:
         ids = track_ids(part.reset_index(drop=True), tracks.columns.track_id)
-        return pd.DataFrame({"track_id": ids.to_numpy(dtype=object), "_row": np.arange(first, first + len(part), dtype=np.int64)})
+        return pd.DataFrame({"track_id": ids.to_numpy(dtype=object), "_row": part.index.to_numpy(dtype=np.int64)})
 
     # Duplicate ids: a shuffle of (id, row) only, so that every id's rows meet in one partition.
     id_meta = pd.DataFrame({"track_id": pd.Series(dtype=object), "_row": pd.Series(dtype=np.int64)})
@@ -137,6 +151,8 @@ def pair_catalog(tracks: TrackCatalog, *, config: MiningConfig, engine: str = "p
     ok = final["reason"] == ""
     valid = final[ok][["track_id", "artist", "title", "duration_s", "audio_path"]]
     rejected, decisions, n_valid = dask.compute(final[~ok], _match_dask(valid, config=config), ok.sum(), scheduler=get)
+    if malformed:
+        rejected = pd.concat([rejected, *(malformed_rows(c, expected=len(names)) for c in malformed)], ignore_index=True)
     _, rejects = split_rows(rejected)
     decisions = sort_decisions(decisions) if len(decisions) else empty_decisions()
     log.info("dask engine: %d rows in %d blocks, %d partitions by artist", int(lengths.sum()), len(lengths), config.dask_partitions)

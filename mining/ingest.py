@@ -1,16 +1,21 @@
 """Catalog ingest: read the track CSV through the column mapping and validate rows.
 
 A malformed row never stops the run: it becomes a reject (stage "ingest") with
-its reason and the original row as JSON. A file that is not a CSV, or lacks a
-mapped column, raises CatalogError naming the file and the column.
+its reason and the original row as JSON; a record whose field count is not the
+header's is a malformed_row reject holding its text ({"raw": ...}). A file that
+is not a UTF-8 CSV, has a broken header row, or lacks a mapped column, raises
+CatalogError naming the file and the column.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
 import logging
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -74,21 +79,95 @@ def read_header(path: Path, *, delimiter: str = ",") -> list[str]:
     return names
 
 
-def read_csv_strings(path: Path, *, delimiter: str = ",") -> pd.DataFrame:
-    """Read a CSV with every column as str (missing cells as ""), row order kept.
+@dataclass(frozen=True)
+class CsvBlock:
+    """The records of a CSV file or block: well-formed rows, and the malformed ones set apart."""
+
+    raw: pd.DataFrame  # (n_ok rows) columns as str, "" for empty cells; index: data-row numbers (0 = first after the header)
+    bad_rows: np.ndarray  # (n_bad,) int64 data-row numbers of the records whose field count is not the header's
+    bad_text: tuple[str, ...]  # (n_bad,) their text as read (no line end)
+    bad_fields: np.ndarray  # (n_bad,) int64 their field counts
+    n_records: int  # n_ok + n_bad: every data record read, none lost
+
+
+_QUOTED = re.compile(r'"[^"]*(?:""[^"]*)*"(?!")')  # a closed quoted field ("" inside is a quote)
+
+
+def _open_quote(text: str, delimiter: str) -> bool:
+    """Whether a record's text ends inside a quoted field (arrow opens quotes only at a field's start)."""
+    pos = 0
+    while True:
+        if text.startswith('"', pos):
+            match = _QUOTED.match(text, pos)
+            if match is None:
+                return True
+            pos = match.end()
+        pos = text.find(delimiter, pos)
+        if pos < 0:
+            return False
+        pos += 1
+
+
+def _check_utf8(source, *, path: Path) -> None:
+    """Raise CatalogError unless the file or bytes are UTF-8 (arrow cannot hand a non-UTF-8 malformed row over)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    try:
+        if isinstance(source, (bytes, bytearray)):
+            decoder.decode(source, final=True)
+            return
+        with open(source, "rb") as fh:
+            while chunk := fh.read(1 << 24):
+                decoder.decode(chunk)
+                offset += len(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        raise CatalogError(f"{path}: not a CSV file that can be parsed (invalid UTF8 near byte {offset + exc.start}; "
+                           "save the catalog as UTF-8)") from exc
+    except OSError as exc:
+        raise CatalogError(f"{path}: cannot read the track catalog ({exc})") from exc
+
+
+def _string_frame(table: pa.Table, names: list[str], rows: np.ndarray) -> pd.DataFrame:
+    return table.rename_columns(names).to_pandas().fillna("").set_axis(pd.Index(rows, dtype=np.int64), axis=0)
+
+
+def read_csv_block(source, *, names: list[str], path: Path, delimiter: str = ",", header: bool = True,
+                   first_row: int = 0, block: int | None = None) -> CsvBlock:
+    """Parse CSV records with every column as str; a record with another field count than the header is set apart.
+
+    Args:
+        source: a file path, or the bytes of a block of whole lines.
+        names: the column names (read_header); records must have len(names) fields.
+        path: the catalog file, named in errors.
+        delimiter: field delimiter.
+        header: whether the first record is the header row (checked against names, not returned).
+        first_row: data-row number of the first data record (a block's offset in the file).
+        block: the dask block number, named in errors (None: the whole file).
 
     Raises:
-        CatalogError: when the file is missing or cannot be parsed as a CSV.
+        CatalogError: when the data cannot be parsed (invalid UTF-8, a field beyond the reader's
+            block), the header row parses differently, or a quote opened on the last record is never closed.
     """
-    names = read_header(path, delimiter=delimiter)
-    # Positional names typed as strings: arrow's own header parse never decides a column's type,
-    # and the header comes back as row 0 to check that both parsers agree on it.
     generated = [f"f{i}" for i in range(len(names))]
+    bad: list[tuple[int | None, str, int]] = []
+
+    def on_invalid(row) -> str:
+        bad.append((row.number, row.text, row.actual_columns))
+        return "skip"
+
+    _check_utf8(source, path=path)
+    if isinstance(source, (bytes, bytearray)):
+        if not source.strip(b"\r\n"):
+            empty = pa.table({n: pa.array([], pa.string()) for n in generated})
+            return CsvBlock(_string_frame(empty, names, np.zeros(0, np.int64)), np.zeros(0, np.int64), (), np.zeros(0, np.int64), 0)
+        source = pa.BufferReader(source)
     try:
         table = pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(block_size=1 << 24, column_names=generated),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            source,
+            # serial: the invalid-row handler gets record numbers only from the serial reader
+            read_options=pacsv.ReadOptions(block_size=1 << 24, column_names=generated, use_threads=False),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(
                 column_types={n: pa.string() for n in generated},
                 strings_can_be_null=False,
@@ -97,11 +176,45 @@ def read_csv_strings(path: Path, *, delimiter: str = ",") -> pd.DataFrame:
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         raise CatalogError(f"{path}: not a CSV file that can be parsed ({str(exc).splitlines()[0]})") from exc
-    header = [str(v).strip() for v in table.slice(0, 1).to_pylist()[0].values()] if table.num_rows else []
-    if header != names:
-        raise CatalogError(f"{path}: the header row cannot be parsed consistently (read {names} and {header})")
-    table = table.slice(1).rename_columns(names)
-    return table.to_pandas().fillna("")
+    assert all(number is not None for number, _, _ in bad), "arrow's serial reader numbers invalid rows"
+    skip = int(header)
+    if header:
+        # Positional names typed as strings: arrow's own header parse never decides a column's type,
+        # and the header comes back as row 0 to check that both parsers agree on it.
+        if bad and bad[0][0] == 1:
+            raise CatalogError(f"{path}: the header row cannot be parsed consistently (read {names}, then {bad[0][2]} fields)")
+        first = [str(v).strip() for v in table.slice(0, 1).to_pylist()[0].values()] if table.num_rows else []
+        if first != names:
+            raise CatalogError(f"{path}: the header row cannot be parsed consistently (read {names} and {first})")
+        table = table.slice(1)
+    n_records = table.num_rows + len(bad)
+    local = np.array([number - 1 - skip for number, _, _ in bad], dtype=np.int64)  # record 1 is the first of the source
+    if len(local) and local[-1] == n_records - 1 and _open_quote(bad[-1][1], delimiter):
+        if block is None:
+            raise CatalogError(f"{path}: not a CSV file that can be parsed (row {local[-1] + 2}: a quoted field is never closed)")
+        raise CatalogError(f"{path}: not a CSV file that can be parsed (a quoted field in dask block {block} is never closed "
+                           "before the block ends; a quoted line break cannot cross blocks: raise dask_blocksize or use the pandas engine)")
+    ok = np.setdiff1d(np.arange(n_records, dtype=np.int64), local, assume_unique=True) + first_row
+    fields = np.array([n for _, _, n in bad], dtype=np.int64)
+    return CsvBlock(_string_frame(table, names, ok), local + first_row, tuple(t for _, t, _ in bad), fields, n_records)
+
+
+def malformed_rows(block: CsvBlock, *, expected: int) -> pd.DataFrame:
+    """Rejects malformed_row of a block's malformed records, as finalize_rows frames them (row: {"raw": text})."""
+    rows = block.bad_rows
+    return pd.DataFrame(
+        {
+            "_row": rows.astype(np.int64),
+            **{c: pd.Series([""] * len(rows), dtype=object) for c in ("track_id", "artist", "title")},
+            "duration_s": np.full(len(rows), np.nan),
+            "audio_path": pd.Series([""] * len(rows), dtype=object),
+            "reason": pd.Series([R.MALFORMED_ROW] * len(rows), dtype=object),
+            "detail": pd.Series(
+                [f"row {r + 2}: {n} fields where the header has {expected} (a stray delimiter or quote?)"
+                 for r, n in zip(rows.tolist(), block.bad_fields.tolist())], dtype=object),
+            "row": pd.Series([json.dumps({"raw": t}, ensure_ascii=False) for t in block.bad_text], dtype=object),
+        }
+    )
 
 
 def parse_durations(values: pd.Series, *, unit: str) -> np.ndarray:
@@ -153,14 +266,13 @@ def check_columns(names: list[str], tracks: TrackCatalog) -> None:
 RAW = "raw:"  # prefix of the original CSV columns inside a validated frame
 
 
-def validate_rows(raw: pd.DataFrame, *, tracks: TrackCatalog, config: MiningConfig, first_row: int = 0) -> pd.DataFrame:
+def validate_rows(raw: pd.DataFrame, *, tracks: TrackCatalog, config: MiningConfig) -> pd.DataFrame:
     """Row-local checks of a block of CSV rows (every check but duplicate ids).
 
     Args:
-        raw: (n rows) CSV columns as str, "" for empty cells.
+        raw: (n rows) CSV columns as str, "" for empty cells; index: data-row numbers (CsvBlock.raw).
         tracks: the catalog's track section (mapping, unit, audio root).
         config: mining settings (missing_duration).
-        first_row: 0-based data-row number of raw's first row.
 
     Returns:
         (n rows) frame: _row, parsed fields (track_id, artist, title, duration_s,
@@ -169,6 +281,7 @@ def validate_rows(raw: pd.DataFrame, *, tracks: TrackCatalog, config: MiningConf
     """
     cols = tracks.columns
     n = len(raw)
+    rows = raw.index.to_numpy(dtype=np.int64)
     raw = raw.reset_index(drop=True)
     ids = track_ids(raw, cols.track_id)
     artist = raw[cols.artist].str.strip()
@@ -202,8 +315,11 @@ def validate_rows(raw: pd.DataFrame, *, tracks: TrackCatalog, config: MiningConf
         for i in np.flatnonzero((early == "") & (late == "")):
             try:
                 resolved = resolve_under(tracks.audio_root, rel.iat[i])
-            except CatalogError:
-                late[i], late_detail[i] = R.PATH_ESCAPES_ROOT, f"audio path {rel.iat[i]!r} resolves outside {tracks.audio_root}"
+            except CatalogError as exc:
+                if exc.__cause__ is not None:  # "cannot be resolved": a symlink loop, a name too long
+                    late[i], late_detail[i] = R.AUDIO_NOT_FOUND, f"audio path {rel.iat[i]!r} cannot be resolved ({exc.__cause__})"
+                else:
+                    late[i], late_detail[i] = R.PATH_ESCAPES_ROOT, f"audio path {rel.iat[i]!r} resolves outside {tracks.audio_root}"
                 continue
             try:
                 found, why = resolved.is_file(), "not found"
@@ -216,7 +332,7 @@ def validate_rows(raw: pd.DataFrame, *, tracks: TrackCatalog, config: MiningConf
     # object columns: matching works on Python strings (pandas 3 would convert to Arrow and back)
     frame = pd.DataFrame(
         {
-            "_row": np.arange(first_row, first_row + n, dtype=np.int64),
+            "_row": rows,
             "track_id": pd.Series(ids.to_numpy(dtype=object), dtype=object),
             "artist": pd.Series(artist.to_numpy(dtype=object), dtype=object),
             "title": pd.Series(title.to_numpy(dtype=object), dtype=object),
@@ -289,24 +405,27 @@ def split_rows(final: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def ingest(tracks: TrackCatalog, *, config: MiningConfig) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    """Read and validate the track catalog (in memory; see engines.ingest_dask for the dask path).
+    """Read and validate the track catalog (in memory; see engines.pair_catalog for the dask path).
 
     Returns:
         valid: one row per usable track, columns TRACK_COLUMNS (duration_s float
             seconds, NaN only under missing_duration="keep"; audio_path absolute or "").
-        rejects: REJECTS_SCHEMA columns, stage "ingest".
-        n_rows: data rows read.
+        rejects: REJECTS_SCHEMA columns, stage "ingest", in row order (malformed records included).
+        n_rows: data records read (len(valid) + len(rejects)).
 
     Raises:
-        CatalogError: not a CSV, or a mapped column is absent (names file and column).
+        CatalogError: not a CSV, a broken header row, or a mapped column is absent (names file and column).
     """
-    raw = read_csv_strings(tracks.path, delimiter=tracks.delimiter)
-    check_columns(list(raw.columns), tracks)
-    frame = validate_rows(raw, tracks=tracks, config=config)
+    names = read_header(tracks.path, delimiter=tracks.delimiter)
+    check_columns(names, tracks)
+    block = read_csv_block(tracks.path, names=names, path=tracks.path, delimiter=tracks.delimiter)
+    frame = validate_rows(block.raw, tracks=tracks, config=config)
     final = finalize_rows(frame, duplicates=duplicate_rows(frame))
+    if len(block.bad_rows):
+        final = pd.concat([final, malformed_rows(block, expected=len(names))], ignore_index=True)
     valid, rejects = split_rows(final)
-    log.info("ingest: %d rows read, %d valid, %d rejected", len(raw), len(valid), len(rejects))
-    return valid, rejects, len(raw)
+    log.info("ingest: %d rows read, %d valid, %d rejected (%d malformed)", block.n_records, len(valid), len(rejects), len(block.bad_rows))
+    return valid, rejects, block.n_records
 
 
 def _id_parts(column: str) -> list[str]:

@@ -11,7 +11,8 @@ BAD_DURATION = "bad_duration"  # unparseable, non-positive or non-finite duratio
 DUPLICATE_ID = "duplicate_id"  # a track id seen on an earlier row (the first is kept)
 MISSING_AUDIO_PATH = "missing_audio_path"  # audio path empty
 PATH_ESCAPES_ROOT = "path_escapes_root"  # audio path resolves outside the declared audio root
-AUDIO_NOT_FOUND = "audio_not_found"  # audio path does not exist or is not a file
+AUDIO_NOT_FOUND = "audio_not_found"  # audio path does not exist, is not a file, or cannot be resolved (symlink loop)
+MALFORMED_ROW = "malformed_row"  # a data record whose field count is not the header's (a stray delimiter or quote)
 
 # stage "pairing": an instrumental, or a candidate (original, instrumental), is set aside
 NO_ORIGINAL = "no_original"  # an instrumental with no candidate original by the same artist
@@ -31,3 +32,7 @@ CONTENT_REASONS = (UNDECODABLE, SAME_CONTENT, DUPLICATE_RECORDING)
 # added by the mining stage: a row whose track id is empty cannot be referenced by any pair
 MISSING_ID = "missing_id"  # track id empty or absent
 INGEST_REASONS = (MISSING_ID,) + INGEST_REASONS
+
+# set apart by the CSV reader before any row check. Not in INGEST_REASONS yet: vocalmine/demo/plan.py makes
+# one well-formed demo row per INGEST_REASONS code, and a malformed_row trap needs a ragged line in the demo CSV.
+PARSE_REASONS = (MALFORMED_ROW,)

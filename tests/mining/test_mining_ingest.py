@@ -153,3 +153,60 @@ def test_padded_header_names_map_in_both_engines(tmp_path):
     for engine in ("pandas", "dask"):
         paired = pair_catalog(catalog, config=MiningConfig(), engine=engine, scheduler="sync")
         assert paired.rejects.empty, engine
+
+
+RAGGED = (
+    "track_id,artist,title,duration,audio_path\n"
+    "T1,A,Song,3,a.wav\n"
+    "T2,A,Song (Instrumental),3,a.wav,stray\n"  # a stray delimiter: 6 fields
+    'T3,A,"Two\nlines",3,a.wav\n'  # a quoted line break: one record, still row 4
+    "T4,A,Other\n"  # too few fields
+    "\n"  # blank lines are no records
+    "T1,B,Dup,3,a.wav\n"
+    "T5,A,Other (Instrumental),3,a.wav\n"
+)
+
+
+@pytest.mark.parametrize("blocksize", [1 << 20, 40, 1])
+def test_ragged_rows_are_malformed_row_rejects_in_both_engines(tmp_path, blocksize):
+    from vocalmine.mining.engines import pair_catalog
+
+    (tmp_path / "audio").mkdir()
+    (tmp_path / "audio" / "a.wav").write_bytes(b"x")
+    catalog = _catalog(tmp_path, RAGGED.replace('"Two\nlines"', "Two lines") if blocksize < 100 else RAGGED)
+    valid, rejects, n = ingest(catalog, config=MiningConfig())
+    assert n == 6 == len(valid) + len(rejects) and valid["track_id"].tolist() == ["T1", "T3", "T5"]
+    assert rejects["reason"].tolist() == [R.MALFORMED_ROW, R.MALFORMED_ROW, R.DUPLICATE_ID]
+    assert rejects["track_id"].isna()[:2].all()
+    assert [json.loads(r) for r in rejects["row"][:2]] == [{"raw": "T2,A,Song (Instrumental),3,a.wav,stray"}, {"raw": "T4,A,Other"}]
+    assert rejects["detail"].tolist()[:2] == [
+        "row 3: 6 fields where the header has 5 (a stray delimiter or quote?)",
+        "row 5: 3 fields where the header has 5 (a stray delimiter or quote?)",
+    ]
+    assert rejects["detail"].iloc[2].startswith("row 6: ")
+    config = MiningConfig(dask_blocksize=blocksize, dask_partitions=2)
+    paired = {e: pair_catalog(catalog, config=config, engine=e, scheduler="sync") for e in ("pandas", "dask")}
+    for engine, p in paired.items():
+        assert (p.n_rows, p.n_valid) == (6, 3), engine
+        pd.testing.assert_frame_equal(p.rejects, rejects, obj=engine)
+    pd.testing.assert_frame_equal(paired["dask"].decisions, paired["pandas"].decisions)
+
+
+def test_broken_header_or_unclosed_quote_is_still_one_catalog_error(tmp_path):
+    catalog = _catalog(tmp_path, 'track_id,artist,"title,duration,audio_path\nT1,A,S,3,a.wav\n')
+    with pytest.raises(CatalogError, match=r"catalog\.csv: missing column 'title'"):  # the quote swallowed the file
+        ingest(catalog, config=MiningConfig())
+    catalog = _catalog(tmp_path, 'track_id,artist,title,duration,audio_path\nT1,A,S,3,a.wav\nT2,"A,S\nT3,A,S,3,a.wav\n')
+    with pytest.raises(CatalogError, match=r"catalog\.csv: not a CSV file that can be parsed \(row 3: a quoted field is never closed\)"):
+        ingest(catalog, config=MiningConfig())
+
+
+def test_symlink_loop_is_audio_not_found(tmp_path):
+    (tmp_path / "audio").mkdir()
+    (tmp_path / "audio" / "a.wav").write_bytes(b"x")
+    (tmp_path / "audio" / "loop.wav").symlink_to(tmp_path / "audio" / "loop.wav")
+    text = "track_id,artist,title,duration,audio_path\nT1,A,S,3,loop.wav\nT2,A,T,3,a.wav\nT3,A,U,3,../outside.wav\n"
+    valid, rejects, n = ingest(_catalog(tmp_path, text), config=MiningConfig())
+    assert n == 3 and valid["track_id"].tolist() == ["T2"]
+    assert rejects["reason"].tolist() == [R.AUDIO_NOT_FOUND, R.PATH_ESCAPES_ROOT]
+    assert "'loop.wav' cannot be resolved" in rejects["detail"].iloc[0] and "oop" in rejects["detail"].iloc[0]

@@ -73,7 +73,7 @@ def check_outputs(valid, rejects, n_rows: int) -> None:
     """What every successful ingest must give, whatever the input."""
     assert len(valid) + len(rejects) == n_rows, f"{n_rows} rows read, {len(valid)} valid + {len(rejects)} rejected"
     assert list(valid.columns) == ["track_id", "artist", "title", "duration_s", "audio_path"]
-    assert set(rejects["reason"]) <= set(R.INGEST_REASONS), set(rejects["reason"])
+    assert set(rejects["reason"]) <= set(R.INGEST_REASONS + R.PARSE_REASONS), set(rejects["reason"])
     assert (rejects["stage"] == "ingest").all()
     assert all(isinstance(d, str) and d for d in rejects["detail"])
     for row in rejects["row"]:
@@ -263,7 +263,6 @@ def _ingest_text(tmp_path: Path, text: str | bytes, **kw):
     (HEADER.replace(",", ";") + "T1;A;S;3;a.wav\n", "missing column 'track_id'"),
     (b"track_id,artist\x00,title\n", "binary content"),
     (HEADER.encode() + b"T1,\xff\xfe,S,3,a.wav\n", "invalid UTF8"),
-    (HEADER + "T1,A,S,3,a.wav,extra\n", "Expected 5 columns, got 6"),
 ])
 def test_unusable_file_is_one_catalog_error(tmp_path, text, match):
     with pytest.raises(CatalogError, match=match):
@@ -321,10 +320,13 @@ def test_non_utf8_header_is_a_catalog_error(tmp_path):
         _ingest_text(tmp_path, "track_id,artist,title,duration,audio_path,t\xedtulo\nT1,A,S,3,a.wav,x\n".encode("latin-1"))
 
 
-def test_one_ragged_row_stops_the_whole_file(tmp_path):
-    """Documented behaviour (not a crash): a row with a wrong field count is one CatalogError for the file."""
-    with pytest.raises(CatalogError, match="Expected 5 columns, got 3"):
-        _ingest_text(tmp_path, HEADER + "T1,A,S,3,a.wav\nT2,A,S\n")
+def test_ragged_rows_are_rejects_and_the_rest_goes_on(tmp_path):
+    """A row with a wrong field count is a malformed_row reject keeping its text; the other rows go on."""
+    valid, rejects, n = _ingest_text(tmp_path, HEADER + "T1,A,S,3,a.wav\nT2,A,S\nT3,A,S,3,a.wav,extra\nT4,A,T,3,a.wav\n")
+    assert n == 4 and list(valid["track_id"]) == ["T1", "T4"]
+    assert list(rejects["reason"]) == [R.MALFORMED_ROW] * 2
+    assert [json.loads(r) for r in rejects["row"]] == [{"raw": "T2,A,S"}, {"raw": "T3,A,S,3,a.wav,extra"}]
+    assert "row 3: 3 fields where the header has 5" in rejects["detail"].iloc[0]
 
 
 def test_numeric_edge_durations_are_rejected_not_crashing(tmp_path):

@@ -72,7 +72,8 @@ def test_symlink_loop_is_a_reject(rooted):
     root, _ = rooted
     (root / "audio" / "loop.wav").symlink_to(root / "audio" / "loop.wav")
     valid, rejects, n = _ingest(root, ["audio/loop.wav", "audio/in.wav"])
-    assert n == 2 and len(valid) == 1 and len(rejects) == 1
+    assert n == 2 and len(valid) == 1 and list(rejects["reason"]) == [R.AUDIO_NOT_FOUND]
+    assert "cannot be resolved" in rejects["detail"].iloc[0]
 
 
 def test_overlong_file_name_is_a_reject(rooted):
