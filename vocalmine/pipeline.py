@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 DEMO_SONGS = 40  # album songs of the generated corpus
 DEMO_EVAL_SONGS = 8  # songs of the generated evaluation set
-DEMO_STEPS = 120  # optimizer steps per model: about 2 min each on 2 CPU cores
+DEMO_STEPS = 250  # optimizer steps per model: about 1.5 min each on 2 idle CPU cores
 DEMO_BATCH = 8  # patches per step
 DEMO_LR = 1e-3  # higher than the trainer's default: the demo's budget is a few hundred steps
 SEPARATED_EXAMPLES = 2  # evaluation mixtures separated into catalog.separated
