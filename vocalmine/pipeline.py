@@ -17,6 +17,7 @@ from typing import Callable
 
 from vocalmine.core.atomic import write_text_atomic
 from vocalmine.core.catalog import DataCatalog, catalog_for_corpus, load_catalog
+from vocalmine.core.paths import resolve_under
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +154,7 @@ def run_demo(*, catalog_path: Path, options: DemoOptions = DemoOptions(), echo: 
         import pandas as pd
 
         songs = pd.read_csv(catalog.eval_set.path).head(SEPARATED_EXAMPLES)
-        paths = [catalog.eval_set.audio_root / m for m in songs["mixture"]]
+        paths = [resolve_under(catalog.eval_set.audio_root, m) for m in songs["mixture"]]
         device = None if options.device == "auto" else options.device
         made = separate_files(paths=paths, out_dir=catalog.separated, models_dir=catalog.models, device=device)
         summary.separated = [p for f in made for p in (f.vocals, f.instrumental)]
