@@ -106,7 +106,7 @@ def run_loader(args, device) -> dict:
     sampler = ResumableSampler(len(rows), seed=0, shuffle=True)
     loader = make_loader(ShardDataset(args.shards, rows), batch_size=args.batch_size, sampler=sampler,
                          workers=args.workers, pin_memory=device.type == "cuda")
-    done, times, epoch = 0, [], 0
+    done, epoch = 0, 0
     target_batches = args.warmup + args.steps * 20  # the loader is cheap: time many more batches
     start = None
     while done < target_batches:

@@ -554,7 +554,7 @@ def bench_catalog(examples: int) -> list[Row]:
     rows = []
     for name, label in module.FUZZ_TARGETS:
         fn = getattr(module, name)
-        counter = module.COUNTERS.setdefault(name, {"n": 0, "errors": 0, "rows": 0, "rejects": 0})
+        module.COUNTERS.setdefault(name, {"n": 0, "errors": 0, "rows": 0, "rejects": 0})
         try:
             module.run_with_examples(fn, examples)
             c = module.COUNTERS[name]

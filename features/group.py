@@ -8,7 +8,6 @@ import math
 import os
 import time
 
-import numpy as np
 
 from vocalmine.core.constants import SAMPLE_RATE
 from vocalmine.core.errors import AudioError, CatalogError, VocalmineError

@@ -17,12 +17,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from vocalmine.core.atomic import remove_stale_temps
 from vocalmine.core.catalog import DataCatalog
-from vocalmine.core.constants import SAMPLE_RATE
 from vocalmine.core.errors import NothingUsableError, VocalmineError
 from vocalmine.core.progress import progress
 from vocalmine.core.tables import REJECTS_SCHEMA, read_table, write_table

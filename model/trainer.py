@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path

@@ -12,7 +12,7 @@ import torch
 from vocalmine.core.constants import PATCH_FRAMES
 from vocalmine.core.errors import CatalogError, ConfigError
 from vocalmine.features.shard_format import open_shard, vocal_target
-from vocalmine.model.data import ResumableSampler, ShardDataset, collate, make_loader, read_index, split_rows
+from vocalmine.model.data import ResumableSampler, ShardDataset, make_loader, read_index, split_rows
 from vocalmine.model.objective import inputs_and_target, masked_l1, sdr_sums
 
 

@@ -154,32 +154,27 @@ BYTES = dict(data=st.binary(max_size=300), prefix=st.sampled_from([
 BYTES_ANYWHERE = dict(data=st.binary(max_size=300), prefix=st.sampled_from([b"", b"\xef\xbb\xbf", b"track_id,"]))
 
 
-def fuzz_bytes(data, prefix) -> None:
-    """Arbitrary bytes (invalid UTF-8, NUL, BOM) in the rows: one CatalogError or consistent outputs."""
-    folder = _workdir()
-    path = folder / "catalog.csv"
-    path.write_bytes(prefix + data)
+def _ingest_bytes(counter: str, content: bytes) -> None:
+    """Write ``content`` as the catalog and ingest it: one CatalogError or consistent outputs."""
+    path = _workdir() / "catalog.csv"
+    path.write_bytes(content)
     try:
         valid, rejects, n = ingest(_tracks(path), config=MiningConfig())
     except CatalogError:
-        _count(fuzz_bytes.__name__, n=1, errors=1)
+        _count(counter, n=1, errors=1)
         return
-    _count(fuzz_bytes.__name__, n=1, rows=n, rejects=len(rejects))
+    _count(counter, n=1, rows=n, rejects=len(rejects))
     check_outputs(valid, rejects, n)
+
+
+def fuzz_bytes(data, prefix) -> None:
+    """Arbitrary bytes (invalid UTF-8, NUL, BOM) in the rows: one CatalogError or consistent outputs."""
+    _ingest_bytes(fuzz_bytes.__name__, prefix + data)
 
 
 def fuzz_bytes_anywhere(data, prefix) -> None:
     """Arbitrary bytes, the header included: one CatalogError or consistent outputs."""
-    folder = _workdir()
-    path = folder / "catalog.csv"
-    path.write_bytes(prefix + data)
-    try:
-        valid, rejects, n = ingest(_tracks(path), config=MiningConfig())
-    except CatalogError:
-        _count(fuzz_bytes_anywhere.__name__, n=1, errors=1)
-        return
-    _count(fuzz_bytes_anywhere.__name__, n=1, rows=n, rejects=len(rejects))
-    check_outputs(valid, rejects, n)
+    _ingest_bytes(fuzz_bytes_anywhere.__name__, prefix + data)
 
 
 TITLES = dict(values=st.lists(st.one_of(st.text(_chars, max_size=60), _special), min_size=1, max_size=20))

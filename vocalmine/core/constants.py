@@ -8,6 +8,5 @@ N_FFT = 1024  # samples; Hann window length (125 ms at 8192 Hz)
 HOP_LENGTH = 768  # samples; hop between STFT frames (93.75 ms)
 N_BINS = 512  # frequency bins kept: N_FFT // 2 + 1 = 513, minus the Nyquist bin
 PATCH_FRAMES = 128  # STFT frames per training patch (about 11 s of audio)
-PATCH_SECONDS = PATCH_FRAMES * HOP_LENGTH / SAMPLE_RATE  # 12.0 s spanned by one patch's hops
 
 SHARD_DTYPE = "float16"  # dtype of stored patches; magnitudes in [0, 1] keep ~3 significant digits

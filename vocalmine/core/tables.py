@@ -49,11 +49,6 @@ def read_table(path: str | os.PathLike, schema: pa.Schema) -> pd.DataFrame:
     return table.select(schema.names).cast(schema).to_pandas()
 
 
-def empty_frame(schema: pa.Schema) -> pd.DataFrame:
-    """An empty DataFrame with the columns (and dtypes) of ``schema``."""
-    return schema.empty_table().to_pandas()
-
-
 # Rejects are shared by every stage: one row per set-aside input, with its reason.
 REJECTS_SCHEMA = pa.schema(
     [
