@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from vocalmine.core.constants import N_BINS, PATCH_FRAMES, SAMPLE_RATE
-from vocalmine.features.spectrogram import istft, stft
+from vocalmine.core.stft import istft, stft
 from vocalmine.model.checkpoint import make_payload, save_checkpoint
 from vocalmine.model.inference import separate_files, separate_track
 from vocalmine.model.unet import UNet

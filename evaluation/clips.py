@@ -75,7 +75,7 @@ def oracle_irm(mixture: np.ndarray, vocals: np.ndarray, accompaniment: np.ndarra
     The upper bound for any magnitude mask at this STFT; bins without the
     Nyquist bin, like the models.
     """
-    from vocalmine.features.spectrogram import istft, stft
+    from vocalmine.core.stft import istft, stft
 
     n = mixture.shape[0]
     x = stft(mixture)[:N_BINS]

@@ -19,7 +19,8 @@ import soundfile as sf
 
 from vocalmine.core.audio import load_audio
 from vocalmine.core.constants import HOP_LENGTH, SAMPLE_RATE
-from vocalmine.features.spectrogram import istft, stft
+from vocalmine.core.stft import istft, stft
+from vocalmine.core.target import vocal_target
 
 EXCERPT_PEAK = 0.9  # every excerpt is peak-normalised to this, so the quiet vocal is audible
 
@@ -57,7 +58,7 @@ def derive_vocal(original: np.ndarray, instrumental: np.ndarray) -> np.ndarray:
     """Y_v = max(|X| − |I|, 0) with the phase of X, back to samples; inputs (n,), already aligned and gained."""
     x, i = stft(original), stft(instrumental)
     mag = np.abs(x)
-    vocal_mag = np.maximum(mag - np.abs(i), 0.0)
+    vocal_mag = vocal_target(mag, np.abs(i))
     phase = np.divide(x, mag, out=np.zeros_like(x), where=mag > 0)
     return istft(vocal_mag * phase, len(original))
 

@@ -35,6 +35,7 @@ from vocalmine.features.shard_format import (
     open_shard,
 )
 from vocalmine.mining.schema import PAIRS_SCHEMA
+from vocalmine.core.target import vocal_target
 
 log = logging.getLogger(__name__)
 
@@ -332,5 +333,5 @@ def example_spectrograms(shards: Path, index: pd.DataFrame, pair_id: str, *, sta
             cache[shard] = open_shard(shards, int(shard))
         patch = cache[shard][int(row)]
         out[:, :, lo - start : hi - start] = patch[[MIXTURE_CHANNEL, INSTRUMENTAL_CHANNEL], :, lo - first : hi - first]
-    vocal = np.maximum(out[0] - out[1], 0.0)
+    vocal = vocal_target(out[0], out[1])
     return np.stack([out[0], out[1], vocal])

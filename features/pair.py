@@ -18,7 +18,8 @@ from vocalmine.features import reasons
 from vocalmine.features.align import apply_offset, estimate_offset
 from vocalmine.features.config import FeaturesConfig
 from vocalmine.features.gain import estimate_gain
-from vocalmine.features.spectrogram import istft, magnitude, stft
+from vocalmine.core.stft import istft, magnitude, stft
+from vocalmine.core.target import vocal_target
 
 CLIP_LEVEL = 0.99  # |sample| at or above this counts as clipped (after resampling to 8192 Hz)
 
@@ -140,7 +141,7 @@ def pair_features(original: np.ndarray, instrumental: np.ndarray, *, config: Fea
     out.gain = fit.gain
     mix, inst_scaled = magnitude(mix_spec), magnitude(inst_spec)
     inst_scaled *= np.float32(fit.gain)
-    vocal = np.maximum(mix - inst_scaled, 0)
+    vocal = vocal_target(mix, inst_scaled)
     mix_energy = float(np.einsum("kt,kt->", mix, mix, dtype=np.float64))
     out.vocal_ratio = float(np.einsum("kt,kt->", vocal, vocal, dtype=np.float64)) / mix_energy if mix_energy > 0 else math.nan
     out.residual_ratio = _residual_ratio(mix, inst_scaled, vocal, fraction=config.explained_fraction)
@@ -186,5 +187,5 @@ def vocal_estimate(original: np.ndarray, instrumental: np.ndarray, *, offset: in
     """
     orig, inst, start = apply_offset(original, instrumental, offset)
     mix_spec = stft(orig)
-    vocal = np.maximum(np.abs(mix_spec) - gain * np.abs(stft(inst)), 0)
+    vocal = vocal_target(np.abs(mix_spec), np.abs(stft(inst)), gain)
     return istft(vocal * np.exp(1j * np.angle(mix_spec)), len(orig)), start

@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from vocalmine.core.constants import N_BINS, PATCH_FRAMES, SHARD_DTYPE
+from vocalmine.core.target import vocal_target as core_vocal_target
 
 MIXTURE_CHANNEL = 0  # X / scale
 INSTRUMENTAL_CHANNEL = 1  # g·Y_i / scale
@@ -81,4 +82,4 @@ def open_shard(folder: str | os.PathLike, shard: int) -> np.ndarray:
 
 def vocal_target(patch: np.ndarray) -> np.ndarray:
     """Y_v = max(X − g·Y_i, 0) from a stored patch (..., 2, N_BINS, PATCH_FRAMES)."""
-    return np.maximum(patch[..., MIXTURE_CHANNEL, :, :] - patch[..., INSTRUMENTAL_CHANNEL, :, :], 0)
+    return core_vocal_target(patch[..., MIXTURE_CHANNEL, :, :], patch[..., INSTRUMENTAL_CHANNEL, :, :])

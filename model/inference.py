@@ -64,7 +64,7 @@ def window_layout(total_frames: int, *, frames: int = PATCH_FRAMES, hop: int = W
 
 
 def stft_frames(y: np.ndarray, start: int, stop: int) -> np.ndarray:
-    """Frames [start, stop) of ``features.spectrogram.stft(y)``, without computing the others.
+    """Frames [start, stop) of ``vocalmine.core.stft.stft(y)``, without computing the others.
 
     Returns:
         complex64 (513, stop - start); frames past the signal's end are zeros.
@@ -82,7 +82,7 @@ def stft_frames(y: np.ndarray, start: int, stop: int) -> np.ndarray:
 
 def track_scale(y: np.ndarray) -> float:
     """max |X| over the whole track (bins without Nyquist), computed block by block."""
-    from vocalmine.features.spectrogram import n_frames
+    from vocalmine.core.stft import n_frames
 
     total = n_frames(y.shape[0])
     peak = 0.0
@@ -143,7 +143,7 @@ def separate_with_masks(
     Returns:
         float32 (n_sources, n_samples): masked mixture STFT, mixture phase, iSTFT.
     """
-    from vocalmine.features.spectrogram import n_frames
+    from vocalmine.core.stft import n_frames
 
     y = np.asarray(mixture, dtype=np.float32)
     if y.ndim != 1:

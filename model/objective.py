@@ -12,6 +12,7 @@ import torch
 from vocalmine.core.errors import ConfigError
 from vocalmine.features.shard_format import INSTRUMENTAL_CHANNEL, MIXTURE_CHANNEL
 from vocalmine.model.checkpoint import TARGETS
+from vocalmine.core.target import vocal_target
 
 # A patch whose target holds less energy than this (normalised magnitudes) has
 # nothing to separate; its SDR is undefined, so the proxy skips it.
@@ -36,7 +37,7 @@ def inputs_and_target(patch: torch.Tensor, *, target: str) -> tuple[torch.Tensor
     x = patch[:, MIXTURE_CHANNEL : MIXTURE_CHANNEL + 1]
     instrumental = patch[:, INSTRUMENTAL_CHANNEL : INSTRUMENTAL_CHANNEL + 1]
     if target == "vocals":
-        return x, torch.clamp_min(x - instrumental, 0.0)
+        return x, vocal_target(x, instrumental)
     if target == "instrumental":
         return x, instrumental
     raise ConfigError(f"target must be one of {TARGETS}, got {target!r}")

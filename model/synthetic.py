@@ -20,7 +20,7 @@ from vocalmine.core.atomic import save_npy_atomic
 from vocalmine.core.constants import PATCH_FRAMES, SAMPLE_RATE, SHARD_DTYPE
 from vocalmine.core.tables import write_table
 from vocalmine.features.shard_format import INDEX_SCHEMA, PATCH_SHAPE, shard_path
-from vocalmine.features.spectrogram import magnitude, stft
+from vocalmine.core.stft import magnitude, stft
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from vocalmine.core.constants import N_BINS, SAMPLE_RATE
 from vocalmine.core.errors import AudioError, CatalogError
 from vocalmine.core.paths import resolve_under
 from vocalmine.core.tables import REJECTS_SCHEMA, read_table, write_table
-from vocalmine.features.spectrogram import istft, magnitude, n_frames, stft
+from vocalmine.core.stft import istft, magnitude, n_frames, stft
 
 
 def test_atomic_write_leaves_target_untouched_on_failure(tmp_path):

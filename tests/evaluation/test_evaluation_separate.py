@@ -16,7 +16,7 @@ from vocalmine.core.audio import load_audio
 from vocalmine.core.catalog import catalog_for_corpus
 from vocalmine.core.constants import N_BINS, PATCH_FRAMES, SAMPLE_RATE
 from vocalmine.core.errors import ConfigError
-from vocalmine.features.spectrogram import istft, n_frames, stft
+from vocalmine.core.stft import istft, n_frames, stft
 from vocalmine.model import inference
 from vocalmine.model.checkpoint import make_payload, save_checkpoint
 from vocalmine.model.unet import UNet

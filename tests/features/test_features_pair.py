@@ -16,7 +16,7 @@ from vocalmine.features.align import apply_offset, estimate_offset
 from vocalmine.features.config import FeaturesConfig
 from vocalmine.features.pair import cut_patches, load_pair, pair_features, vocal_estimate
 from vocalmine.features.shard_format import vocal_target
-from vocalmine.features.spectrogram import magnitude, n_frames, stft
+from vocalmine.core.stft import magnitude, n_frames, stft
 
 
 def song(seconds: float, *, seed: int = 0, sr: int = SAMPLE_RATE) -> tuple[np.ndarray, np.ndarray]:

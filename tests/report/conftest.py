@@ -22,7 +22,7 @@ from vocalmine.core.catalog import DataCatalog, catalog_for_corpus, load_catalog
 from vocalmine.core.constants import PATCH_FRAMES, SAMPLE_RATE
 from vocalmine.core.tables import REJECTS_SCHEMA, write_table
 from vocalmine.features.shard_format import INDEX_SCHEMA, QUALITY_SCHEMA, shard_path
-from vocalmine.features.spectrogram import magnitude, n_frames, stft
+from vocalmine.core.stft import magnitude, n_frames, stft
 from vocalmine.mining.schema import PAIRS_SCHEMA, pair_id_for
 
 INGEST = ["missing_title", "bad_duration", "duplicate_id", "audio_not_found", "path_escapes_root"]
