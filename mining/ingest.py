@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
 import io
 import json
 import logging
@@ -247,15 +248,14 @@ def parse_durations(values: pd.Series, *, unit: str) -> np.ndarray:
 
 
 def check_columns(names: list[str], tracks: TrackCatalog) -> None:
-    """Raise CatalogError naming the file and the first mapped column the CSV lacks."""
-    cols = tracks.columns
-    mapped = {"track_id": cols.track_id, "artist": cols.artist, "title": cols.title, "duration": cols.duration}
-    if cols.audio_path is not None:
-        mapped["audio_path"] = cols.audio_path
+    """Raise CatalogError naming the file and every mapped column the CSV lacks, optional ones included."""
+    mapped = {field: column for field, column in dataclasses.asdict(tracks.columns).items() if column is not None}
+    absent = [f"{part!r} (mapped to {field})" for field, column in mapped.items()
+              for part in (_id_parts(column) if field == "track_id" else [column]) if part not in names]
+    if absent:
+        raise CatalogError(f"{tracks.path}: missing column {', '.join(absent)}; columns are {list(names)}")
     for field, column in mapped.items():
         for part in _id_parts(column) if field == "track_id" else [column]:
-            if part not in names:
-                raise CatalogError(f"{tracks.path}: missing column {part!r} (mapped to {field}); columns are {list(names)}")
             if names.count(part) > 1:
                 raise CatalogError(
                     f"{tracks.path}: column {part!r} (mapped to {field}) appears {names.count(part)} times in the header; "

@@ -45,7 +45,7 @@ def test_catalog_is_frozen(tmp_path):
     "edit, message",
     [
         (lambda t: t + "surprise: 1\n", r"unknown key 'surprise'"),
-        (lambda t: t.replace("pairs: work/pairs.parquet\n", ""), r"missing key 'pairs'"),
+        (lambda t: t.replace("  path: corpus/catalog.csv\n", ""), r"missing key 'tracks.path'"),
         (lambda t: t.replace("    title: title\n", ""), r"missing key 'tracks.columns.title'"),
         (lambda t: t.replace("    title: title\n", "    title: title\n    colour: red\n"), r"unknown key 'tracks.columns.colour'"),
         (lambda t: t.replace("pairs: work/pairs.parquet", "pairs: 3"), r"key 'pairs' must be a non-empty string, got 3"),
@@ -67,9 +67,59 @@ def test_missing_file_and_bad_yaml(tmp_path):
         load_catalog(write(tmp_path, "tracks: [unclosed\n"))
     with pytest.raises(CatalogError, match="'top level' must be a mapping"):
         load_catalog(write(tmp_path, "- a list\n"))
+    with pytest.raises(CatalogError, match="missing key 'tracks'"):
+        load_catalog(write(tmp_path, ""))
 
 
 def test_yaml_is_loaded_safely(tmp_path):
     text = "!!python/object/apply:os.system ['echo pwned']\n"
     with pytest.raises(CatalogError, match="not valid YAML"):
         load_catalog(write(tmp_path, text))
+
+
+METADATA_ONLY = """\
+tracks:
+  path: tracks.csv
+  columns:
+    track_id: id
+    artist: artists
+    title: track_name
+    duration: duration_ms
+"""
+
+
+def test_metadata_only_catalog_needs_only_path_and_columns(tmp_path):
+    catalog = load_catalog(write(tmp_path, METADATA_ONLY))
+    work = tmp_path / "data" / "work"
+    assert catalog.tracks.path == tmp_path / "tracks.csv"
+    assert catalog.tracks.audio_root == tmp_path  # the CSV's folder
+    assert catalog.tracks.columns.audio_path is None
+    assert catalog.tracks.columns.album is None
+    assert catalog.tracks.duration_unit == "auto" and catalog.tracks.delimiter == ","
+    assert (catalog.pairs, catalog.rejects, catalog.fingerprints) == (
+        work / "pairs.parquet", work / "rejects.parquet", work / "fingerprints.parquet")
+    assert (catalog.shards, catalog.report, catalog.models, catalog.evaluation, catalog.separated) == (
+        work / "shards", work / "report", work / "models", work / "evaluation", work / "separated")
+    assert catalog.eval_set.path == tmp_path / "data" / "eval" / "eval.csv"
+    assert catalog.eval_set.audio_root == tmp_path / "data" / "eval"
+
+
+def test_given_keys_override_the_defaults(tmp_path):
+    text = METADATA_ONLY + "pairs: elsewhere/p.parquet\neval_set:\n  path: ev/e.csv\n"
+    catalog = load_catalog(write(tmp_path, text))
+    assert catalog.pairs == tmp_path / "elsewhere" / "p.parquet"
+    assert catalog.rejects == tmp_path / "data" / "work" / "rejects.parquet"
+    assert catalog.eval_set.audio_root == tmp_path / "ev"
+
+
+def test_every_problem_is_reported_in_one_message(tmp_path):
+    text = (METADATA_ONLY.replace("    title: track_name\n", "").replace("  path: tracks.csv\n", "")
+            + "surprise: 1\nshards: 3\neval_set:\n  colour: red\n")
+    path = write(tmp_path, text)
+    with pytest.raises(CatalogError) as info:
+        load_catalog(path)
+    message = str(info.value)
+    assert "\n" not in message and message.startswith(f"{path}: 5 problems: ")
+    for part in ["unknown key 'surprise'", "missing key 'tracks.path'", "missing key 'tracks.columns.title'",
+                 "key 'shards' must be a non-empty string, got 3", "unknown key 'eval_set.colour'"]:
+        assert part in message, part

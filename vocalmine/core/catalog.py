@@ -1,15 +1,18 @@
 """data_catalog.yaml: the named inputs and outputs of every stage.
 
-Loaded with ``yaml.safe_load`` and validated into frozen dataclasses. Unknown
-keys, missing keys and wrong types are rejected with the file, the key and what
-was expected. Every path is relative to the yaml file unless absolute.
+Loaded with ``yaml.safe_load`` and validated into frozen dataclasses. Only
+``tracks.path`` and ``tracks.columns`` (track_id, artist, title, duration) are
+required; every other key has a default: outputs go under ``data/work/`` next
+to the yaml, audio roots are the folder of their CSV. Every problem in the file
+(unknown keys, missing keys, wrong types) is reported in one CatalogError that
+names the file and each key. Every path is relative to the yaml file unless absolute.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,13 @@ from vocalmine.core.errors import CatalogError
 
 DEFAULT_CATALOG_FILE = "data_catalog.yaml"
 DURATION_UNITS = ("auto", "s", "ms", "m:ss")
+WORK_DIR = "data/work"  # default home of every output, relative to the yaml file
+EVAL_CSV = "data/eval/eval.csv"  # default evaluation set, relative to the yaml file
+
+
+def _output(name: str) -> Any:
+    """A DataCatalog field whose default is ``WORK_DIR/name`` next to the yaml (kept in the field's metadata)."""
+    return field(metadata={"default": f"{WORK_DIR}/{name}"})
 
 
 @dataclass(frozen=True)
@@ -41,7 +51,7 @@ class TrackCatalog:
     """The track catalog CSV and where its audio lives."""
 
     path: Path  # the CSV file
-    audio_root: Path  # every audio path must resolve inside this folder
+    audio_root: Path = field(metadata={"default": "the CSV's folder"})  # every audio path must resolve inside this folder
     columns: ColumnMap  # column mapping
     duration_unit: str = "auto"  # auto | s | ms | m:ss; auto reads "m:ss" strings and numbers as seconds
     delimiter: str = ","  # CSV field separator
@@ -51,8 +61,8 @@ class TrackCatalog:
 class EvalSet:
     """The multitrack evaluation set: a CSV of song, mixture, vocals, accompaniment."""
 
-    path: Path  # eval.csv
-    audio_root: Path  # the CSV's audio paths resolve inside this folder
+    path: Path = field(metadata={"default": EVAL_CSV})  # eval.csv
+    audio_root: Path = field(metadata={"default": "the CSV's folder"})  # the CSV's audio paths resolve inside this folder
 
 
 @dataclass(frozen=True)
@@ -61,101 +71,135 @@ class DataCatalog:
 
     source: Path  # the yaml file this was loaded from
     tracks: TrackCatalog  # input of `mine`
-    pairs: Path  # pairs.parquet, output of `mine`
-    rejects: Path  # rejects.parquet, output of `mine`
-    fingerprints: Path  # fingerprint cache of `mine` (Parquet), keyed by path, size, mtime
-    shards: Path  # folder: shard-*.npy, index.parquet, quality.parquet, rejects.parquet (`build`)
-    report: Path  # folder: index.html (`report`)
-    models: Path  # folder: one sub-folder per trained model (`train`)
-    eval_set: EvalSet  # input of `evaluate`
-    evaluation: Path  # folder: scores.parquet, tables, plots (`evaluate`)
-    separated: Path  # folder: default output of `separate`
+    pairs: Path = _output("pairs.parquet")  # output of `mine`
+    rejects: Path = _output("rejects.parquet")  # output of `mine`
+    fingerprints: Path = _output("fingerprints.parquet")  # fingerprint cache of `mine` (Parquet), keyed by path, size, mtime
+    shards: Path = _output("shards")  # folder: shard-*.npy, index.parquet, quality.parquet, rejects.parquet (`build`)
+    report: Path = _output("report")  # folder: index.html (`report`)
+    models: Path = _output("models")  # folder: one sub-folder per trained model (`train`)
+    eval_set: EvalSet = field(metadata={"default": EVAL_CSV})  # input of `evaluate`
+    evaluation: Path = _output("evaluation")  # folder: scores.parquet, tables, plots (`evaluate`)
+    separated: Path = _output("separated")  # folder: default output of `separate`
 
 
-def _check_keys(data: Any, cls: type, file: Path, where: str) -> dict:
-    if not isinstance(data, dict):
-        raise CatalogError(f"{file}: '{where or 'top level'}' must be a mapping, got {type(data).__name__}")
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    skip = {"source"}
-    unknown = sorted(set(data) - set(fields) - skip)
-    if unknown:
-        raise CatalogError(f"{file}: unknown key '{_join(where, unknown[0])}'; expected one of {sorted(set(fields) - skip)}")
-    required = [
-        name
-        for name, f in fields.items()
-        if name not in skip and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+class _Problems:
+    """Every mistake found in one catalog file, raised together as one CatalogError."""
+
+    def __init__(self, file: Path):
+        self.file = file
+        self.items: list[str] = []
+
+    def add(self, message: str) -> None:
+        self.items.append(message)
+
+    def raise_if_any(self) -> None:
+        if len(self.items) == 1:
+            raise CatalogError(f"{self.file}: {self.items[0]}")
+        if self.items:
+            raise CatalogError(f"{self.file}: {len(self.items)} problems: " + "; ".join(self.items))
+
+
+def _required(cls: type) -> list[str]:
+    return [
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.name != "source" and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        and "default" not in f.metadata
     ]
-    for name in required:
+
+
+def _check_keys(data: Any, cls: type, where: str, problems: _Problems) -> bool:
+    """Note unknown and missing keys of one section; False when it is not a mapping at all."""
+    if not isinstance(data, dict):
+        problems.add(f"'{where or 'top level'}' must be a mapping, got {type(data).__name__}")
+        return False
+    known = [f.name for f in dataclasses.fields(cls) if f.name != "source"]
+    for key in sorted(set(map(str, data)) - set(known)):
+        problems.add(f"unknown key '{_join(where, key)}' (expected one of {', '.join(known)})")
+    for name in _required(cls):
         if name not in data:
-            raise CatalogError(f"{file}: missing key '{_join(where, name)}'")
-    return fields
+            problems.add(f"missing key '{_join(where, name)}'")
+    return True
 
 
 def _join(where: str, key: str) -> str:
     return f"{where}.{key}" if where else key
 
 
-def _string(value: Any, file: Path, key: str, optional: bool = False) -> str | None:
+def _string(value: Any, key: str, problems: _Problems, optional: bool = False) -> str | None:
     if value is None and optional:
         return None
     if not isinstance(value, str) or not value:
-        raise CatalogError(f"{file}: key '{key}' must be a non-empty string, got {value!r}")
+        problems.add(f"key '{key}' must be a non-empty string, got {value!r}")
+        return None
     return value
 
 
-def _path(value: Any, file: Path, key: str) -> Path:
-    text = _string(value, file, key)
+def _path(value: Any, file: Path, key: str, problems: _Problems) -> Path | None:
+    text = _string(value, key, problems)
+    if text is None:
+        return None
     path = Path(text).expanduser()
     return path if path.is_absolute() else (file.parent / path).resolve()
 
 
-def _columns(data: Any, file: Path) -> ColumnMap:
-    fields = _check_keys(data, ColumnMap, file, "tracks.columns")
+def _columns(data: Any, problems: _Problems) -> ColumnMap | None:
+    if not _check_keys(data, ColumnMap, "tracks.columns", problems):
+        return None
     values = {}
-    for name, f in fields.items():
-        if name in data:
-            values[name] = _string(data[name], file, f"tracks.columns.{name}", optional=f.default is None)
-    return ColumnMap(**values)
+    for f in dataclasses.fields(ColumnMap):
+        if f.name in data:
+            values[f.name] = _string(data[f.name], f"tracks.columns.{f.name}", problems, optional=f.default is None)
+    return None if any(name not in values for name in _required(ColumnMap)) else ColumnMap(**values)
 
 
-def _tracks(data: Any, file: Path) -> TrackCatalog:
-    _check_keys(data, TrackCatalog, file, "tracks")
+def _tracks(data: Any, file: Path, problems: _Problems) -> TrackCatalog | None:
+    if not _check_keys(data, TrackCatalog, "tracks", problems):
+        return None
     unit = data.get("duration_unit", "auto")
     if unit not in DURATION_UNITS:
-        raise CatalogError(f"{file}: key 'tracks.duration_unit' must be one of {DURATION_UNITS}, got {unit!r}")
+        problems.add(f"key 'tracks.duration_unit' must be one of {DURATION_UNITS}, got {unit!r}")
     delimiter = data.get("delimiter", ",")
     if not isinstance(delimiter, str) or len(delimiter) != 1:
-        raise CatalogError(f"{file}: key 'tracks.delimiter' must be a single character, got {delimiter!r}")
-    return TrackCatalog(
-        path=_path(data["path"], file, "tracks.path"),
-        audio_root=_path(data["audio_root"], file, "tracks.audio_root"),
-        columns=_columns(data["columns"], file),
-        duration_unit=unit,
-        delimiter=delimiter,
-    )
+        problems.add(f"key 'tracks.delimiter' must be a single character, got {delimiter!r}")
+    path = _path(data["path"], file, "tracks.path", problems) if "path" in data else None
+    columns = _columns(data["columns"], problems) if "columns" in data else None
+    root = _path(data["audio_root"], file, "tracks.audio_root", problems) if "audio_root" in data else None
+    if path is None or columns is None:
+        return None
+    return TrackCatalog(path=path, audio_root=root or path.parent, columns=columns, duration_unit=unit, delimiter=delimiter)
 
 
-def _eval_set(data: Any, file: Path) -> EvalSet:
-    _check_keys(data, EvalSet, file, "eval_set")
-    return EvalSet(
-        path=_path(data["path"], file, "eval_set.path"),
-        audio_root=_path(data["audio_root"], file, "eval_set.audio_root"),
-    )
+def _eval_set(data: Any, file: Path, problems: _Problems) -> EvalSet | None:
+    if not _check_keys(data, EvalSet, "eval_set", problems):
+        return None
+    path = _path(data.get("path", EVAL_CSV), file, "eval_set.path", problems)
+    root = _path(data["audio_root"], file, "eval_set.audio_root", problems) if "audio_root" in data else None
+    return None if path is None else EvalSet(path=path, audio_root=root or path.parent)
 
 
 def parse_catalog(data: Any, file: Path) -> DataCatalog:
-    """Validate a parsed yaml document into a :class:`DataCatalog`."""
-    fields = _check_keys(data, DataCatalog, file, "")
+    """Validate a parsed yaml document into a :class:`DataCatalog`.
+
+    Raises:
+        CatalogError: one message naming ``file`` and every missing, unknown or invalid key.
+    """
+    problems = _Problems(file)
+    if data is None:
+        data = {}  # an empty file: report the missing keys, not "NoneType"
+    if not _check_keys(data, DataCatalog, "", problems):
+        problems.raise_if_any()
     values: dict[str, Any] = {"source": file}
-    for name in fields:
-        if name == "source":
+    for f in dataclasses.fields(DataCatalog):
+        if f.name == "source":
             continue
-        if name == "tracks":
-            values[name] = _tracks(data[name], file)
-        elif name == "eval_set":
-            values[name] = _eval_set(data[name], file)
+        if f.name == "tracks":
+            values[f.name] = _tracks(data["tracks"], file, problems) if "tracks" in data else None
+        elif f.name == "eval_set":
+            values[f.name] = _eval_set(data.get("eval_set", {}), file, problems)
         else:
-            values[name] = _path(data[name], file, name)
+            values[f.name] = _path(data.get(f.name, f.metadata.get("default")), file, f.name, problems)
+    problems.raise_if_any()
     return DataCatalog(**values)
 
 
@@ -163,7 +207,7 @@ def load_catalog(path: str | os.PathLike = DEFAULT_CATALOG_FILE) -> DataCatalog:
     """Load and validate ``data_catalog.yaml``.
 
     Raises:
-        CatalogError: naming the file and the key when anything is wrong.
+        CatalogError: naming the file and every key that is wrong, in one message.
     """
     file = Path(path).expanduser().resolve()
     if not file.is_file():
@@ -173,8 +217,6 @@ def load_catalog(path: str | os.PathLike = DEFAULT_CATALOG_FILE) -> DataCatalog:
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise CatalogError(f"{file}: not valid YAML ({exc.__class__.__name__}: {exc})") from exc
     return parse_catalog(data, file)
-
-
 def catalog_for_corpus(yaml_file: Path, corpus_dir: Path, work_dir: Path) -> str:
     """Text of a data_catalog.yaml for a generated demo corpus at ``corpus_dir``."""
     rel = lambda p: os.path.relpath(p, yaml_file.parent)  # noqa: E731
