@@ -1,28 +1,21 @@
-"""Fixtures of the robustness tests: the scenario library (bench/robustness.py) and a mined workspace."""
+"""Fixtures of the robustness tests: the fault scenarios of the test kit and a mined workspace."""
 
 from __future__ import annotations
 
-import importlib.util
 import signal
-import sys
 from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "robustness.py"
+from vocalmine.testing import faults
+
 HANG_LIMIT_S = 300  # any single robustness test running longer than this is a hang
 
 
 @pytest.fixture(scope="session")
 def rb():
-    """bench/robustness.py as a module: the fault scenarios shared by these tests and the bench."""
-    name = "vocalmine_bench_robustness"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, BENCH)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses look their module up by name
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    """The fault scenarios of the test kit (vocalmine/testing/faults.py), shared with bench/robustness.py."""
+    return faults
 
 
 @pytest.fixture(autouse=True)
