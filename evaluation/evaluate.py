@@ -214,12 +214,13 @@ def evaluate(
     scores = pd.DataFrame([row for r in results for row in r["rows"]], columns=SCORES_SCHEMA.names)
     excluded = pd.DataFrame([r["excluded"] for r in results if r["excluded"]], columns=EXCLUDED_SCHEMA.names)
     out = catalog.evaluation
-    write_table(excluded, out / EXCLUDED_FILE, EXCLUDED_SCHEMA)
+    settings = {**asdict(config), "model_sets": [m[0] for m in model_sets]}  # recorded in the artifacts
+    write_table(excluded, out / EXCLUDED_FILE, EXCLUDED_SCHEMA, stage="evaluate", settings=settings)
     if scores.empty:
         raise NothingUsableError(
             f"{catalog.eval_set.path}: all {len(jobs)} clips were excluded ({excluded['reason'].value_counts().to_dict()})"
         )
-    write_table(scores, out / SCORES_FILE, SCORES_SCHEMA)
+    write_table(scores, out / SCORES_FILE, SCORES_SCHEMA, stage="evaluate", settings=settings)
     write_text_atomic(out / TABLES_FILE, tables_markdown(scores, title=config.title, excluded=excluded))
     box_plots(scores, out)
     gt = global_table(scores)

@@ -193,7 +193,7 @@ def build(*, catalog: DataCatalog, scheduler: str | None = None, config: Feature
     # index last: its presence means the other two tables and every shard it names are complete
     for df, name, schema in ((quality_df, QUALITY_FILE, QUALITY_SCHEMA), (rejects_df, REJECTS_FILE, REJECTS_SCHEMA), (index_df, INDEX_FILE, INDEX_SCHEMA)):
         try:
-            write_table(df, folder / name, schema)
+            write_table(df, folder / name, schema, stage="build", settings=config)
         except OSError as exc:
             raise storage_error(exc, folder / name) from exc
 

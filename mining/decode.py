@@ -40,7 +40,7 @@ def save_cache(path: Path, cache: dict[tuple[str, int, int], Fingerprint], *, se
     """Write the cache atomically (one row per key)."""
     rows = [(p, s, m, seconds, fp.n_frames, fp.duration_s, fp.features, fp.error) for (p, s, m), fp in sorted(cache.items())]
     df = pd.DataFrame(rows, columns=FINGERPRINTS_SCHEMA.names)
-    write_table(df, path, FINGERPRINTS_SCHEMA)
+    write_table(df, path, FINGERPRINTS_SCHEMA, stage="mine", settings={"fingerprint_seconds": seconds})
 
 
 @contextlib.contextmanager

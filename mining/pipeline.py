@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections import Counter
@@ -106,8 +107,9 @@ def mine(*, catalog: DataCatalog, engine: str = "pandas", scheduler: str | None 
 
     frames = [f for f in (ingest_rejects, pairing_rejects, content_rejects) if len(f)]
     rejects = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=REJECTS_SCHEMA.names)
-    write_table(pairs, catalog.pairs, PAIRS_SCHEMA)
-    write_table(rejects, catalog.rejects, REJECTS_SCHEMA)
+    settings = {"engine": engine, **dataclasses.asdict(config)}  # recorded in both artifacts (their provenance)
+    write_table(pairs, catalog.pairs, PAIRS_SCHEMA, stage="mine", settings=settings)
+    write_table(rejects, catalog.rejects, REJECTS_SCHEMA, stage="mine", settings=settings)
 
     rejected: dict[str, dict[str, int]] = {}
     for (stage, reason), n in Counter(zip(rejects["stage"], rejects["reason"])).items():

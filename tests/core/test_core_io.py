@@ -2,8 +2,12 @@
 
 import os
 
+import json
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import soundfile as sf
 
@@ -12,7 +16,8 @@ from vocalmine.core.audio import load_audio, write_audio
 from vocalmine.core.constants import N_BINS, SAMPLE_RATE
 from vocalmine.core.errors import AudioError, CatalogError
 from vocalmine.core.paths import resolve_under
-from vocalmine.core.tables import REJECTS_SCHEMA, read_table, write_table
+from vocalmine import __version__
+from vocalmine.core.tables import REJECTS_SCHEMA, read_metadata, read_table, versioned, write_table
 from vocalmine.core.stft import istft, magnitude, n_frames, stft
 
 
@@ -38,11 +43,42 @@ def test_table_schema_checked_on_read(tmp_path):
     df = pd.DataFrame({c: ["x"] for c in REJECTS_SCHEMA.names})
     write_table(df, tmp_path / "r.parquet", REJECTS_SCHEMA)
     assert read_table(tmp_path / "r.parquet", REJECTS_SCHEMA).to_dict("records") == df.to_dict("records")
-    df.drop(columns=["reason"]).to_parquet(tmp_path / "bad.parquet")
+    without_reason = pa.schema([f for f in REJECTS_SCHEMA if f.name != "reason"])
+    write_table(df.drop(columns=["reason"]), tmp_path / "bad.parquet", without_reason)
     with pytest.raises(CatalogError, match=r"missing column\(s\) \['reason'\]"):
         read_table(tmp_path / "bad.parquet", REJECTS_SCHEMA)
     with pytest.raises(CatalogError, match="lacks column"):
         write_table(df.drop(columns=["stage"]), tmp_path / "x.parquet", REJECTS_SCHEMA)
+
+
+def test_artifacts_carry_version_stage_and_settings(tmp_path):
+    df = pd.DataFrame({c: ["x"] for c in REJECTS_SCHEMA.names})
+    path = write_table(df, tmp_path / "r.parquet", REJECTS_SCHEMA, stage="mine",
+                       settings={"title_threshold": 90.0, "root": tmp_path, "sizes": (1, 2)})
+    meta = read_metadata(path)
+    assert (meta.schema_version, meta.vocalmine_version, meta.stage) == (1, __version__, "mine")
+    assert meta.settings == {"title_threshold": 90.0, "root": str(tmp_path), "sizes": [1, 2]}
+    assert meta.written_at and meta.written_at.endswith("+00:00")
+    # plain pyarrow sees it too: the record is ordinary key-value metadata
+    assert json.loads(pq.read_schema(path).metadata[b"vocalmine"])["stage"] == "mine"
+
+
+def test_artifact_of_an_older_schema_says_how_to_rebuild(tmp_path):
+    df = pd.DataFrame({c: ["x"] for c in REJECTS_SCHEMA.names})
+    df.to_parquet(tmp_path / "old.parquet")  # written before artifacts described themselves
+    assert read_metadata(tmp_path / "old.parquet").schema_version == 0
+    with pytest.raises(CatalogError, match=r"old\.parquet: written before artifacts carried a version; .*"
+                                           r"reads schema version 1: delete it and re-run the stage that writes it"):
+        read_table(tmp_path / "old.parquet", REJECTS_SCHEMA)
+    write_table(df, tmp_path / "v1.parquet", REJECTS_SCHEMA, stage="mine")
+    with pytest.raises(CatalogError, match=r"written with schema version 1 by vocalmine .*reads schema version 2: "
+                                           r"delete it and re-run `vocalmine mine` to rebuild it") as info:
+        read_table(tmp_path / "v1.parquet", versioned(REJECTS_SCHEMA, 2))
+    assert "\n" not in str(info.value)
+    write_table(df, tmp_path / "v3.parquet", versioned(REJECTS_SCHEMA, 3), stage="build")
+    with pytest.raises(CatalogError, match=r"newer than this vocalmine .*upgrade vocalmine, or delete it and re-run `vocalmine build`"):
+        read_table(tmp_path / "v3.parquet", REJECTS_SCHEMA)
+    assert read_table(tmp_path / "v3.parquet", versioned(REJECTS_SCHEMA, 3)).shape == (1, 6)
 
 
 @pytest.mark.parametrize("bad", ["../outside.wav", "/etc/passwd", "a/../../outside.wav"])

@@ -1,22 +1,76 @@
-"""Parquet artifacts with declared schemas: written atomically, checked on read."""
+"""Parquet artifacts with declared schemas: written atomically, self-describing, checked on read.
+
+Every artifact carries, in its Parquet key-value metadata under ``vocalmine``,
+a JSON record: the schema version, the vocalmine version, the stage that wrote
+it and the settings that stage ran with (:class:`ArtifactMeta`). A schema's
+version is declared with the schema (:func:`versioned`); a file whose version is
+not the one this vocalmine reads is refused with a line that says how to rebuild it.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any, Mapping
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from vocalmine import __version__
 from vocalmine.core.atomic import atomic_path
 from vocalmine.core.errors import CatalogError
 
+META_KEY = b"vocalmine"  # Parquet key-value metadata key holding the ArtifactMeta JSON
+_VERSION_KEY = b"vocalmine.schema_version"  # schema-level metadata key set by versioned()
+UNVERSIONED = 0  # the schema version of files written before artifacts described themselves
 
-def write_table(df: pd.DataFrame, path: str | os.PathLike, schema: pa.Schema) -> Path:
-    """Write ``df`` to Parquet at ``path`` atomically, cast to ``schema``.
+
+@dataclass(frozen=True)
+class ArtifactMeta:
+    """What an artifact says about itself."""
+
+    schema_version: int  # version of the artifact's schema when it was written (0: before versions existed)
+    vocalmine_version: str = "unknown"  # the vocalmine package that wrote it
+    stage: str | None = None  # the command that wrote it (mine, build, evaluate, ...)
+    settings: dict = field(default_factory=dict)  # the settings that stage ran with, as plain JSON values
+    written_at: str | None = None  # UTC time of writing, ISO 8601
+
+
+def versioned(schema: pa.Schema, version: int) -> pa.Schema:
+    """``schema`` with its version declared; bump it whenever the artifact's layout changes incompatibly."""
+    return schema.with_metadata({**(schema.metadata or {}), _VERSION_KEY: str(int(version)).encode()})
+
+
+def schema_version(schema: pa.Schema) -> int:
+    """The version declared by :func:`versioned`; 1 for a schema that declares none."""
+    raw = (schema.metadata or {}).get(_VERSION_KEY)
+    return int(raw) if raw is not None else 1
+
+
+def _plain(value: Any) -> Any:
+    """Settings as JSON values: dataclasses become dicts, paths and other objects their str()."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = dataclasses.asdict(value)
+    return json.loads(json.dumps(value, default=str, sort_keys=True))
+
+
+def write_table(df: pd.DataFrame, path: str | os.PathLike, schema: pa.Schema, *, stage: str | None = None,
+                settings: Mapping[str, Any] | Any = None) -> Path:
+    """Write ``df`` to Parquet at ``path`` atomically, cast to ``schema``, with an :class:`ArtifactMeta`.
 
     Columns are selected and ordered by the schema; extra columns are dropped.
+
+    Args:
+        df: the rows to write.
+        path: the artifact's file.
+        schema: its declared schema (see :func:`versioned`).
+        stage: the command that writes it, so a stale file can say how to rebuild it.
+        settings: the settings the stage ran with (a mapping or a config dataclass); kept as JSON.
 
     Raises:
         CatalogError: when ``df`` lacks a column of the schema.
@@ -25,16 +79,71 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike, schema: pa.Schema) ->
     if missing:
         raise CatalogError(f"{path}: table to write lacks column(s) {missing}")
     table = pa.Table.from_pandas(df[schema.names], schema=schema, preserve_index=False)
+    meta = ArtifactMeta(
+        schema_version=schema_version(schema),
+        vocalmine_version=__version__,
+        stage=stage,
+        settings=_plain(settings) if settings is not None else {},
+        written_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), META_KEY: json.dumps(dataclasses.asdict(meta)).encode()})
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp)
     return Path(path)
 
 
-def read_table(path: str | os.PathLike, schema: pa.Schema) -> pd.DataFrame:
-    """Read a Parquet artifact and check it has every column of ``schema``.
+def _meta_from(metadata: dict[bytes, bytes] | None) -> ArtifactMeta:
+    raw = (metadata or {}).get(META_KEY)
+    if raw is None:
+        return ArtifactMeta(schema_version=UNVERSIONED)
+    try:
+        data = json.loads(raw)
+        known = {f.name for f in dataclasses.fields(ArtifactMeta)}
+        return ArtifactMeta(**{k: v for k, v in data.items() if k in known})
+    except (ValueError, TypeError):
+        return ArtifactMeta(schema_version=UNVERSIONED)
+
+
+def read_metadata(path: str | os.PathLike) -> ArtifactMeta:
+    """The :class:`ArtifactMeta` of a Parquet artifact (schema_version 0 when it has none).
 
     Raises:
-        CatalogError: when the file is missing, unreadable, or lacks a column.
+        CatalogError: when the file is missing or not Parquet.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CatalogError(f"{path}: not found (run the stage that writes it first)")
+    try:
+        return _meta_from(pq.read_schema(path).metadata)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise CatalogError(f"{path}: not a readable Parquet file ({exc})") from exc
+
+
+def _rebuild_hint(meta: ArtifactMeta) -> str:
+    command = f"`vocalmine {meta.stage}`" if meta.stage else "the stage that writes it"
+    return f"delete it and re-run {command} to rebuild it"
+
+
+def check_version(path: Path, meta: ArtifactMeta, schema: pa.Schema) -> None:
+    """Raise CatalogError unless the file's schema version is the one ``schema`` declares."""
+    expected = schema_version(schema)
+    if meta.schema_version == expected:
+        return
+    if meta.schema_version < expected:
+        written = "before artifacts carried a version" if meta.schema_version == UNVERSIONED else (
+            f"with schema version {meta.schema_version} by vocalmine {meta.vocalmine_version}")
+        raise CatalogError(f"{path}: written {written}; this vocalmine ({__version__}) reads schema version "
+                           f"{expected}: {_rebuild_hint(meta)}")
+    raise CatalogError(f"{path}: written with schema version {meta.schema_version} by vocalmine {meta.vocalmine_version}, "
+                       f"newer than this vocalmine ({__version__}, schema version {expected}): upgrade vocalmine, or "
+                       f"{_rebuild_hint(meta)}")
+
+
+def read_table(path: str | os.PathLike, schema: pa.Schema) -> pd.DataFrame:
+    """Read a Parquet artifact and check its schema version and that it has every column of ``schema``.
+
+    Raises:
+        CatalogError: when the file is missing, unreadable, of another schema version, or lacks a column.
     """
     path = Path(path)
     if not path.is_file():
@@ -43,6 +152,7 @@ def read_table(path: str | os.PathLike, schema: pa.Schema) -> pd.DataFrame:
         table = pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as exc:
         raise CatalogError(f"{path}: not a readable Parquet file ({exc})") from exc
+    check_version(path, _meta_from(table.schema.metadata), schema)
     missing = [name for name in schema.names if name not in table.column_names]
     if missing:
         raise CatalogError(f"{path}: missing column(s) {missing}; expected schema columns {schema.names}")
