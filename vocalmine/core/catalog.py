@@ -73,6 +73,7 @@ class DataCatalog:
     tracks: TrackCatalog  # input of `mine`
     pairs: Path = _output("pairs.parquet")  # output of `mine`
     rejects: Path = _output("rejects.parquet")  # output of `mine`
+    unpaired: Path = _output("unpaired.parquet")  # output of `mine`: valid rows with no partner, nearest candidate and why
     fingerprints: Path = _output("fingerprints.parquet")  # fingerprint cache of `mine` (Parquet), keyed by path, size, mtime
     shards: Path = _output("shards")  # folder: shard-*.npy, index.parquet, quality.parquet, rejects.parquet (`build`)
     report: Path = _output("report")  # folder: index.html (`report`)
@@ -240,6 +241,7 @@ tracks:
     release_date: release_date
 pairs: {work}/pairs.parquet
 rejects: {work}/rejects.parquet
+unpaired: {work}/unpaired.parquet
 fingerprints: {work}/fingerprints.parquet
 shards: {work}/shards
 report: {work}/report
