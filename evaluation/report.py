@@ -8,7 +8,6 @@ terminal.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import logging
@@ -21,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 
 from vocalmine import __version__
 from vocalmine.core.atomic import write_text_atomic
@@ -29,6 +27,7 @@ from vocalmine.core.catalog import DataCatalog
 from vocalmine.core.constants import HOP_LENGTH, N_FFT, SAMPLE_RATE
 from vocalmine.core.errors import VocalmineError
 from vocalmine.core.progress import progress
+from vocalmine.core.tables import UNVERSIONED, read_metadata
 from vocalmine.evaluation import report_plots as plots
 from vocalmine.evaluation.report_audio import load_excerpts, ogg_data_uri
 from vocalmine.evaluation.report_data import (
@@ -126,66 +125,47 @@ def _file_line(path: Path) -> str:
     return f"{path} ({stat.st_size:,} bytes, modified {when}, sha256 {sha256_file(path)})"
 
 
+def _value(value) -> str:
+    """A setting as a person reads it: numbers without trailing zeros, lists comma-separated."""
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list):
+        return ", ".join(_value(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, separators=(", ", ": "))
+    return str(value)
+
+
 def stage_parameters(catalog: DataCatalog, artifacts: Artifacts) -> tuple[tuple[str, str], ...]:
-    """Parameters recorded in the artifacts: title thresholds, Parquet key-value metadata, JSON manifests."""
-    items: list[tuple[str, str]] = []
-    thresholds = sorted(set(artifacts.pairs["title_threshold"].dropna().round(3)))
-    if thresholds:
-        items.append(("pairing: title threshold", ", ".join(f"{t:g}" for t in thresholds)))
-    delta = artifacts.pairs["duration_delta_s"].abs()
-    if len(delta):
-        items.append(("pairing: largest |duration delta| kept, s", f"{delta.max():.3f}"))
+    """The settings each stage actually ran with, read from its artifacts' metadata (not today's defaults).
+
+    Artifacts written by one run of a stage with the same settings are listed together; a stage whose
+    artifacts disagree (rebuilt in part with other settings) is listed once per set of settings.
+    """
+    del artifacts  # the tables are read already; their metadata is read here from the files
     paths = [catalog.pairs, catalog.rejects] + [catalog.shards / n for n in ("quality.parquet", "index.parquet", "rejects.parquet")]
+    runs: dict[tuple, list[str]] = {}
+    items: list[tuple[str, str]] = []
     for path in paths:
         if not path.is_file():
             continue
-        metadata = pq.read_schema(path).metadata or {}
-        for key, value in metadata.items():
-            key_text = key.decode("utf-8", "replace")
-            if key_text in ("pandas", "ARROW:schema"):
-                continue
-            items.append((f"{path.name}: {key_text}", value.decode("utf-8", "replace")[:2000]))
+        name = path.name if path.parent == catalog.pairs.parent else f"{path.parent.name}/{path.name}"
+        meta = read_metadata(path)
+        if meta.schema_version == UNVERSIONED:
+            items.append((name, "settings not recorded (written before artifacts carried them)"))
+            continue
+        key = (meta.stage or "?", meta.vocalmine_version, meta.written_at, json.dumps(meta.settings, sort_keys=True))
+        runs.setdefault(key, []).append(name)
+    for (stage, version, written, settings), names in runs.items():
+        items.append((f"{stage}", f"{', '.join(names)}: written {written or '?'} by vocalmine {version}"))
+        for k, v in sorted(json.loads(settings).items()):
+            items.append((f"{stage}: {k}", _value(v)))
     for folder in {catalog.pairs.parent, catalog.shards}:
         for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
             if path.stat().st_size <= 20_000:
                 items.append((str(path.name), _compact_json(path)))
-    items.extend(_config_lines(catalog))
-    items.append(("STFT", f"{SAMPLE_RATE} Hz, window {N_FFT}, hop {HOP_LENGTH}"))
+    items.append(("STFT (constants of this vocalmine)", f"{SAMPLE_RATE} Hz, window {N_FFT}, hop {HOP_LENGTH}"))
     return tuple(items)
-
-
-def _config_lines(catalog: DataCatalog) -> list[tuple[str, str]]:
-    """Default configs of the installed stages; for features, whether the shards were built with them.
-
-    Neither stage writes its config into its artifacts; the features part records
-    carry a fingerprint of the shard-shaping settings, which is compared here.
-    """
-    items = []
-    try:
-        from vocalmine.mining.config import MiningConfig
-
-        items.append(("mining: MiningConfig defaults (the run may have overridden them; title threshold above is the run's)",
-                      json.dumps(dataclasses.asdict(MiningConfig()), default=str)))
-    except ImportError:
-        pass
-    try:
-        from vocalmine.features.config import FeaturesConfig
-    except ImportError:
-        return items
-    default = FeaturesConfig()
-    items.append(("features: FeaturesConfig defaults", json.dumps(dataclasses.asdict(default), default=str)))
-    used = set()
-    parts = sorted((catalog.shards / "parts").glob("group-*.json")) if (catalog.shards / "parts").is_dir() else []
-    for part in parts[:5]:  # a build rewrites stale groups, so every finished group shares one fingerprint
-        try:
-            used.add(str(json.loads(part.read_text(encoding="utf-8")).get("fingerprint", "")))
-        except (ValueError, OSError):
-            used.add("unreadable")
-    if used:
-        same = used == {default.fingerprint()}
-        items.append(("features: shards built with", "the default settings (config fingerprint "
-                      f"{default.fingerprint()})" if same else f"non-default settings (fingerprints {sorted(used)})"))
-    return items
 
 
 def _compact_json(path: Path) -> str:
@@ -250,12 +230,12 @@ def build_report(*, catalog: DataCatalog, config: ReportConfig = ReportConfig())
     artifacts = load_artifacts(catalog)
     funnel = compute_funnel(artifacts)
     table = pairs_table(artifacts)
-    rejects = rejects_table(artifacts)
+    rejects = rejects_table(artifacts, columns=catalog.tracks.columns, audio_root=catalog.tracks.audio_root)
     notes = []
     if artifacts.quality is None:
         notes.append("The features stage has not run (no quality.parquet): quality columns, splits and examples are empty.")
     figures = (
-        ("Distributions over matched pairs (blue: kept, orange: not kept)", plots.figure_data_uri(plots.distributions_figure(table))),
+        ("Distributions over the pairs after content checks (blue: kept for training, orange: not kept)", plots.figure_data_uri(plots.distributions_figure(table))),
         ("Pairs per artist and per split", plots.figure_data_uri(
             plots.counts_figure(table, [(s.split, s.pairs, s.patches) for s in funnel.splits]))),
     )

@@ -15,6 +15,7 @@ rows and candidates.
 from __future__ import annotations
 
 import csv
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from vocalmine.core.catalog import DataCatalog
+from vocalmine.core.catalog import ColumnMap, DataCatalog
 from vocalmine.core.constants import N_BINS
 from vocalmine.core.errors import CatalogError
 from vocalmine.core.tables import REJECTS_SCHEMA, read_table
@@ -228,14 +229,15 @@ def quality_score(quality: pd.DataFrame) -> pd.Series:
     return (quality["align_confidence"].fillna(0.0) * (1.0 - residual)).astype(float)
 
 
+# status first, so it shows without scrolling sideways; the id last (it is for search and joins).
 PAIR_COLUMNS = (
-    "pair_id", "artist", "original_title", "instrumental_title", "title_score", "duration_delta_s",
-    "offset_s", "gain_db", "align_confidence", "vocal_ratio", "quality", "split", "status", "reason", "n_patches",
+    "status", "reason", "artist", "original_title", "instrumental_title", "quality", "split", "n_patches",
+    "title_score", "duration_delta_s", "offset_s", "gain_db", "align_confidence", "vocal_ratio", "pair_id",
 )
 
 
 def pairs_table(artifacts: Artifacts) -> pd.DataFrame:
-    """One row per matched pair (PAIR_COLUMNS): mining scores joined with the features quality record.
+    """One row per pair of pairs.parquet (PAIR_COLUMNS): mining scores joined with the features quality record.
 
     status is kept | excluded (features) | rejected (content) | not_built.
     """
@@ -264,17 +266,84 @@ def pairs_table(artifacts: Artifacts) -> pd.DataFrame:
     return table[list(PAIR_COLUMNS)].sort_values(["quality", "pair_id"], na_position="first").reset_index(drop=True)
 
 
-REJECT_COLUMNS = ("stage", "reason", "track_id", "pair_id", "detail", "row")
+# The rejects as a person reads them: the original row's fields in columns, not its JSON.
+REJECT_COLUMNS = ("stage", "reason", "detail", "artist", "title", "instrumental_title", "tracks", "files", "pair_id")
 
 
-def rejects_table(artifacts: Artifacts, *, row_chars: int = 160) -> pd.DataFrame:
+def _shorten(path: str, audio_root: Path | None) -> str:
+    """``path`` relative to ``audio_root`` when it lies inside it."""
+    if not path or audio_root is None:
+        return path or ""
+    try:
+        return str(Path(path).relative_to(audio_root))
+    except ValueError:
+        return path
+
+
+def _join(*parts) -> str:
+    return " + ".join(str(p) for p in parts if p not in (None, ""))
+
+
+def reject_fields(row: str, *, stage: str, track_id: str, columns: ColumnMap | None = None,
+                  audio_root: Path | None = None, titles: dict[str, str] | None = None) -> dict[str, str]:
+    """The readable columns of one reject (REJECT_COLUMNS minus stage, reason, detail, pair_id).
+
+    Args:
+        row: the reject's ``row`` JSON: a catalog row under the CSV's own column names (ingest;
+            {"raw": text} for a malformed line) or a pair record (pairing, content, features).
+        stage: the reject's stage.
+        track_id: the reject's track_id column.
+        columns: the catalog's column mapping, to read an ingest row's fields.
+        audio_root: audio paths are shown relative to it.
+        titles: track id -> (artist, title) known from other tables, for pair records without titles.
+    """
+    try:
+        data = json.loads(row) if row else {}
+    except ValueError:
+        data = {"raw": row}
+    if not isinstance(data, dict):
+        data = {"raw": row}
+    get = lambda key: "" if key is None or data.get(key) is None else str(data[key])  # noqa: E731
+    if "raw" in data and len(data) == 1:
+        return {"artist": "", "title": str(data["raw"])[:200], "instrumental_title": "", "tracks": track_id, "files": ""}
+    if stage == "ingest":
+        cols = columns or ColumnMap(track_id="track_id", artist="artist", title="title", duration="duration",
+                                    audio_path="audio_path")
+        return {"artist": get(cols.artist), "title": get(cols.title), "instrumental_title": "",
+                "tracks": track_id or (get(cols.track_id) if "+" not in cols.track_id else ""),
+                "files": _shorten(get(cols.audio_path), audio_root)}
+    titles = titles or {}
+    original, instrumental = get("original_id"), get("instrumental_id")
+    known_o, known_i = titles.get(original, ("", "")), titles.get(instrumental, ("", ""))
+    return {
+        "artist": get("artist") or known_o[0] or known_i[0],
+        "title": get("original_title") or known_o[1],
+        "instrumental_title": get("instrumental_title") or known_i[1],
+        "tracks": _join(original, instrumental) or track_id,
+        "files": _join(_shorten(get("original_path"), audio_root), _shorten(get("instrumental_path"), audio_root)),
+    }
+
+
+def _known_titles(artifacts: Artifacts) -> dict[str, tuple[str, str]]:
+    """track id -> (artist, title) from pairs.parquet, for rejects whose record names ids only."""
+    out: dict[str, tuple[str, str]] = {}
+    p = artifacts.pairs
+    for side in ("original", "instrumental"):
+        for tid, artist, title in zip(p[f"{side}_id"], p["artist"], p[f"{side}_title"]):
+            out.setdefault(str(tid), (str(artist), str(title)))
+    return out
+
+
+def rejects_table(artifacts: Artifacts, *, columns: ColumnMap | None = None, audio_root: Path | None = None,
+                  text_chars: int = 160) -> pd.DataFrame:
     """Every reject of every stage (REJECT_COLUMNS); quality-excluded pairs without a reject row are added.
 
-    ``row`` (the original row as JSON) is cut to ``row_chars`` characters to bound the page size.
+    The original row (JSON in rejects.parquet) is spread into readable columns; each text cell is
+    cut to ``text_chars`` characters to bound the page size.
     """
-    parts = [artifacts.rejects[list(REJECT_COLUMNS)]]
+    parts = [artifacts.rejects]
     if artifacts.features_rejects is not None:
-        parts.append(artifacts.features_rejects[list(REJECT_COLUMNS)])
+        parts.append(artifacts.features_rejects)
     if artifacts.quality is not None:
         known = set(artifacts.features_rejects["pair_id"]) if artifacts.features_rejects is not None else set()
         extra = artifacts.quality[(artifacts.quality["status"] != KEPT) & ~artifacts.quality["pair_id"].isin(known)]
@@ -283,12 +352,19 @@ def rejects_table(artifacts: Artifacts, *, row_chars: int = 160) -> pd.DataFrame
                 "stage": "features", "reason": extra["reason"].replace("", "unknown"), "track_id": "",
                 "pair_id": extra["pair_id"], "detail": "excluded in quality.parquet", "row": "",
             }))
-    table = pd.concat(parts, ignore_index=True).fillna("")
-    rows = table["row"].astype(str)
-    table["row"] = rows.where(rows.str.len() <= row_chars, rows.str.slice(0, row_chars) + "…")
+    raw = pd.concat([p[["stage", "reason", "track_id", "pair_id", "detail", "row"]] for p in parts], ignore_index=True).fillna("")
+    titles = _known_titles(artifacts)
+    fields = pd.DataFrame([
+        reject_fields(str(row), stage=str(stage), track_id=str(tid), columns=columns, audio_root=audio_root, titles=titles)
+        for row, stage, tid in zip(raw["row"], raw["stage"], raw["track_id"])
+    ], columns=["artist", "title", "instrumental_title", "tracks", "files"], index=raw.index)
+    table = pd.concat([raw[["stage", "reason", "detail", "pair_id"]].astype(str), fields], axis=1)[list(REJECT_COLUMNS)]
+    for col in ("detail", "artist", "title", "instrumental_title", "files"):
+        text = table[col]
+        table[col] = text.where(text.str.len() <= text_chars, text.str.slice(0, text_chars) + "…")
     order = {stage: i for i, stage in enumerate(STAGES)}
     table["_order"] = table["stage"].map(order).fillna(len(order))
-    return table.sort_values(["_order", "reason", "track_id", "pair_id"]).drop(columns="_order").reset_index(drop=True)
+    return table.sort_values(["_order", "reason", "tracks", "pair_id"]).drop(columns="_order").reset_index(drop=True)
 
 
 def pick_examples(table: pd.DataFrame, index: pd.DataFrame | None) -> list[tuple[str, str]]:

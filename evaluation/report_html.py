@@ -21,6 +21,7 @@ import pandas as pd
 from vocalmine.evaluation.report_data import NOT_BUILT, Funnel
 
 PAGE_ROWS = 50  # table rows shown per page
+ID_COLUMNS = ("pair_id", "tracks")  # shown in a monospace font
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def _number(value, digits: int):
 def table_json(df: pd.DataFrame, *, max_rows: int, digits: int = 4) -> str:
     """A compact JSON document {columns, types, rows, total} safe to embed in a script element."""
     cut = df.head(max_rows)
-    types = ["num" if pd.api.types.is_numeric_dtype(df[c]) else "str" for c in df.columns]
+    types = ["num" if pd.api.types.is_numeric_dtype(df[c]) else "id" if c in ID_COLUMNS else "str" for c in df.columns]
     columns = []
     for c, t in zip(df.columns, types):
         col = cut[c]
@@ -159,8 +160,9 @@ def _dl(items: tuple[tuple[str, str], ...]) -> str:
 
 def render_page(page: PageInput) -> str:
     """The whole report as one HTML string."""
-    kept = page.funnel.step("kept").count
-    head_counts = f"{len(page.pairs):,} matched pairs, {'—' if kept is None else f'{kept:,}'} kept, {len(page.rejects):,} rejects"
+    kept, matched = page.funnel.step("kept").count, page.funnel.step("pairs").count
+    head_counts = (f"{matched:,} matched pairs, {len(page.pairs):,} after content checks, "
+                   f"{'—' if kept is None else f'{kept:,}'} kept for training, {len(page.rejects):,} rejects")
     notes = "".join(f'<p class="warn">{_e(n)}</p>' for n in page.notes)
     figures = "".join(
         f'<figure><img alt="{_e(caption)}" src="{uri}"><figcaption>{_e(caption)}</figcaption></figure>'
@@ -175,7 +177,9 @@ def render_page(page: PageInput) -> str:
 <p class="help">Catalog rows and valid rows count CSV rows. A <b>candidate</b> is an (original, instrumental) pair that
 pairing considered: every matched pair plus every pairing reject that names a pair id (title_mismatch,
 duration_mismatch, lost_to_better_match); instrumentals with no candidate at all (no_original) drop out before.
-Matched pairs are one-to-one. Content checks run on decoded audio; quality checks are the features stage's.
+A <b>matched</b> pair is one that pairing chose, one-to-one; nothing else on this page is called matched.
+Content checks run on decoded audio and leave the pairs of pairs.parquet; quality checks are the features stage's
+and leave the pairs <b>kept</b> for training.
 Bars compare a step with the first step of the same unit.</p>
 {_funnel_html(page.funnel)}</section>
 <section id="plots-section"><h2>Distributions</h2>{figures}</section>
@@ -184,12 +188,14 @@ Bars compare a step with the first step of the same unit.</p>
 (magnitudes divided by the pair's max |X|, dB). Excerpts: original, the aligned instrumental × g, and the vocal
 max(|X| − g·|Y_i|, 0) with the mixture's phase; each is peak-normalised, 8192 Hz Ogg Vorbis.</p>
 {_examples_html(page.examples)}</section>
-{_table_block("pairs", "Matched pairs", page.pairs, page.max_rows,
-              "Every pair of pairs.parquet with its quality record, worst quality first. Click a header to sort, "
-              "type to search every column.")}
+{_table_block("pairs", "Pairs after content checks", page.pairs, page.max_rows,
+              "Every pair of pairs.parquet (matched, and past the content checks) with its quality record, worst "
+              "quality first. <i>status</i>: kept (for training), excluded (by a quality check, see <i>reason</i>) or "
+              "not_built (the features stage has not seen it). Click a header to sort, type to search every column.")}
 {_table_block("rejects", "Rejects", page.rejects, page.max_rows,
-              "Every row or candidate set aside, by stage and reason; <i>row</i> is the original input as JSON "
-              "(cut to 160 characters).")}
+              "Every row or candidate set aside, by stage and reason, with the fields of the input it came from: "
+              "<i>tracks</i> are track ids (original + instrumental for a pair), <i>files</i> are audio paths under "
+              "the audio root. The full original rows are in rejects.parquet (column <i>row</i>).")}
 <section id="provenance-section"><h2>Provenance</h2>{_dl(page.provenance)}<h3>Stage parameters</h3>{_dl(page.parameters)}</section>
 </main>"""
     return (
@@ -204,7 +210,7 @@ max(|X| − g·|Y_i|, 0) with the mixture's phase; each is peak-normalised, 8192
 
 CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#222;background:#fafafa}
-header,main{max-width:1200px;margin:auto;padding:0 16px}header h1{margin:16px 0 4px}
+header,main{max-width:1400px;margin:auto;padding:0 16px}header h1{margin:16px 0 4px}
 nav a{margin-right:12px}section{background:#fff;border:1px solid #ddd;border-radius:6px;padding:8px 16px;margin:14px 0}
 h2{margin:6px 0}.help{color:#555;font-size:13px}.warn{color:#a33}.unit{color:#888;font-size:12px}
 table{border-collapse:collapse;width:100%}th,td{padding:3px 6px;border-bottom:1px solid #eee;text-align:left;vertical-align:top}
@@ -216,7 +222,8 @@ tr.split td{background:#f6f9fc}.tablebox{overflow-x:auto}.tablebox th{cursor:poi
 figure{margin:8px 0}img{max-width:100%;height:auto}.clips{display:flex;flex-wrap:wrap;gap:12px}.clip figcaption{font-size:12px;color:#555}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;font-size:13px}dd{margin:0;word-break:break-all}
 td.str{max-width:320px;min-width:70px;overflow-wrap:anywhere}td.num{white-space:nowrap}
-.tablebox[data-key=pairs] td:first-child{font-family:ui-monospace,monospace;font-size:12px;white-space:nowrap}
+td.c-status,td.c-reason,td.c-stage{white-space:nowrap}td.id{font-family:ui-monospace,monospace;font-size:12px;white-space:nowrap}
+td.st-kept{color:#1b6e2a;font-weight:600}td.st-excluded,td.st-rejected{color:#a33;font-weight:600}td.st-not_built{color:#888}
 """
 
 JS = r"""
@@ -260,7 +267,8 @@ function draw(t){
   const start=t.page*PAGE_ROWS, rows=t.view.slice(start,start+PAGE_ROWS), types=t.doc.types;
   const frag=document.createDocumentFragment();
   for(const r of rows){const tr=document.createElement('tr');
-    r.forEach((v,i)=>{const td=document.createElement('td');td.className=types[i];td.textContent=v===null?'':String(v);tr.appendChild(td);});
+    r.forEach((v,i)=>{const td=document.createElement('td');td.className=types[i];td.textContent=v===null?'':String(v);
+      td.classList.add('c-'+t.doc.columns[i]);if(t.doc.columns[i]==='status'&&v)td.classList.add('st-'+v);tr.appendChild(td);});
     frag.appendChild(tr);}
   t.tbody.replaceChildren(frag);
   t.info.textContent=t.view.length?`${start+1}–${start+rows.length} of ${t.view.length}`:'no rows';

@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from vocalmine.core.constants import HOP_LENGTH, N_FFT, SAMPLE_RATE  # noqa: E402
@@ -39,6 +40,25 @@ def figure_data_uri(fig: Figure, *, dpi: int = DPI) -> str:
     return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
 
 
+def hist_range(values: np.ndarray) -> tuple[float, float, int, str]:
+    """(lo, hi, number of bins, note) of a histogram's x axis that reads well whatever the spread of ``values``.
+
+    A constant column gets a bin centred on its value and a note saying so; a nearly constant one
+    (spread below 0.1 % of its magnitude, where matplotlib would fall back to offset tick labels)
+    a range widened around its centre and a note with its min and max.
+    """
+    lo, hi = float(values.min()), float(values.max())
+    magnitude = max(abs(lo), abs(hi))
+    span = hi - lo
+    if span <= 1e-9 * max(magnitude, 1e-12):
+        half = max(0.05 * magnitude, 0.05)
+        return lo - half, hi + half, 11, f"all {len(values)}: {lo:.4g}"  # an odd count: the value in the middle bin
+    if span < 1e-3 * magnitude:
+        centre, half = (lo + hi) / 2, 5e-4 * magnitude
+        return centre - half, centre + half, 31, f"all {len(values)} within {lo:.6g}…{hi:.6g}"
+    return lo, hi, 31, ""
+
+
 def _hist(ax, kept: pd.Series, other: pd.Series, *, title: str, xlabel: str) -> None:
     kept, other = kept.dropna().to_numpy(float), other.dropna().to_numpy(float)
     both = np.concatenate([kept, other])
@@ -48,11 +68,15 @@ def _hist(ax, kept: pd.Series, other: pd.Series, *, title: str, xlabel: str) -> 
     if not len(both):
         ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes, color="grey")
         return
-    lo, hi = float(both.min()), float(both.max())
-    if hi <= lo:  # one value: a bin centred on it
-        lo, hi = lo - 0.5, hi + 0.5
-    bins = np.linspace(lo, hi, 31)
-    ax.hist([kept, other], bins=bins, stacked=True, color=[KEPT_COLOUR, OTHER_COLOUR], label=["kept", "not kept"])
+    lo, hi, n_bins, note = hist_range(both)
+    ax.hist([kept, other], bins=np.linspace(lo, hi, n_bins + 1), stacked=True, color=[KEPT_COLOUR, OTHER_COLOUR], label=["kept", "not kept"])
+    ax.set_xlim(lo, hi)
+    ax.ticklabel_format(axis="x", useOffset=False, style="plain")  # never "1e-3 + 9.9e1" offset labels
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=6))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts of pairs
+    if note:
+        ax.text(0.02, 0.96, note, ha="left", va="top", transform=ax.transAxes, fontsize=8, color="#333",
+                bbox={"facecolor": "white", "edgecolor": "#ccc", "boxstyle": "round,pad=0.2"})
 
 
 def distributions_figure(table: pd.DataFrame) -> Figure:
@@ -92,13 +116,14 @@ def counts_figure(table: pd.DataFrame, splits: list[tuple[str, int, int]]) -> Fi
     shown = per_artist.head(TOP_ARTISTS)[::-1]
     kept = table[table["status"] == "kept"].groupby("artist")["pair_id"].count().reindex(shown.index).fillna(0)
     y = np.arange(len(shown))
-    ax_artist.barh(y, shown.to_numpy(), color=OTHER_COLOUR, label="matched")
+    ax_artist.barh(y, shown.to_numpy(), color=OTHER_COLOUR, label="not kept")
     ax_artist.barh(y, kept.to_numpy(), color=KEPT_COLOUR, label="kept")
     ax_artist.set_yticks(y, [str(a)[:28] for a in shown.index], fontsize=7)
     more = f" (top {len(shown)} of {len(per_artist)})" if len(per_artist) > len(shown) else ""
     ax_artist.set_title(f"Pairs per artist{more}", fontsize=10)
     ax_artist.legend(fontsize=7, loc="lower right")
     ax_artist.tick_params(axis="x", labelsize=7)
+    ax_artist.xaxis.set_major_locator(MaxNLocator(integer=True))
     if splits:
         names = [s[0] for s in splits]
         x = np.arange(len(names))
@@ -109,6 +134,8 @@ def counts_figure(table: pd.DataFrame, splits: list[tuple[str, int, int]]) -> Fi
         ax_split.set_ylabel("kept pairs", fontsize=8)
         twin.set_ylabel("patches", fontsize=8)
         twin.tick_params(labelsize=7)
+        for axis in (ax_split.yaxis, twin.yaxis):
+            axis.set_major_locator(MaxNLocator(integer=True))
         ax_split.legend(handles=ax_split.patches[:1] + twin.patches[:1], labels=["pairs", "patches"], fontsize=7)
     else:
         ax_split.text(0.5, 0.5, "features not built", ha="center", va="center", transform=ax_split.transAxes)

@@ -30,6 +30,9 @@ CANDIDATE = ["title_mismatch", "duration_mismatch", "lost_to_better_match"]
 CONTENT = ["same_content", "duplicate_recording", "undecodable"]
 FEATURES = ["too_different", "silent"]
 HOSTILE = '<script>alert("x")</script> & Co'  # an artist name the page must escape
+# Settings recorded in the fabricated artifacts' metadata; not the defaults, so the report must read them.
+MINE_SETTINGS = {"engine": "pandas", "title_threshold": 87.5, "duration_tolerance_s": 3.0}
+BUILD_SETTINGS = {"max_offset_s": 1.5, "seed": 3}
 
 
 @dataclass
@@ -177,14 +180,15 @@ def fabricate(root: Path, *, n_pairs: int = 12, n_artists: int = 5, audio_files:
         reject("content", reason, tid + "i", pair_id_for(tid + "o", tid + "i"))
 
     pd.DataFrame(rows).to_csv(corpus / "catalog.csv", index=False)
-    write_table(pd.DataFrame(pairs), work / "pairs.parquet", PAIRS_SCHEMA)
-    write_table(pd.DataFrame(rejects), work / "rejects.parquet", REJECTS_SCHEMA)
+    mine, build = {"stage": "mine", "settings": MINE_SETTINGS}, {"stage": "build", "settings": BUILD_SETTINGS}
+    write_table(pd.DataFrame(pairs), work / "pairs.parquet", PAIRS_SCHEMA, **mine)
+    write_table(pd.DataFrame(rejects), work / "rejects.parquet", REJECTS_SCHEMA, **mine)
     q = pd.DataFrame(quality)
-    write_table(q, shards / "quality.parquet", QUALITY_SCHEMA)
-    write_table(pd.DataFrame(index, columns=INDEX_SCHEMA.names), shards / "index.parquet", INDEX_SCHEMA)
+    write_table(q, shards / "quality.parquet", QUALITY_SCHEMA, **build)
+    write_table(pd.DataFrame(index, columns=INDEX_SCHEMA.names), shards / "index.parquet", INDEX_SCHEMA, **build)
     frej = q[q["status"] == "excluded"]
     write_table(pd.DataFrame({"stage": "features", "reason": frej["reason"], "track_id": "", "pair_id": frej["pair_id"],
-                              "detail": "fabricated", "row": ""}), shards / "rejects.parquet", REJECTS_SCHEMA)
+                              "detail": "fabricated", "row": ""}), shards / "rejects.parquet", REJECTS_SCHEMA, **build)
     for s, array in enumerate(shard_arrays):
         save_npy_atomic(shard_path(shards, s), array)
 
