@@ -21,6 +21,7 @@ import pandas as pd
 
 from vocalmine.core.catalog import TrackCatalog
 from vocalmine.core.errors import ConfigError
+from vocalmine.mining.audio_check import annotate_audio, audio_rejects
 from vocalmine.mining.config import MiningConfig
 from vocalmine.mining.ingest import (
     CsvBlock, check_columns, duplicate_rows, finalize_rows, ingest, malformed_rows, read_csv_block, read_header, split_rows,
@@ -38,9 +39,10 @@ class Paired:
     """What ingest + pairing produced."""
 
     n_rows: int  # data rows of the CSV
-    n_valid: int  # rows that passed ingest
-    rejects: pd.DataFrame  # ingest rejects (REJECTS columns), in row order
+    n_valid: int  # rows that passed ingest (and the audio check, when decoded durations were given)
+    rejects: pd.DataFrame  # ingest rejects (REJECTS columns) in row order, then audio-check rejects by track_id
     decisions: pd.DataFrame  # matching.DECISION_COLUMNS, canonical order
+    tracks: pd.DataFrame  # the n_valid tracks that went into pairing (ingest.TRACK_COLUMNS), sorted by track_id
 
 
 def _dask_scheduler(scheduler):
@@ -85,7 +87,13 @@ def match_tracks(tracks: pd.DataFrame, *, config: MiningConfig, engine: str = "p
     return sort_decisions(result) if len(result) else empty_decisions()
 
 
-def pair_catalog(tracks: TrackCatalog, *, config: MiningConfig, engine: str = "pandas", scheduler=None) -> Paired:
+def _sorted_tracks(valid: pd.DataFrame) -> pd.DataFrame:
+    cols = ["track_id", "artist", "title", "duration_s", "audio_path"]
+    return valid[cols].sort_values("track_id", kind="mergesort").reset_index(drop=True)
+
+
+def pair_catalog(tracks: TrackCatalog, *, config: MiningConfig, engine: str = "pandas", scheduler=None,
+                 decoded: dict[str, tuple[float, str]] | None = None) -> Paired:
     """Ingest the track CSV and pair it with the chosen engine.
 
     Args:
@@ -93,6 +101,8 @@ def pair_catalog(tracks: TrackCatalog, *, config: MiningConfig, engine: str = "p
         config: mining settings.
         engine: "pandas" (in memory) or "dask" (blocks of dask_blocksize bytes, disk shuffles).
         scheduler: for the dask engine: a distributed Client or a dask scheduler name.
+        decoded: audio path -> (decoded seconds, error): when given, rows are checked against
+            their decoded audio before pairing (mining/audio_check.py).
 
     Both engines read with ingest.read_csv_block, so a record whose field count is not the
     header's is the same malformed_row reject, with the same row number, in either.
@@ -102,7 +112,11 @@ def pair_catalog(tracks: TrackCatalog, *, config: MiningConfig, engine: str = "p
     """
     if engine == "pandas":
         valid, rejects, n_rows = ingest(tracks, config=config)
-        return Paired(n_rows, len(valid), rejects, match_tracks(valid, config=config))
+        if decoded is not None:
+            annotated = annotate_audio(valid, decoded=decoded, tolerance_s=config.duration_tolerance_s)
+            rejects = pd.concat([rejects, audio_rejects(annotated)], ignore_index=True)
+            valid = annotated.loc[annotated["_a_reason"] == "", list(valid.columns)].reset_index(drop=True)
+        return Paired(n_rows, len(valid), rejects, match_tracks(valid, config=config), _sorted_tracks(valid))
     if engine != "dask":
         raise ConfigError(f"engine must be one of {ENGINES}, got {engine!r}")
     import dask
@@ -150,10 +164,19 @@ def pair_catalog(tracks: TrackCatalog, *, config: MiningConfig, engine: str = "p
     final = validated.map_partitions(finalize_rows, duplicates=dups, meta=finalize_rows(meta, duplicates=dups))
     ok = final["reason"] == ""
     valid = final[ok][["track_id", "artist", "title", "duration_s", "audio_path"]]
-    rejected, decisions, n_valid = dask.compute(final[~ok], _match_dask(valid, config=config), ok.sum(), scheduler=get)
+    late = None
+    if decoded is not None:
+        annotated = valid.map_partitions(annotate_audio, decoded=decoded, tolerance_s=config.duration_tolerance_s,
+                                         meta=annotate_audio(valid._meta, decoded={}, tolerance_s=0.0))
+        late = annotated[annotated["_a_reason"] != ""]
+        valid = annotated[annotated["_a_reason"] == ""][list(valid.columns)]
+    rejected, decisions, kept, late = dask.compute(final[~ok], _match_dask(valid, config=config), valid, late, scheduler=get)
+    n_valid = len(kept)
     if malformed:
         rejected = pd.concat([rejected, *(malformed_rows(c, expected=len(names)) for c in malformed)], ignore_index=True)
     _, rejects = split_rows(rejected)
+    if late is not None:
+        rejects = pd.concat([rejects, audio_rejects(late)], ignore_index=True)
     decisions = sort_decisions(decisions) if len(decisions) else empty_decisions()
     log.info("dask engine: %d rows in %d blocks, %d partitions by artist", int(lengths.sum()), len(lengths), config.dask_partitions)
-    return Paired(int(lengths.sum()), int(n_valid), rejects.reset_index(drop=True), decisions)
+    return Paired(int(lengths.sum()), int(n_valid), rejects.reset_index(drop=True), decisions, _sorted_tracks(kept))

@@ -36,6 +36,8 @@ STAGE = "ingest"
 # Columns of the valid-track frame handed to matching.
 TRACK_COLUMNS = ("track_id", "artist", "title", "duration_s", "audio_path")
 _MMSS = r"^\s*(?:(\d+):)?(\d+):(\d{1,2}(?:\.\d*)?)\s*$"
+# Duration cells that mean "unknown" rather than a wrong value (--missing-duration keep keeps their rows).
+MISSING_DURATION = r"\s*(?:|n/?a|\?+|-+|[-\s]*:[-\s]*(?::[-\s]*)?|none|null|nan|unknown|tbd)\s*"
 
 
 _HEAD_BYTES = 1 << 16  # the header row must end within the file's first 64 KiB
@@ -302,11 +304,19 @@ def validate_rows(raw: pd.DataFrame, *, tracks: TrackCatalog, config: MiningConf
     flag(early, early_detail, (ids == "").to_numpy(), R.MISSING_ID, f"empty track id (column {cols.track_id!r})")
     flag(early, early_detail, (title == "").to_numpy(), R.MISSING_TITLE, f"empty title (column {cols.title!r})")
     flag(early, early_detail, (artist == "").to_numpy(), R.MISSING_ARTIST, f"empty artist (column {cols.artist!r})")
-    empty_dur = (dur_text == "").to_numpy()
-    bad = ~(np.isfinite(duration) & (duration > 0))
-    if config.missing_duration == "keep":
-        bad &= ~empty_dur
-    flag(early, early_detail, bad, R.BAD_DURATION, lambda i: f"duration {dur_text.iat[i]!r} is not a positive {tracks.duration_unit} duration")
+    missing_dur = dur_text.str.fullmatch(MISSING_DURATION, case=False).to_numpy(dtype=bool)
+    unusable = ~(np.isfinite(duration) & (duration > 0))
+    if cols.audio_path is not None:
+        # The audio decides: an unusable duration is replaced by the decoded one at `mine` (mining/audio_check.py).
+        bad = np.zeros(n, dtype=bool)
+    elif config.missing_duration == "keep":
+        bad = unusable & ~missing_dur
+    else:
+        bad = unusable
+    flag(early, early_detail, bad, R.BAD_DURATION, lambda i: (
+        f"duration {dur_text.iat[i]!r} is not a positive {tracks.duration_unit} duration"
+        + (" (--missing-duration keep keeps rows whose duration is missing)" if missing_dur[i] else "")))
+    empty_dur = unusable  # NaN from here on: missing, or left to the decoded audio
 
     paths = np.full(n, "", dtype=object)
     if cols.audio_path is not None:

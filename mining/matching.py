@@ -24,7 +24,7 @@ from rapidfuzz import fuzz, process
 
 from vocalmine.mining import reasons as R
 from vocalmine.mining.config import MiningConfig
-from vocalmine.mining.normalize import mask_words, normalize_artists, qualifier_masks, split_titles
+from vocalmine.mining.normalize import analyze_titles, mask_words, normalize_artists, qualifier_masks
 from vocalmine.mining.schema import pair_id_for
 
 log = logging.getLogger(__name__)
@@ -35,21 +35,41 @@ PAIRED = "paired"  # status of a candidate that became a pair
 DECISION_COLUMNS = [
     "status", "original_id", "instrumental_id", "artist", "artist_norm", "original_title",
     "instrumental_title", "base_title", "title_score", "title_threshold", "original_duration_s",
-    "instrumental_duration_s", "duration_delta_s", "original_path", "instrumental_path", "detail",
+    "instrumental_duration_s", "duration_delta_s", "original_path", "instrumental_path", "marker", "marker_family",
+    "full_score", "detail",
 ]
+# Prepared-track columns added by prepare_tracks.
+PREPARED_COLUMNS = ("artist_norm", "base_title", "full_title", "has_other", "is_instrumental", "marker", "marker_family",
+                    "edits", "qualifiers")
 
 
 def prepare_tracks(tracks: pd.DataFrame) -> pd.DataFrame:
-    """Add artist_norm, base_title, is_instrumental and qualifiers (bit mask) to valid tracks (row-local, any partition)."""
+    """Add PREPARED_COLUMNS to valid tracks (row-local, any partition).
+
+    base_title is the core title (marker, edit qualifiers and other bracketed text
+    removed), full_title adds the other bracketed text back, qualifiers is the bit
+    mask of version-qualifier words (see mining/normalize.py).
+    """
     out = tracks.copy()
     # Normalise each distinct spelling once (artists repeat a lot).
     codes, uniques = pd.factorize(tracks["artist"].to_numpy(dtype=object))
     out["artist_norm"] = pd.Series(normalize_artists(np.asarray(uniques, dtype=object))[codes], index=out.index, dtype=object)
     codes, uniques = pd.factorize(tracks["title"].to_numpy(dtype=object))
-    base, inst = split_titles(np.asarray(uniques, dtype=object))
-    out["base_title"] = pd.Series(base[codes], index=out.index, dtype=object)
-    out["is_instrumental"] = inst[codes]
-    out["qualifiers"] = qualifier_masks(base)[codes]
+    infos = analyze_titles(np.asarray(uniques, dtype=object))
+
+    def column(values: list) -> np.ndarray:
+        arr = np.empty(len(values), dtype=object)
+        arr[:] = values
+        return arr
+
+    base = column([i.core for i in infos])
+    for name, values in (("base_title", base), ("full_title", column([i.full for i in infos])),
+                         ("marker", column([i.marker for i in infos])), ("marker_family", column([i.family for i in infos])),
+                         ("edits", column([i.edits for i in infos]))):
+        out[name] = pd.Series(values[codes], index=out.index, dtype=object)
+    out["has_other"] = np.array([bool(i.other) for i in infos], dtype=bool)[codes] if len(infos) else np.zeros(len(out), bool)
+    out["is_instrumental"] = np.array([i.instrumental for i in infos], dtype=bool)[codes] if len(infos) else np.zeros(len(out), bool)
+    out["qualifiers"] = qualifier_masks(base)[codes] if len(infos) else np.zeros(len(out), np.int64)
     return out
 
 
@@ -132,7 +152,7 @@ def scored_candidates(artist_norm: np.ndarray, is_instrumental: np.ndarray, base
 
 def empty_decisions() -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series(dtype=object) for c in DECISION_COLUMNS})
-    for c in ("title_score", "title_threshold", "original_duration_s", "instrumental_duration_s", "duration_delta_s"):
+    for c in ("title_score", "title_threshold", "original_duration_s", "instrumental_duration_s", "duration_delta_s", "full_score"):
         frame[c] = frame[c].astype(np.float64)
     return frame
 
@@ -157,6 +177,14 @@ def match_partition(tracks: pd.DataFrame, *, config: MiningConfig) -> pd.DataFra
         return empty_decisions()
     base = tracks["base_title"].to_numpy(dtype=object)
     pi, po, scores = scored_candidates(tracks["artist_norm"].to_numpy(dtype=object), is_inst, base, floor=config.candidate_floor)
+    # Other bracketed text (credits, translations) counts in the score only when both titles carry some,
+    # so that it never blocks a pair on its own; the full-title score also ranks rival candidates.
+    full = tracks["full_title"].to_numpy(dtype=object)
+    full_scores = (np.round(process.cpdist(full[pi].tolist(), full[po].tolist(), scorer=fuzz.ratio, workers=-1).astype(np.float64), 4)
+                   if len(pi) else np.zeros(0))
+    other = tracks["has_other"].to_numpy(dtype=bool)
+    both_other = other[pi] & other[po]
+    scores = np.where(both_other, full_scores, scores)
 
     ids = tracks["track_id"].to_numpy(dtype=object)
     dur = tracks["duration_s"].to_numpy(dtype=np.float64)
@@ -183,7 +211,7 @@ def match_partition(tracks: pd.DataFrame, *, config: MiningConfig) -> pd.DataFra
     abs_delta = np.where(np.isnan(delta), np.inf, np.abs(delta))
     _, id_rank = np.unique(np.concatenate([ids[po[eligible]], ids[pi[eligible]]]), return_inverse=True)
     rank_o, rank_i = id_rank[: len(eligible)], id_rank[len(eligible):]
-    order = eligible[np.lexsort((rank_i, rank_o, abs_delta[eligible], -scores[eligible]))]
+    order = eligible[np.lexsort((rank_i, rank_o, abs_delta[eligible], -full_scores[eligible], -scores[eligible]))]
     used_o: dict[int, int] = {}
     used_i: dict[int, int] = {}
     for k, o, i in zip(order.tolist(), po[order].tolist(), pi[order].tolist()):
@@ -211,6 +239,9 @@ def match_partition(tracks: pd.DataFrame, *, config: MiningConfig) -> pd.DataFra
             "duration_delta_s": delta,
             "original_path": tracks["audio_path"].to_numpy(dtype=object)[po],
             "instrumental_path": tracks["audio_path"].to_numpy(dtype=object)[pi],
+            "marker": tracks["marker"].to_numpy(dtype=object)[pi],
+            "marker_family": tracks["marker_family"].to_numpy(dtype=object)[pi],
+            "full_score": full_scores,
             "detail": detail,
         }
     )
@@ -235,6 +266,9 @@ def match_partition(tracks: pd.DataFrame, *, config: MiningConfig) -> pd.DataFra
                 "duration_delta_s": np.full(n_l, np.nan),
                 "original_path": np.full(n_l, None, dtype=object),
                 "instrumental_path": tracks["audio_path"].to_numpy(dtype=object)[lonely],
+                "marker": tracks["marker"].to_numpy(dtype=object)[lonely],
+                "marker_family": tracks["marker_family"].to_numpy(dtype=object)[lonely],
+                "full_score": np.full(n_l, np.nan),
                 "detail": np.full(n_l, f"no original by the same artist with a title score >= {config.candidate_floor:g}", dtype=object),
             }
         )
@@ -251,7 +285,7 @@ def sort_decisions(frame: pd.DataFrame) -> pd.DataFrame:
 def split_decisions(decisions: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(pairs, pairing rejects) from a decision frame; pairs gain pair_id, rejects REJECTS columns."""
     is_pair = (decisions["status"] == PAIRED).to_numpy()
-    pairs = decisions[is_pair].drop(columns=["status", "detail"]).reset_index(drop=True)
+    pairs = decisions[is_pair].drop(columns=["status", "detail", "full_score"]).reset_index(drop=True)
     pairs.insert(0, "pair_id", [pair_id_for(o, i) for o, i in zip(pairs["original_id"].tolist(), pairs["instrumental_id"].tolist())])
     rej = decisions[~is_pair]
     row_cols = ["original_id", "instrumental_id", "artist", "original_title", "instrumental_title", "title_score", "duration_delta_s"]

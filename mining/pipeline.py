@@ -1,4 +1,4 @@
-"""`vocalmine mine`: ingest -> pairing -> content dedupe -> pairs.parquet + rejects.parquet."""
+"""`vocalmine mine`: ingest -> pairing -> decoded-audio check -> pairing -> content dedupe -> pairs, rejects, unpaired."""
 
 from __future__ import annotations
 
@@ -13,17 +13,33 @@ import pandas as pd
 from vocalmine.core.catalog import DataCatalog
 from vocalmine.core.errors import NothingUsableError
 from vocalmine.core.tables import REJECTS_SCHEMA, write_table
+from vocalmine.mining import reasons as R
+from vocalmine.mining.accounting import check_accounting, unpaired_rows
 from vocalmine.mining.config import MiningConfig
 from vocalmine.mining.decode import fingerprint_paths
 from vocalmine.mining.dedupe import dedupe_pairs
 from vocalmine.mining.engines import pair_catalog
 from vocalmine.mining.fingerprint import canonical_fingerprints
 from vocalmine.mining.matching import split_decisions
-from vocalmine.mining.schema import PAIRS_SCHEMA
+from vocalmine.mining.schema import PAIRS_SCHEMA, UNPAIRED_SCHEMA
 
 log = logging.getLogger(__name__)
 
 _STAGE_ORDER = {"ingest": 0, "pairing": 1, "content": 2}
+WARN_SHARE = 0.2  # a reason that rejects more than this share of the rows is called out with the option that changes it
+# The option or setting that changes how many rows a reason rejects.
+HINTS = {
+    R.BAD_DURATION: "--missing-duration keep (keeps rows whose duration is empty or n/a, ?, -, --:--), or map tracks.columns.audio_path so the decoded duration is used",
+    R.DURATION_MISMATCH: "--duration-tolerance (seconds)",
+    R.AUDIO_NOT_FOUND: "tracks.audio_root and tracks.columns.audio_path in data_catalog.yaml",
+    R.MISSING_AUDIO_PATH: "tracks.columns.audio_path in data_catalog.yaml (leave it out for a metadata-only catalog)",
+    R.PATH_ESCAPES_ROOT: "tracks.audio_root in data_catalog.yaml",
+    R.DUPLICATE_ID: "tracks.columns.track_id in data_catalog.yaml (several columns join with '+', e.g. release_id+position)",
+    R.MISSING_ID: "tracks.columns.track_id in data_catalog.yaml",
+    R.MISSING_TITLE: "tracks.columns.title in data_catalog.yaml",
+    R.MISSING_ARTIST: "tracks.columns.artist in data_catalog.yaml",
+    R.UNDECODABLE: "the audio files themselves (re-encode or replace them)",
+}
 
 
 @dataclass(frozen=True)
@@ -37,6 +53,8 @@ class MiningSummary:
     pairs_matched: int  # pairs after one-to-one assignment
     pairs: int  # pairs written (after content dedupe)
     rejected: dict[str, dict[str, int]] = field(default_factory=dict)  # stage -> reason -> count
+    unpaired: dict[str, int] = field(default_factory=dict)  # reason -> valid rows with no partner
+    rows_rejected: dict[str, int] = field(default_factory=dict)  # reason -> rows rejected (ingest and content stages)
     files_decoded: int = 0  # audio files decoded this run
     files_cached: int = 0  # fingerprints served from the cache
     engine: str = "pandas"  # matching engine used
@@ -56,6 +74,15 @@ class MiningSummary:
             total = sum(counts.values())
             detail = ", ".join(f"{reason} {n}" for reason, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
             lines.append(f"rejected ({stage:<7}) {total}" + (f": {detail}" if detail else ""))
+        lines.append(f"unpaired rows        {sum(self.unpaired.values())}" + (
+            ": " + ", ".join(f"{r} {n}" for r, n in sorted(self.unpaired.items(), key=lambda kv: (-kv[1], kv[0]))) if self.unpaired else ""))
+        top = sorted(self.rows_rejected.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+        if top:
+            lines.append("top reject reasons   " + ", ".join(f"{r} {n} ({n / max(self.rows_read, 1):.0%} of rows)" for r, n in top))
+        for reason, n in top:
+            if n > WARN_SHARE * self.rows_read:
+                hint = HINTS.get(reason, "the settings of `vocalmine mine --help`")
+                lines.append(f"note: {reason} rejects {n} of {self.rows_read} rows ({n / self.rows_read:.0%}); to change that, see {hint}")
         lines.append(f"fingerprints         {self.files_decoded} decoded, {self.files_cached} cached")
         lines.append(f"time                 {self.seconds:.1f} s")
         return "\n".join(lines)
@@ -64,9 +91,15 @@ class MiningSummary:
 def mine(*, catalog: DataCatalog, engine: str = "pandas", scheduler: str | None = None, config: MiningConfig = MiningConfig()) -> MiningSummary:
     """Mine (original, instrumental) pairs from the catalog's track CSV.
 
-    Writes catalog.pairs (PAIRS_SCHEMA), catalog.rejects (REJECTS_SCHEMA) and the
-    fingerprint cache catalog.fingerprints. Metadata-only catalogs (no audio_path
-    column mapped) skip the content stage: paths and fingerprints are "".
+    Writes catalog.pairs (PAIRS_SCHEMA), catalog.rejects (REJECTS_SCHEMA),
+    catalog.unpaired (UNPAIRED_SCHEMA) and the fingerprint cache catalog.fingerprints.
+    Every data row ends in exactly one of them (mining/accounting.py; asserted).
+
+    With audio, mining runs in two passes: the first finds every candidate, whose
+    files (and those of rows without a usable duration) are then decoded; the second
+    pairs again with rows whose decoded audio contradicts the catalog set aside
+    (mining/audio_check.py), so that their rivals can pair. Metadata-only catalogs
+    (no audio_path column mapped) skip decoding: paths and fingerprints are "".
 
     Args:
         catalog: the data catalog.
@@ -80,23 +113,40 @@ def mine(*, catalog: DataCatalog, engine: str = "pandas", scheduler: str | None 
         NothingUsableError: no pair remains (outputs are still written).
     """
     start = time.perf_counter()
-    if engine == "dask" and scheduler not in (None, "sync"):
-        from dask.distributed import Client
 
-        with Client(scheduler) as client:
-            paired = pair_catalog(catalog.tracks, config=config, engine=engine, scheduler=client)
-    else:
-        paired = pair_catalog(catalog.tracks, config=config, engine=engine, scheduler=scheduler)
+    def run_pairing(decoded_durations=None):
+        if engine == "dask" and scheduler not in (None, "sync"):
+            from dask.distributed import Client
+
+            with Client(scheduler) as client:
+                return pair_catalog(catalog.tracks, config=config, engine=engine, scheduler=client, decoded=decoded_durations)
+        return pair_catalog(catalog.tracks, config=config, engine=engine, scheduler=scheduler, decoded=decoded_durations)
+
+    def fingerprints(paths):
+        return fingerprint_paths(sorted(paths), cache_path=catalog.fingerprints, seconds=config.fingerprint_seconds,
+                                 scheduler=scheduler, n_workers=config.n_workers)
+
+    paired = run_pairing()
+    decoded = cached = 0
+    prints = {}
+    has_audio = catalog.tracks.columns.audio_path is not None
+    if has_audio:
+        cand = paired.decisions[paired.decisions["original_id"].notna()]
+        undated = paired.tracks.loc[paired.tracks["duration_s"].isna(), "audio_path"]
+        paths = (set(cand["original_path"]) | set(cand["instrumental_path"]) | set(undated)) - {"", None}
+        if paths:
+            prints, decoded, cached = fingerprints(paths)
+            paired = run_pairing({p: (fp.duration_s, fp.error) for p, fp in prints.items()})
     ingest_rejects, decisions, n_rows = paired.rejects, paired.decisions, paired.n_rows
     pairs, pairing_rejects = split_decisions(decisions)
     n_matched = len(pairs)
     content_rejects = pd.DataFrame(columns=REJECTS_SCHEMA.names)
-    decoded = cached = 0
-    if catalog.tracks.columns.audio_path is not None and len(pairs):
-        paths = sorted(set(pairs["original_path"]) | set(pairs["instrumental_path"]))
-        prints, decoded, cached = fingerprint_paths(
-            paths, cache_path=catalog.fingerprints, seconds=config.fingerprint_seconds, scheduler=scheduler, n_workers=config.n_workers
-        )
+    if has_audio and len(pairs):
+        paths = set(pairs["original_path"]) | set(pairs["instrumental_path"])
+        if paths - set(prints):
+            more, d2, c2 = fingerprints(paths - set(prints))
+            prints, decoded, cached = {**prints, **more}, decoded + d2, cached + c2
+        prints = {p: prints[p] for p in paths}
         canonical = canonical_fingerprints(prints, threshold_db=config.same_content_db)
         pairs, content_rejects = dedupe_pairs(pairs, prints=prints, canonical=canonical)
     else:
@@ -107,9 +157,12 @@ def mine(*, catalog: DataCatalog, engine: str = "pandas", scheduler: str | None 
 
     frames = [f for f in (ingest_rejects, pairing_rejects, content_rejects) if len(f)]
     rejects = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=REJECTS_SCHEMA.names)
-    settings = {"engine": engine, **dataclasses.asdict(config)}  # recorded in both artifacts (their provenance)
+    unpaired = unpaired_rows(paired.tracks, decisions, pairs, rejects)
+    check_accounting(n_rows=n_rows, pairs=pairs, unpaired=unpaired, rejects=rejects)
+    settings = {"engine": engine, **dataclasses.asdict(config)}  # recorded in every artifact (their provenance)
     write_table(pairs, catalog.pairs, PAIRS_SCHEMA, stage="mine", settings=settings)
     write_table(rejects, catalog.rejects, REJECTS_SCHEMA, stage="mine", settings=settings)
+    write_table(unpaired, catalog.unpaired, UNPAIRED_SCHEMA, stage="mine", settings=settings)
 
     rejected: dict[str, dict[str, int]] = {}
     for (stage, reason), n in Counter(zip(rejects["stage"], rejects["reason"])).items():
@@ -122,6 +175,8 @@ def mine(*, catalog: DataCatalog, engine: str = "pandas", scheduler: str | None 
         pairs_matched=n_matched,
         pairs=len(pairs),
         rejected=rejected,
+        unpaired=dict(Counter(unpaired["reason"])),
+        rows_rejected=dict(Counter(rejects.loc[rejects["stage"].isin(("ingest", "content")), "reason"])),
         files_decoded=decoded,
         files_cached=cached,
         engine=engine,

@@ -19,14 +19,20 @@ NO_ORIGINAL = "no_original"  # an instrumental with no candidate original by the
 TITLE_MISMATCH = "title_mismatch"  # candidate's base titles score below the threshold
 DURATION_MISMATCH = "duration_mismatch"  # candidate's durations differ by more than the tolerance
 LOST_TO_BETTER_MATCH = "lost_to_better_match"  # one-to-one: another candidate won (title score, then duration)
+# unpaired.parquet only: why a valid row has no partner, beyond the pairing codes above
+NO_INSTRUMENTAL = "no_instrumental"  # an original with no candidate instrumental by the same artist
+PAIR_REJECTED = "pair_rejected"  # the row's pair was set aside on decoded audio (the partner carries the reject)
 
 # stage "content": decided on decoded audio
 UNDECODABLE = "undecodable"  # an audio file of the pair cannot be decoded
 SAME_CONTENT = "same_content"  # the "instrumental" is the same audio as its original (mislabelled)
 DUPLICATE_RECORDING = "duplicate_recording"  # the same (original, instrumental) content as a kept pair (re-release)
+# (stage "content", before pairing, so that rivals can still pair: UNDECODABLE, and DURATION_MISMATCH when the
+# decoded duration differs from the catalog's by more than the tolerance)
 
 INGEST_REASONS = (MISSING_TITLE, MISSING_ARTIST, BAD_DURATION, DUPLICATE_ID, MISSING_AUDIO_PATH, PATH_ESCAPES_ROOT, AUDIO_NOT_FOUND)
 PAIRING_REASONS = (NO_ORIGINAL, TITLE_MISMATCH, DURATION_MISMATCH, LOST_TO_BETTER_MATCH)
+UNPAIRED_REASONS = PAIRING_REASONS + (NO_INSTRUMENTAL, PAIR_REJECTED)
 CONTENT_REASONS = (UNDECODABLE, SAME_CONTENT, DUPLICATE_RECORDING)
 
 # added by the mining stage: a row whose track id is empty cannot be referenced by any pair

@@ -23,6 +23,26 @@ PAIRS_SCHEMA = pa.schema(
         ("instrumental_path", pa.string()),
         ("original_fingerprint", pa.string()),  # content fingerprint of the decoded audio (hex)
         ("instrumental_fingerprint", pa.string()),
+        ("marker", pa.string()),  # the instrumental marker as found in the title (folded), e.g. "off vocal ver."
+        ("marker_family", pa.string()),  # instrumental | karaoke | off_vocal (karaoke-type may keep backing vocals)
+    ]
+)
+
+# unpaired.parquet: every valid catalog row that ends in no pair and in no reject, with its nearest candidate.
+UNPAIRED_SCHEMA = pa.schema(
+    [
+        ("track_id", pa.string()),  # the catalog row's id
+        ("role", pa.string()),  # original | instrumental (carries a marker)
+        ("artist", pa.string()),  # as in the catalog
+        ("title", pa.string()),  # as in the catalog
+        ("duration_s", pa.float64()),  # catalog duration (decoded when the catalog had none); NaN when unknown
+        ("marker", pa.string()),  # the instrumental marker found ("" for originals)
+        ("marker_family", pa.string()),  # instrumental | karaoke | off_vocal | ""
+        ("reason", pa.string()),  # why it has no partner: a pairing reason code, no_instrumental or pair_rejected
+        ("nearest_id", pa.string()),  # the best candidate partner considered (None when there was none)
+        ("nearest_title", pa.string()),  # its title
+        ("nearest_score", pa.float64()),  # title score against it, 0..100; NaN when none
+        ("detail", pa.string()),  # why that candidate lost, in words
     ]
 )
 

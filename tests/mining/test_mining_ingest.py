@@ -56,19 +56,38 @@ def test_rejects_each_malformed_row_with_reason_and_original_row(tmp_path):
     )
     valid, rejects, n = ingest(_catalog(tmp_path, text), config=MiningConfig())
     assert n == 11
-    assert list(valid["track_id"]) == ["T1", "T9"]
-    assert valid["duration_s"].tolist() == [336.0, 181.0]
+    # With audio mapped, an unusable duration ("soon", 0) is left to the decoded audio (mining/audio_check.py).
+    assert list(valid["track_id"]) == ["T1", "T4", "T5", "T9"]
+    np.testing.assert_array_equal(valid["duration_s"], [336.0, np.nan, np.nan, 181.0])
     assert valid["audio_path"].iloc[0] == str((audio / "a.wav").resolve())
     expected = {
-        "T2": R.MISSING_TITLE, "T3": R.MISSING_ARTIST, "T4": R.BAD_DURATION, "T5": R.BAD_DURATION,
+        "T2": R.MISSING_TITLE, "T3": R.MISSING_ARTIST,
         "T1": R.DUPLICATE_ID, "T6": R.MISSING_AUDIO_PATH, "T7": R.PATH_ESCAPES_ROOT, "T8": R.AUDIO_NOT_FOUND, None: R.MISSING_ID,
     }
     got = {(t if isinstance(t, str) else None): r for t, r in zip(rejects["track_id"], rejects["reason"])}
     assert got == expected
     assert set(rejects["stage"]) == {"ingest"}
-    row = json.loads(rejects.loc[rejects["track_id"] == "T4", "row"].iloc[0])
-    assert row == {"track_id": "T4", "artist": "Peace Division", "title": "Freaky", "duration": "soon", "audio_path": "b.wav"}
-    assert "soon" in rejects.loc[rejects["track_id"] == "T4", "detail"].iloc[0]
+    row = json.loads(rejects.loc[rejects["track_id"] == "T6", "row"].iloc[0])
+    assert row == {"track_id": "T6", "artist": "Peace Division", "title": "Shake Your Faith", "duration": "200", "audio_path": ""}
+
+
+def test_bad_duration_of_a_metadata_only_catalog_names_the_value(tmp_path):
+    cols = ColumnMap(track_id="track_id", artist="artist", title="title", duration="duration")
+    text = "track_id,artist,title,duration\nT4,Peace Division,Freaky,soon\nT5,Peace Division,Bodysonic,0\nT6,Peace Division,Lowdown,n/a\n"
+    valid, rejects, _ = ingest(_catalog(tmp_path, text, cols), config=MiningConfig())
+    assert len(valid) == 0 and rejects["reason"].tolist() == [R.BAD_DURATION] * 3
+    row = json.loads(rejects["row"].iloc[0])
+    assert row == {"track_id": "T4", "artist": "Peace Division", "title": "Freaky", "duration": "soon"}
+    assert "soon" in rejects["detail"].iloc[0] and "--missing-duration keep" in rejects["detail"].iloc[2]
+
+
+@pytest.mark.parametrize("cell", ["", "n/a", "N/A", "?", "-", "--:--", "  "])
+def test_missing_duration_keep_reads_placeholders_as_missing(tmp_path, cell):
+    cols = ColumnMap(track_id="track_id", artist="artist", title="title", duration="duration")
+    text = f"track_id,artist,title,duration\nK1,Moth Parade,Lantern Hours,{cell}\nK2,Moth Parade,Tin Harbour,abc\n"
+    valid, rejects, _ = ingest(_catalog(tmp_path, text, cols), config=MiningConfig(missing_duration="keep"))
+    assert valid["track_id"].tolist() == ["K1"] and np.isnan(valid["duration_s"].iloc[0])
+    assert rejects["track_id"].tolist() == ["K2"] and rejects["reason"].tolist() == [R.BAD_DURATION]
 
 
 def test_missing_duration_policy_keep(tmp_path):

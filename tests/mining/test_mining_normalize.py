@@ -16,8 +16,8 @@ from vocalmine.mining.normalize import normalize_artists, normalize_title, quali
         ("Messages (Instrumental)", "messages", True),
         ("No Stoppin' (The Hallway Mix) (Instrumental)", "no stoppin the hallway mix", True),
         ("No Stoppin' (The Hallway Mix) (Dirty Version)", "no stoppin the hallway mix", False),
-        ("No Stoppin' (The Hallway Mix) (Radio Version)", "no stoppin the hallway mix radio version", False),
-        ("I'm In Love (I Wanna Do It) (Instrumental Edit)", "im in love i wanna do it edit", True),
+        ("No Stoppin' (The Hallway Mix) (Radio Version)", "no stoppin the hallway mix", False),  # an edit qualifier
+        ("I'm In Love (I Wanna Do It) (Instrumental Edit)", "im in love", True),  # subtitle: other bracketed text
         ("Sacrifice (Rio Club Mix Instrumental)", "sacrifice rio club mix", True),
         ("Sacrifice (Rio Club Mix Vocal)", "sacrifice rio club mix", False),
         ("Messages (Main Mix)", "messages", False),
@@ -34,7 +34,7 @@ from vocalmine.mining.normalize import normalize_artists, normalize_title, quali
         ("Only Time - Piano Instrumental", "only time piano", True),
         ("Riverside Lullaby (Instrumental Version)", "riverside lullaby", True),
         ("Naturally Born (feat. Big Noyd, Large Professor & Kool G Rap) - Instrumental", "naturally born", True),
-        ("Mamata (Affection) - Instrumental", "mamata affection", True),
+        ("Mamata (Affection) - Instrumental", "mamata", True),  # a translation: other bracketed text
         ("Lazy Afternoon - Remastered 2004", "lazy afternoon", False),
         ("Painting Box - 2010 Remaster", "painting box", False),
         ("(I Left My Heart) In San Francisco - 2007 Remastered Version", "i left my heart in san francisco", False),
@@ -46,7 +46,7 @@ from vocalmine.mining.normalize import normalize_artists, normalize_title, quali
         ("Song - Instrumental Mix", "song", True),
         ("Song (Inst.)", "song", True),
         ("Song (Off Vocal)", "song", True),
-        ("Straße (Radio Edit)", "strasse radio edit", False),
+        ("Straße (Radio Edit)", "strasse", False),
         ("Institute of Sound", "institute of sound", False),
     ],
 )
@@ -75,8 +75,9 @@ def test_artists():
     ]
 
 
-def test_qualifiers_stay_in_the_title():
-    assert qualifiers(normalize_title("Song (Radio Edit)")[0]) == {"radio", "edit"}
+def test_version_qualifiers_stay_in_the_title_edit_qualifiers_do_not():
+    assert qualifiers(normalize_title("Song (Radio Edit)")[0]) == frozenset()
+    assert qualifiers(normalize_title("Song (Club Edit)")[0]) == {"club", "edit"}
     assert qualifiers(normalize_title("Song (Live)")[0]) == {"live"}
     assert qualifiers(normalize_title("Song (Remix) [Instrumental]")[0]) == {"remix"}
     assert qualifiers(normalize_title("Song (Album Version)")[0]) == frozenset()

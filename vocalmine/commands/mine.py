@@ -1,4 +1,4 @@
-"""`vocalmine mine`: pairs.parquet + rejects.parquet from the track catalog."""
+"""`vocalmine mine`: pairs.parquet, rejects.parquet and unpaired.parquet from the track catalog."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from vocalmine.commands.context import Context, pass_context
 @click.option("--title-threshold", type=float, default=None, help="Fuzzy title score (0-100) a pair must reach [90].")
 @click.option("--duration-tolerance", type=float, default=None, help="Allowed duration difference, seconds [4].")
 @click.option("--candidate-floor", type=float, default=None, help="Title score below which a track is no candidate [60].")
-@click.option("--missing-duration", type=click.Choice(["reject", "keep"]), default=None, help="Rows with an empty duration: reject, or keep and skip the duration check [reject].")
+@click.option("--missing-duration", type=click.Choice(["reject", "keep"]), default=None, help="Rows whose duration is missing (empty, n/a, ?, -, --:--): reject, or keep and skip the duration check [reject]. With audio the decoded duration is used either way.")
 @click.option("--workers", "n_workers", type=int, default=None, help="LocalCluster worker processes [2].")
 @pass_context
 def mine(ctx: Context, engine: str, scheduler: str | None, title_threshold, duration_tolerance, candidate_floor, missing_duration, n_workers) -> None:
-    """Pair originals with their instrumentals; write pairs.parquet and rejects.parquet."""
+    """Pair originals with their instrumentals; write pairs.parquet, rejects.parquet and unpaired.parquet."""
     from vocalmine.mining.config import MiningConfig
     from vocalmine.mining.pipeline import mine as run_mine
 
@@ -30,4 +30,4 @@ def mine(ctx: Context, engine: str, scheduler: str | None, title_threshold, dura
     )
     summary = run_mine(catalog=ctx.catalog, engine=engine, scheduler=scheduler, config=config)
     click.echo(summary.format())
-    click.echo(f"wrote {ctx.catalog.pairs} and {ctx.catalog.rejects}")
+    click.echo(f"wrote {ctx.catalog.pairs}, {ctx.catalog.rejects} and {ctx.catalog.unpaired}")

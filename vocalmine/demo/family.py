@@ -87,9 +87,13 @@ def render_family(family: P.Family, out_dir: Path) -> FamilyResult:
     limited = 0.0
     if family.kind == "clips":
         clip = render_accompaniment(score, acc_rng, sr=SR, length=n_full)[: int(family.seconds * SR)] * 0.5
+        junk_rng = np.random.default_rng([*family.seed, 99])
         for track in family.tracks:
             if track.content == P.CLIP:
                 durations[track.key] = write_release(out_dir / track.audio_path, clip, track.fmt, SR)
+            elif track.content == P.CORRUPT:
+                write_bytes_atomic(out_dir / track.audio_path, b"\x00\x01" + junk_rng.integers(0, 256, 4096, dtype=np.uint8).tobytes())
+                durations[track.key] = family.seconds
         return FamilyResult(durations, truth, (), 0.0)
     acc = render_accompaniment(score, acc_rng, sr=SR, length=n_full)
     if family.kind == "extra":
@@ -115,6 +119,11 @@ def render_family(family: P.Family, out_dir: Path) -> FamilyResult:
             truth[track.key] = (offset_s, gain)
         elif track.content == P.COPY:
             y = written[track.source]
+        elif track.content == P.CUT:
+            # the whole file's catalog duration, but only its first few KiB on disk
+            durations[track.key] = write_release(path, written[track.source], track.fmt, SR)
+            write_bytes_atomic(path, path.read_bytes()[:6144])
+            continue
         elif track.content == P.EDIT:
             extended = score.variant(edit_rng, extra_bars=max(4, int(np.ceil(max(12.0, 0.5 * score.music_s) / (4 * score.beat_s)))))
             n_ext = int(np.ceil((extended.music_s + 0.6) * SR))

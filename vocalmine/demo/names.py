@@ -31,9 +31,14 @@ SPECIAL_TITLES = ("Don't Look Back", "Hello, Stranger", "Café Lumière", "Seño
                   "Oh! Caroline", "What's Left?", "Naïve Love", "Déjà Vu", "L'Amour Bleu", "It's Over Now",
                   "Mañana", "Where'd You Go?", "Crème Brûlée", "Über Alles Blue", "Rosé Summer")
 MARKERS = (" (Instrumental)", " [Instrumental]", " [Instrumental Version]", " - Instrumental", " - Instrumental Mix",
-           " (Instrumental Mix)", " (instrumental)", " - Instrumental Version", " (Instrumental Version)", " [INSTRUMENTAL]")
+           " (Instrumental Mix)", " (instrumental)", " - Instrumental Version", " (Instrumental Version)", " [INSTRUMENTAL]",
+           " (Instr.)", " (Inst.)", " (Off Vocal Ver.)", " [Karaoke Version]", " Instrumental", " (Backing Track)")
 FEAT = (" feat. ", " ft. ", " featuring ", " Feat. ")
 EDIT_QUALIFIERS = (" (Radio Edit)", " - Radio Edit", " (Single Version)", " - 2015 Remaster")
+# an edit qualifier on the original only (the instrumental is of the same edit: durations agree)
+ONE_SIDED_EDITS = (" (Radio Edit)", " (Album Version)", " (Single Version)", " (Original Mix)", " - Radio Edit")
+# unit, team or choir credits in brackets, some full-width and in Japanese: never part of the instrumental's title
+CREDITS = (" （星見ユニット）", " （Team 灯台）", " [Harbour Unit]", " （夜明け組）")
 LIVE_QUALIFIERS = (" (Live)", " - Live", " (Live at the Roundhouse)")
 REMIX_QUALIFIERS = (" (Remix)", " (Club Remix)", " - Extended Remix")
 
@@ -106,9 +111,10 @@ def with_feat(rng: np.random.Generator, artist: str, guest: str) -> str:
     return f"{artist}{pick(rng, FEAT)}{guest}"
 
 
-def instrumental_title(rng: np.random.Generator, base: str) -> str:
-    """``base`` with an instrumental marker in one of many spellings."""
-    marker = pick(rng, MARKERS)
+def instrumental_title(rng: np.random.Generator, base: str, marker: str | None = None) -> str:
+    """``base`` with an instrumental marker in one of many spellings (``marker`` forces one; the draw is made anyway)."""
+    drawn = pick(rng, MARKERS)
+    marker = drawn if marker is None else marker
     if base.endswith(")") and marker.startswith(" ("):
         marker = " [" + marker[2:-1] + "]"  # "Song (Remix) [Instrumental]", not two parentheses
     return base + marker

@@ -29,8 +29,16 @@ REMIX = "remix"
 CORRUPT_AUDIO = "corrupt_audio"
 DIFFERENT_RECORDING = "different_recording"
 SONG_TRAPS = (SAME_AUDIO, DIFFERENT_EDIT, RERELEASE, LIVE_TAKE, REMIX, CORRUPT_AUDIO, DIFFERENT_RECORDING)
+# spellings a real catalog uses, laid over songs that already carry a trap (no extra songs needed):
+EDIT_ONE_SIDE = "edit_one_side"  # the original says "(Radio Edit)", its instrumental does not: still a pair (durations agree)
+CREDIT = "credit_in_brackets"  # the original carries a unit/team credit in brackets (full-width, non-Latin): still a pair
+TRUNCATED = "truncated_audio"  # a rival instrumental whose file is cut to a few KiB: duration_mismatch, the true pair still pairs
+UNDATED = "missing_duration"  # an instrumental with an empty catalog duration; its decoded audio says how long it is: still a pair
+SPELLING_TRAPS = (EDIT_ONE_SIDE, CREDIT, TRUNCATED, UNDATED)
 MALFORMED = mining_reasons.INGEST_REASONS
-TRAP_KINDS = SONG_TRAPS + (OTHER_ARTIST, ORPHAN) + MALFORMED
+TRAP_KINDS = SONG_TRAPS + (OTHER_ARTIST, ORPHAN) + SPELLING_TRAPS + MALFORMED
+# instrumental markers forced on some songs so that every corpus holds these real spellings
+FORCED_MARKERS = {LIVE_TAKE: " (Instr.)", REMIX: " (Off Vocal Ver.)", RERELEASE: " (Karaoke)", "": " Instrumental"}
 MIN_SONGS = len(SONG_TRAPS) + 1  # one song per song trap, plus the song whose title another artist reuses
 
 # what a track's file holds (rendered by family.py)
@@ -43,6 +51,7 @@ LIVE = "live"  # the mastered mix of a live take (other tempo, crowd)
 REMIX_MIX = "remix_mix"  # the mastered mix of the remix (same vocal, new accompaniment)
 REMIX_INSTRUMENTAL = "remix_instrumental"  # the remix's accompaniment, offset and re-gained
 CORRUPT = "corrupt"  # garbage bytes with an audio suffix
+CUT = "cut"  # the first few KiB of track ``source``'s WAV file (a truncated download)
 CLIP = "clip"  # a short accompaniment clip (malformed rows that still have a file)
 NO_FILE = "no_file"  # nothing is written
 
@@ -128,7 +137,8 @@ def make_plan(rng: np.random.Generator, *, songs: int, seed: int, song_seconds: 
             base += names.pick(rng, names.EDIT_QUALIFIERS)  # the qualifier is on both releases
         bases[i] = base
         trap = traps.get(i, "")
-        tracks, fam_pairs = _song_tracks(rng, pool, sid, artist, base, trap, years[artist], albums[artist])
+        tracks, fam_pairs = _song_tracks(rng, pool, sid, artist, base, trap, years[artist], albums[artist],
+                                         reused=i == reused_title_song)
         families.append(Family(sid, (seed, 1, i), "song", float(rng.uniform(*song_seconds)), tuple(tracks)))
         pairs += fam_pairs
     # extras: an instrumental of another artist reusing a title, and an orphan instrumental
@@ -153,8 +163,13 @@ def _date(rng: np.random.Generator, year: int) -> str:
 
 
 def _song_tracks(rng: np.random.Generator, pool: names.NamePool, sid: str, artist: str, base: str, trap: str,
-                 year: int, album: str) -> tuple[list[Track], list[tuple[str, str, str, str]]]:
-    """The releases of one album song and of its trap, and its true pairs."""
+                 year: int, album: str, reused: bool = False) -> tuple[list[Track], list[tuple[str, str, str, str]]]:
+    """The releases of one album song and of its trap, and its true pairs.
+
+    Spelling traps ride on songs whose album pair is a true pair: the live-take song's original
+    carries an edit qualifier (and its instrumental no catalog duration), the remix song's original a
+    credit in brackets, and the song whose title another artist reuses gets a truncated rival instrumental.
+    """
     guest = pool.artist() if rng.random() < 0.3 else ""
     orig_artist, orig_title = artist, base
     if guest and rng.random() < 0.5:
@@ -164,14 +179,25 @@ def _song_tracks(rng: np.random.Generator, pool: names.NamePool, sid: str, artis
         orig_title = f"{base} {opener}{guest}{closer}"
     lossless = trap in (SAME_AUDIO, RERELEASE)
     orig_fmt = random_format(rng, lossless=lossless)
+    spelling = ""
+    if trap == LIVE_TAKE:
+        spelling = EDIT_ONE_SIDE
+        orig_title += names.pick(rng, names.ONE_SIDED_EDITS)
+    elif trap == REMIX:
+        spelling = CREDIT
+        orig_title += names.pick(rng, names.CREDITS)
     original = Track(key=f"{sid}/original", song_id=sid, role="original", artist=orig_artist, title=orig_title,
-                     album=album, isrc=names.isrc(rng, year), release_date=_date(rng, year), content=MIX, fmt=orig_fmt)
+                     album=album, isrc=names.isrc(rng, year), release_date=_date(rng, year), content=MIX, fmt=orig_fmt,
+                     trap=spelling)
     inst_year = year + int(rng.integers(0, 3))
+    marker = FORCED_MARKERS.get(trap if trap or reused else "-")
+    # the live-take song's instrumental has no catalog duration: its decoded audio says how long it is
+    undated = dict(trap=UNDATED, duration_text="") if trap == LIVE_TAKE else {}
     inst = Track(key=f"{sid}/instrumental", song_id=sid, role="instrumental", artist=names.respell(rng, artist),
-                 title=names.instrumental_title(rng, names.respell(rng, base)),
+                 title=names.instrumental_title(rng, names.respell(rng, base), marker=marker),
                  album=album + names.pick(rng, (" (Instrumentals)", " (Instrumental Version)", "")) if rng.random() < 0.7 else base,
                  isrc=names.isrc(rng, inst_year), release_date=_date(rng, inst_year), content=INSTRUMENTAL,
-                 fmt=random_format(rng, lossless=lossless))
+                 fmt=random_format(rng, lossless=lossless), **undated)
     tracks, pairs = [original], []
     if trap == SAME_AUDIO:
         fmt = other_lossless(orig_fmt, rng)
@@ -194,6 +220,12 @@ def _song_tracks(rng: np.random.Generator, pool: names.NamePool, sid: str, artis
         return tracks, pairs
     tracks.append(inst)
     pairs.append((original.key, inst.key, sid, ""))
+    if reused:
+        # listed again as a promo whose download was cut short: same title and catalog duration, a few KiB of audio
+        tracks.append(dataclasses.replace(inst, key=f"{sid}/truncated", title=names.instrumental_title(rng, base, marker=" (Instrumental)"),
+                                          album=f"{base} (Promo)", content=CUT, source=inst.key, fmt=AudioFormat(".wav", 44100, 2),
+                                          trap=TRUNCATED, expected_stage="content",
+                                          expected_reason=mining_reasons.DURATION_MISMATCH))
     if trap == RERELEASE:
         comp_year = max(year, inst_year) + int(rng.integers(3, 12))
         comp_album = names.pick(rng, ("Greatest Hits", f"The Best of {artist}", "Anthology", "Collected"))
@@ -237,7 +269,8 @@ def _malformed_family(rng: np.random.Generator, pool: names.NamePool, seed: int,
         elif reason == mining_reasons.MISSING_ARTIST:
             track = dataclasses.replace(track, artist="")
         elif reason == mining_reasons.BAD_DURATION:
-            track = dataclasses.replace(track, duration_text=str(names.pick(rng, ("n/a", "-1", "abc", "inf"))))
+            # no usable duration and a file that does not decode: nothing says how long the track is
+            track = dataclasses.replace(track, duration_text=str(names.pick(rng, ("n/a", "-1", "abc", "inf"))), content=CORRUPT)
         elif reason in (mining_reasons.MISSING_AUDIO_PATH, mining_reasons.PATH_ESCAPES_ROOT, mining_reasons.AUDIO_NOT_FOUND):
             track = dataclasses.replace(track, content=NO_FILE, fmt=None, duration_text=f"{rng.uniform(150, 300):.3f}")
         rows.append(track)
