@@ -85,6 +85,7 @@ QUALIFIERS = frozenset(
         "remix", "rmx", "mix", "live", "acoustic", "unplugged", "demo", "reprise", "acapella", "acappella", "cappella",
         "rework", "bootleg", "vip", "cover", "session", "sessions", "orchestral", "piano", "alternate", "alternative",
         "alt", "take", "dub", "club", "house", "edit", "extended", "radio", "remixed", "flip", "refix", "redux",
+        "vivo", "directo", "concert", "concerto",  # "En Vivo", "Ao Vivo", "En Directo", "(Live in Concert)"
     }
 )
 # Words of a version segment that do not name the version by themselves.
