@@ -24,8 +24,8 @@ def _nan_to_none(value: float) -> float | None:
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
 
-def quality_row(pair_id: str, result: PairFeatures) -> dict:
-    """A QUALITY_SCHEMA row (without artist_norm and split, which the driver adds)."""
+def quality_row(pair_id: str, result: PairFeatures, config: FeaturesConfig = FeaturesConfig()) -> dict:
+    """A QUALITY_SCHEMA row (without artist_norm and split, which the driver adds); thresholds from ``config``."""
     gain = result.gain
     return {
         "pair_id": pair_id,
@@ -39,6 +39,11 @@ def quality_row(pair_id: str, result: PairFeatures) -> dict:
         "align_confidence": _nan_to_none(result.confidence),
         "vocal_ratio": _nan_to_none(result.vocal_ratio),
         "residual_ratio": _nan_to_none(result.residual_ratio),
+        "coherence": _nan_to_none(result.coherence),
+        "segment_coherence": _nan_to_none(result.segment_coherence),
+        "carried_fraction": _nan_to_none(result.carried_fraction),
+        "min_coherence": config.min_coherence,
+        "min_segment_coherence": config.min_segment_coherence,
         "clip_fraction": _nan_to_none(result.clip_fraction),
         "silence_fraction": _nan_to_none(result.silence_fraction),
         "n_patches": result.n_patches,
@@ -81,7 +86,7 @@ def process_group(*, group: int, pairs: list[dict], folder: str | os.PathLike, a
         pair_id = pair["pair_id"]
         result, track_id, seconds = _featurise(pair, str(audio_root), config)
         decoded += seconds
-        quality.append(quality_row(pair_id, result))
+        quality.append(quality_row(pair_id, result, config))
         if result.reason:
             rejects.append({
                 "stage": "features", "reason": result.reason, "track_id": track_id, "pair_id": pair_id,

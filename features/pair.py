@@ -16,6 +16,7 @@ from vocalmine.core.constants import HOP_LENGTH, PATCH_FRAMES, SAMPLE_RATE, SHAR
 from vocalmine.core.errors import AudioError
 from vocalmine.features import reasons
 from vocalmine.features.align import apply_offset, estimate_offset
+from vocalmine.features.coherence import Coherence, phase_coherence
 from vocalmine.features.config import FeaturesConfig
 from vocalmine.features.gain import estimate_gain
 from vocalmine.core.stft import istft, magnitude, stft
@@ -42,6 +43,9 @@ class PairFeatures:
     scale: float = math.nan  # max of X over the track; stored X = X / scale
     vocal_ratio: float = math.nan  # sum Y_v² / sum X²
     residual_ratio: float = math.nan  # sum (X − g·Y_i)² / sum X² in the frames the instrumental explains
+    coherence: float = math.nan  # whole-track phase coherence of X and Y_i in the bins the instrumental carries, 0..1
+    segment_coherence: float = math.nan  # the lowest per-segment phase coherence, -1..1 (NaN: no segment judged)
+    carried_fraction: float = math.nan  # share of energetic bins where |X| and g·|Y_i| agree (the coherence's bins)
     clip_fraction: float = math.nan  # share of original samples at full scale
     silence_fraction: float = math.nan  # share of original frames below the frame silence threshold
     patches: np.ndarray | None = None  # (n, 2, 512, 128) float16: X/scale, g·Y_i/scale
@@ -103,6 +107,33 @@ def _residual_ratio(mix: np.ndarray, inst_scaled: np.ndarray, vocal: np.ndarray,
     return float(frame_res[audible][best].sum() / frame_mix[audible][best].sum())
 
 
+def gate(result: PairFeatures, coherence: Coherence, config: FeaturesConfig) -> tuple[str, str]:
+    """The exclusion rules of an aligned, gain-matched pair: (reason code or "", detail naming value and threshold).
+
+    too_different: another recording — the phase coherence, over the whole track or in
+    one segment, is below its threshold (then the opt-in alignment-confidence and
+    residual-ratio rules); too_similar: no vocal content.
+    """
+    if not result.coherence >= config.min_coherence:
+        return reasons.TOO_DIFFERENT, (
+            f"phase coherence {result.coherence:.3f} < {config.min_coherence} in the bins the instrumental carries "
+            f"({result.carried_fraction:.0%} of bins; lowest segment {result.segment_coherence:.3f}): another recording")
+    if not np.isnan(result.segment_coherence) and result.segment_coherence < config.min_segment_coherence:
+        seconds = config.coherence_segment_s
+        a_s = (result.start + coherence.lowest_segment_start * HOP_LENGTH) / SAMPLE_RATE  # seconds into the original
+        return reasons.TOO_DIFFERENT, (
+            f"segment phase coherence {result.segment_coherence:.3f} < {config.min_segment_coherence} in the {seconds:g}-s "
+            f"segment at {a_s:.1f} s (whole track {result.coherence:.3f}): another edit, a section differs")
+    if not result.confidence >= config.min_align_confidence:
+        return reasons.TOO_DIFFERENT, f"alignment confidence {result.confidence:.3f} < {config.min_align_confidence}"
+    if math.isfinite(config.max_residual_ratio) and not result.residual_ratio <= config.max_residual_ratio:
+        return reasons.TOO_DIFFERENT, (f"residual ratio {result.residual_ratio:.3f} > {config.max_residual_ratio} "
+                                       "where the instrumental should explain the original")
+    if not result.vocal_ratio >= config.min_vocal_ratio:
+        return reasons.TOO_SIMILAR, f"vocal ratio {result.vocal_ratio:.4f} < {config.min_vocal_ratio}: no vocal content"
+    return "", ""
+
+
 def pair_features(original: np.ndarray, instrumental: np.ndarray, *, config: FeaturesConfig = FeaturesConfig()) -> PairFeatures:
     """Align, gain-match and patch one pair of mono 8192 Hz signals.
 
@@ -145,17 +176,14 @@ def pair_features(original: np.ndarray, instrumental: np.ndarray, *, config: Fea
     mix_energy = float(np.einsum("kt,kt->", mix, mix, dtype=np.float64))
     out.vocal_ratio = float(np.einsum("kt,kt->", vocal, vocal, dtype=np.float64)) / mix_energy if mix_energy > 0 else math.nan
     out.residual_ratio = _residual_ratio(mix, inst_scaled, vocal, fraction=config.explained_fraction)
+    coherence = phase_coherence(mix_spec, inst_spec, gain=fit.gain, ratio=config.coherence_ratio,
+                                segment_frames=max(1, round(config.coherence_segment_s * SAMPLE_RATE / HOP_LENGTH)),
+                                min_bins=config.coherence_min_bins, gain_quantile=config.coherence_gain_quantile)
+    out.coherence, out.segment_coherence = coherence.whole, coherence.lowest_segment
+    out.carried_fraction = coherence.selected_fraction
     out.scale = float(mix.max())
 
-    if out.confidence < config.min_align_confidence:
-        out.reason = reasons.TOO_DIFFERENT
-        out.detail = f"alignment confidence {out.confidence:.3f} < {config.min_align_confidence}"
-    elif not out.residual_ratio <= config.max_residual_ratio:
-        out.reason = reasons.TOO_DIFFERENT
-        out.detail = f"residual ratio {out.residual_ratio:.3f} > {config.max_residual_ratio} where the instrumental should explain the original"
-    elif not out.vocal_ratio >= config.min_vocal_ratio:
-        out.reason = reasons.TOO_SIMILAR
-        out.detail = f"vocal ratio {out.vocal_ratio:.4f} < {config.min_vocal_ratio}: no vocal content"
+    out.reason, out.detail = gate(out, coherence, config)
     if out.reason:
         return out
     out.patches, out.valid_frames, out.start_frames = cut_patches(mix, inst_scaled, scale=out.scale)

@@ -127,9 +127,13 @@ def test_exclusion_reasons(stems):
     late = np.concatenate([acc[SAMPLE_RATE:], 0.01 * np.ones(SAMPLE_RATE, np.float32)])
     short = pair_features(original, late, config=FeaturesConfig(min_duration_s=8.5))
     assert short.reason == reasons.TOO_SHORT and short.offset == -SAMPLE_RATE and "overlap" in short.detail
-    # thresholds are configurable: the unrelated pair passes with no alignment requirement
-    lenient = FeaturesConfig(min_align_confidence=0.0, max_residual_ratio=10.0)
+    assert "phase coherence" in different.detail and str(FeaturesConfig().min_coherence) in different.detail
+    # thresholds are configurable: the unrelated pair passes with no coherence requirement
+    lenient = FeaturesConfig(min_coherence=-1.0, min_segment_coherence=-1.0)
     assert pair_features(original, other_acc, config=lenient).reason == ""
+    # the old rules are still there, opt-in
+    strict = FeaturesConfig(min_coherence=-1.0, min_segment_coherence=-1.0, min_align_confidence=0.99)
+    assert pair_features(original, other_acc, config=strict).reason == reasons.TOO_DIFFERENT
 
 
 def test_patches_are_normalised_padded_and_carry_the_vocal_target(stems):
