@@ -7,15 +7,23 @@ line on stderr and exit code 1, never a traceback.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import io
 import logging
+import multiprocessing
 import os
 import re
+import signal
 import sys
+import threading
 from pathlib import Path
 
 # Dask's own loggers speak at INFO in every worker process; set before dask is imported
 # so LocalCluster workers inherit it. -vv turns them back up in this process.
 os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
+# LocalCluster workers leave Ctrl-C to this process (see vocalmine.core.worker_signals).
+os.environ.setdefault("DASK_DISTRIBUTED__WORKER__PRELOAD", '["vocalmine.core.worker_signals"]')
 
 import click
 
@@ -24,21 +32,62 @@ from vocalmine.commands.context import Context
 from vocalmine.core.catalog import DEFAULT_CATALOG_FILE
 from vocalmine.core.errors import VocalmineError
 
+INTERRUPTED = "interrupted: re-run the same command to resume"  # the one line printed after Ctrl-C
+_interrupt = threading.Event()  # set by the first Ctrl-C
 
+
+def _on_sigint(signum, frame) -> None:
+    """First Ctrl-C: stop this command's worker processes, silence the logs of what unwinds, interrupt.
+
+    Worker processes (Dask's, a DataLoader's) are this process's children and hold no state
+    that a re-run needs: every write is atomic, and each stage resumes from what was finished.
+    A second Ctrl-C interrupts the clean-up itself.
+    """
+    _interrupt.set()
+    logging.disable(logging.CRITICAL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for child in multiprocessing.active_children():
+        with contextlib.suppress(OSError, ValueError):
+            child.kill()
+    raise KeyboardInterrupt
+
+
+def _close_dask_quietly() -> None:
+    """Close a Dask cluster that Ctrl-C left half started, so no traceback follows at exit."""
+    spec = sys.modules.get("distributed.deploy.spec")
+    if spec is None:
+        return
+    with contextlib.redirect_stderr(io.StringIO()):
+        try:
+            spec.close_clusters()
+        except BaseException:  # noqa: BLE001 - a cluster interrupted while starting cannot always close; we exit anyway
+            pass
+    atexit.unregister(spec.close_clusters)
+
+
+def _exit_interrupted() -> None:
+    _close_dask_quietly()
+    click.echo(INTERRUPTED, err=True)
+    sys.exit(130)
 
 
 class VocalmineGroup(click.Group):
-    """A group whose commands report VocalmineError as one line and exit 1."""
+    """A group whose commands report VocalmineError as one line and exit 1, and Ctrl-C as one line and exit 130."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except VocalmineError as exc:
+            if _interrupt.is_set():  # a library turned the interrupt into an error of its own
+                _exit_interrupted()
             click.echo(f"error: {one_line(str(exc))}", err=True)
             sys.exit(1)
         except KeyboardInterrupt:
-            click.echo("interrupted: re-run the same command to resume", err=True)
-            sys.exit(130)
+            _exit_interrupted()
+        except Exception:
+            if _interrupt.is_set():
+                _exit_interrupted()
+            raise
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -63,6 +112,8 @@ def one_line(message: str) -> str:
 @click.pass_context
 def cli(ctx: click.Context, catalog_path: Path, verbose: int) -> None:
     """Mine (original, instrumental) pairs from a catalog and train a singing voice separator."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _on_sigint)
     level = logging.WARNING - 10 * verbose
     logging.basicConfig(level=max(level, logging.DEBUG), format="%(levelname)s %(name)s: %(message)s")
     if verbose >= 2:

@@ -6,6 +6,9 @@ import click
 
 from vocalmine.commands.context import Context, pass_context
 from vocalmine.core.errors import ConfigError
+from vocalmine.features.config import FeaturesConfig
+
+_DEFAULT = FeaturesConfig()  # shown in --help; options left out keep these
 
 
 def _parse_overrides(items: tuple[str, ...]) -> dict[str, str]:
@@ -19,11 +22,11 @@ def _parse_overrides(items: tuple[str, ...]) -> dict[str, str]:
 
 
 @click.command("build")
-@click.option("--scheduler", metavar="ADDRESS", default=None, help="Address of a running Dask scheduler (default: start a LocalCluster).")
-@click.option("--workers", type=click.IntRange(min=1), default=None, help="LocalCluster worker processes (1 thread each). [default: 2]")
-@click.option("--seed", type=int, default=None, help="Seed of the train/validation/test split by artist. [default: 0]")
-@click.option("--pairs-per-shard", type=click.IntRange(min=1), default=None, help="Pairs per shard file (and per Dask task). [default: 4]")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override any features setting, e.g. --set max_offset_s=3 (repeatable).")
+@click.option("--scheduler", metavar="ADDRESS", default=None, show_default="start a LocalCluster", help="Address of a running Dask scheduler.")
+@click.option("--workers", type=click.IntRange(min=1), default=None, show_default=str(_DEFAULT.workers), help="LocalCluster worker processes (1 thread each).")
+@click.option("--seed", type=int, default=None, show_default=str(_DEFAULT.seed), help="Seed of the train/validation/test split by artist.")
+@click.option("--pairs-per-shard", type=click.IntRange(min=1), default=None, show_default=str(_DEFAULT.pairs_per_shard), help="Pairs per shard file (and per Dask task).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", show_default="none", help="Override any features setting, e.g. --set max_offset_s=3 (repeatable).")
 @pass_context
 def build(ctx: Context, scheduler: str | None, workers: int | None, seed: int | None, pairs_per_shard: int | None, overrides: tuple[str, ...]) -> None:
     """Align and gain-match every mined pair and write training shards."""

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from vocalmine.core.catalog import DataCatalog, load_catalog
+from vocalmine.core.errors import ConfigError
 
 
 class Context:
@@ -25,3 +26,33 @@ class Context:
 
 
 pass_context = click.make_pass_decorator(Context)
+
+
+def check_device(name: str | None) -> None:
+    """Refuse, before any work, a ``--device`` this machine does not have (one line, exit 1).
+
+    "auto" and None (pick the best there is) and "cpu" always pass; "cuda" and "cuda:N" need a
+    visible CUDA device N; "mps" needs Apple's Metal backend.
+
+    Raises:
+        ConfigError: naming the device and what this machine has.
+    """
+    if name in (None, "auto", "cpu"):
+        return
+    import torch  # here: torch is slow to import for --help
+
+    try:
+        device = torch.device(name)
+    except (RuntimeError, TypeError):
+        raise ConfigError(f"--device {name}: not a device name (expected auto, cpu, cuda or cuda:N)") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ConfigError(f"--device {name}: CUDA is not available on this machine (torch {torch.__version__}); "
+                              "use --device cpu or auto")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ConfigError(f"--device {name}: only {torch.cuda.device_count()} CUDA device(s) visible")
+    elif device.type == "mps":
+        if not torch.backends.mps.is_available():
+            raise ConfigError(f"--device {name}: Apple MPS is not available on this machine; use --device cpu or auto")
+    elif device.type != "cpu":
+        raise ConfigError(f"--device {name}: not supported (expected auto, cpu, cuda or cuda:N)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from vocalmine.commands.context import Context, pass_context
+from vocalmine.commands.context import Context, check_device, pass_context
 from vocalmine.pipeline import DEMO_BATCH, DEMO_EVAL_SONGS, DEMO_SONGS, DEMO_STEPS, DemoOptions, run_demo
 
 
@@ -16,7 +16,7 @@ from vocalmine.pipeline import DEMO_BATCH, DEMO_EVAL_SONGS, DEMO_SONGS, DEMO_STE
 @click.option("--steps", type=click.IntRange(1), default=DEMO_STEPS, show_default=True, help="Training steps per model.")
 @click.option("--batch-size", type=click.IntRange(1), default=DEMO_BATCH, show_default=True, help="Patches per training step.")
 @click.option("--device", default="auto", show_default=True, help="Training/separation device: auto, cpu, cuda.")
-@click.option("--scheduler", default=None, help="Dask scheduler address (default: a LocalCluster per stage).")
+@click.option("--scheduler", default=None, show_default="a LocalCluster per stage", help="Dask scheduler address.")
 @pass_context
 def demo(ctx: Context, songs: int, eval_songs: int, song_seconds: tuple[float, float], seed: int, steps: int, batch_size: int, device: str, scheduler: str | None) -> None:
     """Run every stage on the generated demo corpus and print the evaluation table.
@@ -26,6 +26,7 @@ def demo(ctx: Context, songs: int, eval_songs: int, song_seconds: tuple[float, f
     targets, evaluates them against the mixture and the oracle mask, and
     separates two evaluation mixtures. Finished steps are reused on a re-run.
     """
+    check_device(device)  # before the corpus is generated and every stage runs
     options = DemoOptions(
         songs=songs, eval_songs=eval_songs, song_seconds=song_seconds, seed=seed, steps=steps, batch_size=batch_size, device=device, scheduler=scheduler
     )

@@ -22,13 +22,13 @@ def _default_out(ctx: Context) -> Path:
 
 @click.command("demo-data")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Corpus folder. [default: the folder of tracks.path in the data catalog, else data/demo]")
+              show_default="the folder of tracks.path in the data catalog, else data/demo", help="Corpus folder.")
 @click.option("--songs", type=int, default=40, show_default=True, help="Album songs in the catalog (>= 8, one per trap).")
 @click.option("--eval-songs", type=int, default=8, show_default=True, help="Songs of the evaluation set (>= 2).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed; the same seed writes the same corpus.")
 @click.option("--song-seconds", type=(float, float), default=(20.0, 32.0), show_default=True,
               help="Shortest and longest song, seconds (short songs make a quick corpus for tests).")
-@click.option("--workers", type=int, default=None, help="Rendering processes. [default: min(2, CPUs)]")
+@click.option("--workers", type=int, default=None, show_default="min(2, CPUs)", help="Rendering processes.")
 @pass_context
 def demo_data(ctx: Context, out_dir: Path | None, songs: int, eval_songs: int, seed: int,
               song_seconds: tuple[float, float], workers: int | None) -> None:

@@ -5,20 +5,22 @@ from __future__ import annotations
 import click
 
 from vocalmine.commands.context import Context, pass_context
+from vocalmine.mining.config import MiningConfig
+
+_DEFAULT = MiningConfig()  # shown in --help; options left out keep these (None below means "not given")
 
 
 @click.command("mine")
 @click.option("--engine", type=click.Choice(["pandas", "dask"]), default="pandas", show_default=True, help="Matching engine; dask partitions by artist.")
-@click.option("--scheduler", metavar="ADDRESS", default=None, help="Dask scheduler for decoding (default: a LocalCluster; 'sync' decodes in-process).")
-@click.option("--title-threshold", type=float, default=None, help="Fuzzy title score (0-100) a pair must reach [90].")
-@click.option("--duration-tolerance", type=float, default=None, help="Allowed duration difference, seconds [4].")
-@click.option("--candidate-floor", type=float, default=None, help="Title score below which a track is no candidate [60].")
-@click.option("--missing-duration", type=click.Choice(["reject", "keep"]), default=None, help="Rows whose duration is missing (empty, n/a, ?, -, --:--): reject, or keep and skip the duration check [reject]. With audio the decoded duration is used either way.")
-@click.option("--workers", "n_workers", type=int, default=None, help="LocalCluster worker processes [2].")
+@click.option("--scheduler", metavar="ADDRESS", default=None, show_default="a LocalCluster", help="Dask scheduler for decoding; 'sync' decodes in-process.")
+@click.option("--title-threshold", type=float, default=None, show_default=f"{_DEFAULT.title_threshold:g}", help="Fuzzy title score (0-100) a pair must reach.")
+@click.option("--duration-tolerance", type=float, default=None, show_default=f"{_DEFAULT.duration_tolerance_s:g}", help="Allowed duration difference, seconds.")
+@click.option("--candidate-floor", type=float, default=None, show_default=f"{_DEFAULT.candidate_floor:g}", help="Title score below which a track is no candidate.")
+@click.option("--missing-duration", type=click.Choice(["reject", "keep"]), default=None, show_default=_DEFAULT.missing_duration, help="Rows whose duration is missing (empty, n/a, ?, -, --:--): reject, or keep and skip the duration check. With audio the decoded duration is used either way.")
+@click.option("--workers", "n_workers", type=int, default=None, show_default=str(_DEFAULT.n_workers), help="LocalCluster worker processes.")
 @pass_context
 def mine(ctx: Context, engine: str, scheduler: str | None, title_threshold, duration_tolerance, candidate_floor, missing_duration, n_workers) -> None:
     """Pair originals with their instrumentals; write pairs.parquet, rejects.parquet and unpaired.parquet."""
-    from vocalmine.mining.config import MiningConfig
     from vocalmine.mining.pipeline import mine as run_mine
 
     config = MiningConfig().replace(

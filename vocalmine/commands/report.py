@@ -34,7 +34,7 @@ def summary_tables(summary) -> list[Table]:  # summary: vocalmine.evaluation.rep
 
 
 @click.command("report")
-@click.option("--no-audio", is_flag=True, help="Skip decoding the example pairs' audio (no excerpts).")
+@click.option("--no-audio", is_flag=True, show_default=True, help="Skip decoding the example pairs' audio (no excerpts).")
 @pass_context
 def report(ctx: Context, no_audio: bool) -> None:
     """Write the pair quality report (catalog 'report' folder / index.html) and print its funnel."""

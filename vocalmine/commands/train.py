@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import click
 
-from vocalmine.commands.context import Context, pass_context
+from vocalmine.commands.context import Context, check_device, pass_context
 from vocalmine.core.errors import ConfigError
+from vocalmine.model.config import TrainConfig  # a plain dataclass; torch is imported only when training starts
+
+_DEFAULT = TrainConfig()  # shown in --help; options left out keep these, or a resumed run's own values
 
 
 def _parse_sets(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -20,25 +23,26 @@ def _parse_sets(pairs: tuple[str, ...]) -> dict[str, str]:
 
 @click.command("train")
 @click.option("--target", type=click.Choice(["vocals", "instrumental"]), required=True, help="Which model to train.")
-@click.option("--no-skips", is_flag=True, help="The paper's baseline: the U-Net without skip connections (run <target>-noskip).")
+@click.option("--no-skips", is_flag=True, show_default=True, help="The paper's baseline: the U-Net without skip connections (run <target>-noskip).")
 @click.option("--device", default="auto", show_default=True, help="auto | cpu | cuda | cuda:N.")
-@click.option("--resume", is_flag=True, help="Continue the run from its last.pt (same data order, RNG and optimizer state).")
-@click.option("--steps", type=int, help="Stop after this many optimizer steps in total (0: epochs decide).")
-@click.option("--epochs", type=int, help="Maximum epochs.")
-@click.option("--batch-size", type=int, help="Patches per step (per process under torchrun).")
-@click.option("--lr", type=float, help="Adam learning rate.")
-@click.option("--seed", type=int, help="Seed of weights, data order and dropout.")
-@click.option("--workers", type=int, help="DataLoader worker processes.")
-@click.option("--patience", type=int, help="Early stopping: epochs without validation improvement.")
-@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Any other TrainConfig field, e.g. --set max_val_patches=256.")
+@click.option("--resume", is_flag=True, show_default=True, help="Continue the run from its last.pt (same data order, RNG and optimizer state).")
+@click.option("--steps", type=int, show_default=str(_DEFAULT.steps), help="Stop after this many optimizer steps in total (0: epochs decide).")
+@click.option("--epochs", type=int, show_default=str(_DEFAULT.epochs), help="Maximum epochs.")
+@click.option("--batch-size", type=int, show_default=str(_DEFAULT.batch_size), help="Patches per step (per process under torchrun).")
+@click.option("--lr", type=float, show_default=f"{_DEFAULT.lr:g}", help="Adam learning rate.")
+@click.option("--seed", type=int, show_default=str(_DEFAULT.seed), help="Seed of weights, data order and dropout.")
+@click.option("--workers", type=int, show_default=str(_DEFAULT.workers), help="DataLoader worker processes.")
+@click.option("--patience", type=int, show_default=str(_DEFAULT.patience), help="Early stopping: epochs without validation improvement.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", show_default="none", help="Any other TrainConfig field, e.g. --set max_val_patches=256.")
 @pass_context
 def train_command(ctx: Context, target: str, no_skips: bool, device: str, resume: bool, sets: tuple[str, ...], **overrides) -> None:
     """Train one separation model; writes best.pt, last.pt, metrics.csv and tensorboard/ under the models folder.
 
     Runs on several GPUs (or CPU processes) when started with
-    `torchrun --nproc_per_node N -m vocalmine train ...`.
+    `torchrun --nproc_per_node N -m vocalmine train ...`. With --resume, options
+    left out keep the values the run was started with, not the defaults shown.
     """
-    from vocalmine.model.config import TrainConfig  # imported here: torch is slow to import for --help
+    check_device(device)  # before the shards are read
     from vocalmine.model.trainer import LAST, resume_config, run_name, train
 
     explicit = {**{k: v for k, v in overrides.items() if v is not None}, **_parse_sets(sets)}

@@ -48,6 +48,18 @@ def _regular_file(path: Path) -> None:
         raise AudioError(f"{path}: not a file")
 
 
+def _decode_failure(path: Path, exc: Exception) -> str:
+    """Why libsndfile refused a file that exists, without its misleading "File does not exist" wording.
+
+    libsndfile says "File does not exist or is not a regular file" for some undecodable files (an
+    MP3 of random bytes); the caller has checked that the file exists, so that is a decoding failure.
+    """
+    text = str(exc).replace(f"Error opening {str(path)!r}: ", "").strip()
+    if "does not exist" in text or "not a regular file" in text or not text:
+        return "not audio that libsndfile can read (WAV, FLAC, OGG, MP3), or corrupt"
+    return text
+
+
 def load_audio(path: str | os.PathLike, sr: int = SAMPLE_RATE) -> np.ndarray:
     """Decode ``path``, downmix to mono and resample to ``sr``.
 
@@ -62,7 +74,7 @@ def load_audio(path: str | os.PathLike, sr: int = SAMPLE_RATE) -> np.ndarray:
     try:
         data, sr_in = sf.read(path, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, ValueError, TypeError) as exc:
-        raise AudioError(f"{path}: cannot decode audio ({exc})") from exc
+        raise AudioError(f"{path}: cannot decode audio ({_decode_failure(path, exc)})") from exc
     if data.shape[0] == 0:
         raise AudioError(f"{path}: contains no samples")
     y = downmix(data)
@@ -76,11 +88,12 @@ def load_audio(path: str | os.PathLike, sr: int = SAMPLE_RATE) -> np.ndarray:
 
 def audio_info(path: str | os.PathLike) -> sf._SoundFileInfo:
     """Header information (samplerate, channels, frames, format) without decoding."""
-    _regular_file(Path(path))
+    path = Path(path)
+    _regular_file(path)
     try:
         return sf.info(os.fspath(path))
     except (sf.LibsndfileError, RuntimeError) as exc:
-        raise AudioError(f"{path}: cannot read audio header ({exc})") from exc
+        raise AudioError(f"{path}: cannot decode audio header ({_decode_failure(path, exc)})") from exc
 
 
 def write_audio(path: str | os.PathLike, y: np.ndarray, sr: int = SAMPLE_RATE, subtype: str | None = None) -> Path:
