@@ -1,6 +1,13 @@
-"""Scoring one evaluation clip: reference systems, model estimates, BSS Eval, NSDR.
+"""Scoring one evaluation clip: reference systems, model estimates, BSS Eval, NSDR, high-band SNR.
 
-Everything here is pure (arrays in, rows out) except :func:`load_clip` and the
+Two rates. "model": every file downmixed to mono at 8192 Hz, the paper's
+set-up. "native": the files' own rate and channels; each model set is scored
+twice, full-band (NAME) and as its 8192 Hz output resampled back (NAME@8192),
+beside an oracle ratio mask at the native STFT. Channels are scored as one
+signal (concatenated), and ``snr_high`` is a plain SNR above 5 kHz after a
+steep high-pass of reference and estimate (no distortion filter).
+
+Everything here is pure (arrays in, rows out) except the loaders and the
 per-process model cache, so that one Dask task scores one clip for every system.
 """
 
@@ -21,7 +28,11 @@ from vocalmine.evaluation.schema import SOURCES, SYSTEM_MIXTURE, SYSTEM_ORACLE
 
 log = logging.getLogger(__name__)
 
-LENGTH_TOLERANCE = 64  # samples a stem may differ from the mixture (resampler rounding) before exclusion
+LENGTH_TOLERANCE = 64  # samples (at 8192 Hz) a stem may differ from the mixture (resampler rounding) before exclusion
+HIGH_BAND_HZ = 5000.0  # snr_high: the band above this frequency
+HIGH_PASS_ORDER = 10  # Butterworth order of the high-pass, applied forward and backward (~120 dB/octave)
+RATES = ("model", "native")
+SUFFIX_8192 = "@8192"  # native rate: NAME@8192 is model set NAME's 8192 Hz output resampled to the file's rate
 
 
 @dataclass(frozen=True)
@@ -38,6 +49,10 @@ class ClipJob:
     silence_db: float = -60.0  # a reference quieter than this vs the mixture (energy, dB) is silent
     device: str = "cpu"  # torch device for the models
     batch_size: int = 8  # windows per forward pass
+    rate: str = "model"  # "model": mono at 8192 Hz; "native": the files' own rate and channels
+    mask: str = "ratio"  # model masks as applied: "ratio" (m^p / sum) or "own"
+    power: float = 1.0  # p of the ratio mask
+    extension: str = "top-mean"  # mask above the model's 4 kHz (native rate)
 
 
 def load_clip(job: ClipJob) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -53,6 +68,57 @@ def load_clip(job: ClipJob) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         raise AudioError(f"{job.song}: mixture/vocals/accompaniment lengths differ: {lengths} samples")
     n = min(lengths)
     return tuple(s[:n].astype(np.float64) for s in signals)  # type: ignore[return-value]
+
+
+def load_clip_native(job: ClipJob) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """(mixture, vocals, accompaniment) float64 (channels, n) at the files' own rate, and the rate.
+
+    Mono stems of a multichannel mixture are repeated on every channel.
+
+    Raises:
+        AudioError: undecodable audio, differing rates or channel counts, or lengths
+            differing by more than LENGTH_TOLERANCE samples at 8192 Hz.
+    """
+    from vocalmine.model.output import read_audio
+
+    decoded = [read_audio(p) for p in (job.mixture, job.vocals, job.accompaniment)]
+    rates = {r for _, r in decoded}
+    if len(rates) > 1:
+        raise AudioError(f"{job.song}: mixture/vocals/accompaniment rates differ: {[r for _, r in decoded]} Hz")
+    rate = rates.pop()
+    channels = decoded[0][0].shape[0]
+    signals = []
+    for (y, _), path in zip(decoded, (job.mixture, job.vocals, job.accompaniment)):
+        if y.shape[0] == 1 and channels > 1:
+            y = np.repeat(y, channels, axis=0)
+        if y.shape[0] != channels:
+            raise AudioError(f"{path}: {y.shape[0]} channels, the mixture has {channels}")
+        signals.append(y)
+    lengths = [s.shape[1] for s in signals]
+    if max(lengths) - min(lengths) > LENGTH_TOLERANCE * rate / SAMPLE_RATE:
+        raise AudioError(f"{job.song}: mixture/vocals/accompaniment lengths differ: {lengths} samples")
+    n = min(lengths)
+    return (*(s[:, :n].astype(np.float64) for s in signals), rate)  # type: ignore[return-value]
+
+
+def high_band_snr(reference: np.ndarray, estimate: np.ndarray, sample_rate: int, *, cutoff: float = HIGH_BAND_HZ) -> float:
+    """Plain SNR (dB) of ``estimate`` vs ``reference`` above ``cutoff`` Hz, after a steep zero-phase high-pass of both.
+
+    Not scale-invariant and without a distortion filter: an estimate with nothing
+    above the cutoff scores exactly 0 dB. NaN when the rate has no band above the
+    cutoff or the reference has no energy there.
+    """
+    import scipy.signal
+
+    if sample_rate / 2 <= cutoff * 1.05:
+        return float("nan")
+    sos = scipy.signal.butter(HIGH_PASS_ORDER, cutoff, btype="highpass", fs=sample_rate, output="sos")
+    ref = scipy.signal.sosfiltfilt(sos, np.asarray(reference, dtype=np.float64), axis=-1)
+    est = scipy.signal.sosfiltfilt(sos, np.asarray(estimate, dtype=np.float64), axis=-1)
+    energy, error = float(np.sum(ref**2)), float(np.sum((ref - est) ** 2))
+    if energy == 0.0:
+        return float("nan")
+    return float("inf") if error == 0.0 else float(10 * np.log10(energy / error))
 
 
 def silence_reason(mixture: np.ndarray, vocals: np.ndarray, accompaniment: np.ndarray, *, silence_db: float) -> str | None:
@@ -86,29 +152,71 @@ def oracle_irm(mixture: np.ndarray, vocals: np.ndarray, accompaniment: np.ndarra
     return np.stack([istft(mask_v * x, n), istft((1.0 - mask_v) * x, n)]).astype(np.float64)
 
 
+def oracle_irm_native(mixture: np.ndarray, vocals: np.ndarray, accompaniment: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Ideal ratio mask estimates (2, channels, n) per channel at the native STFT (window and hop
+    scaled like the full-band output), all bins: the ceiling of a full-band magnitude mask."""
+    from vocalmine.core.stft import istft, stft
+    from vocalmine.model.fullband import native_stft_params
+
+    n_fft, hop = native_stft_params(sample_rate)
+    n = mixture.shape[-1]
+    x = stft(mixture, n_fft=n_fft, hop=hop)
+    mv, ma = np.abs(stft(vocals, n_fft=n_fft, hop=hop)), np.abs(stft(accompaniment, n_fft=n_fft, hop=hop))
+    total = mv + ma
+    mask_v = np.where(total > 0, mv / np.where(total > 0, total, 1.0), 0.5)
+    return np.stack([istft(mask_v * x, n, n_fft=n_fft, hop=hop), istft((1.0 - mask_v) * x, n, n_fft=n_fft, hop=hop)]).astype(np.float64)
+
+
 @functools.lru_cache(maxsize=4)
-def _cached_models(vocals_path: str, instrumental_path: str, mtimes: tuple[float, float]):
-    """Models loaded once per worker process (keyed by file and mtime)."""
+def _cached_separator(vocals_path: str, instrumental_path: str, mtimes: tuple[float, float], device: str,
+                      batch_size: int, mask: tuple):
+    """A Separator built once per worker process (keyed by files, mtimes and options)."""
     import torch
 
-    from vocalmine.model.checkpoint import build_model, load_checkpoint
+    from vocalmine.model.fullband import MaskOptions
+    from vocalmine.model.loading import LoadedModels, build_model, checked_checkpoint
+    from vocalmine.model.separator import Separator
 
     torch.set_num_threads(1)  # one Dask worker per core
-    return tuple(
-        build_model(load_checkpoint(p, expected_target=t)) for p, t in ((vocals_path, "vocals"), (instrumental_path, "instrumental"))
-    )
+    loaded = {}
+    for target, path in (("vocals", vocals_path), ("instrumental", instrumental_path)):
+        payload = checked_checkpoint(Path(path), target)
+        loaded[target] = build_model(payload["model_kwargs"], payload["state_dict"])
+    return Separator(LoadedModels(loaded, Path(vocals_path).parent.parent), device=device, batch_size=batch_size,
+                     mask=MaskOptions(mode=mask[0], power=mask[1], extension=mask[2]))
 
 
-def model_estimates(mixture: np.ndarray, vocals_path: str, instrumental_path: str, *, device: str, batch_size: int) -> np.ndarray:
-    """(2, n) vocals and instrumental estimated by a model set on ``mixture``."""
-    from vocalmine.model.inference import separate_track
-
+def job_separator(job: ClipJob, vocals_path: str, instrumental_path: str):
+    """The cached :class:`~vocalmine.model.separator.Separator` of a model set for ``job``'s options."""
     mtimes = (Path(vocals_path).stat().st_mtime, Path(instrumental_path).stat().st_mtime)
-    vocals_model, instrumental_model = _cached_models(vocals_path, instrumental_path, mtimes)
-    v, i = separate_track(
-        mixture.astype(np.float32), vocals_model=vocals_model, instrumental_model=instrumental_model, device=device, batch_size=batch_size
-    )
-    return np.stack([v, i]).astype(np.float64)
+    return _cached_separator(vocals_path, instrumental_path, mtimes, job.device, job.batch_size,
+                             (job.mask, float(job.power), job.extension))
+
+
+def model_estimates(mixture: np.ndarray, vocals_path: str, instrumental_path: str, *, device: str, batch_size: int,
+                    job: ClipJob | None = None) -> np.ndarray:
+    """(2, n) vocals and instrumental estimated by a model set on ``mixture`` (mono, 8192 Hz)."""
+    job = job or ClipJob("", Path(), Path(), Path(), (), (), device=device, batch_size=batch_size)
+    stems = job_separator(job, vocals_path, instrumental_path).separate(mixture.astype(np.float32), SAMPLE_RATE, output="model")
+    return np.stack([stems["vocals"], stems["instrumental"]]).astype(np.float64)
+
+
+def model_estimates_native(mixture: np.ndarray, sample_rate: int, vocals_path: str, instrumental_path: str,
+                           job: ClipJob) -> tuple[np.ndarray, np.ndarray]:
+    """(full-band, 8192 Hz resampled) estimates, each (2, channels, n), of a model set on ``mixture`` (channels, n)."""
+    from vocalmine.core.audio import resample
+
+    separator = job_separator(job, vocals_path, instrumental_path)
+    x = mixture.astype(np.float32)
+    full = separator.separate(x, sample_rate, output="native")
+    low = separator.separate(x, sample_rate, output="model")
+    n = x.shape[-1]
+    back = []
+    for target in ("vocals", "instrumental"):
+        y = resample(low[target], SAMPLE_RATE, sample_rate)[:n]
+        y = np.pad(y, (0, n - y.shape[0]))
+        back.append(np.repeat(y[None], x.shape[0], axis=0))  # the paper's output is mono: the same on every channel
+    return np.stack([full["vocals"], full["instrumental"]]).astype(np.float64), np.stack(back).astype(np.float64)
 
 
 def score_estimates(
@@ -131,6 +239,25 @@ def score_estimates(
     return out
 
 
+def _estimates(job: ClipJob, mixture: np.ndarray, vocals: np.ndarray, accompaniment: np.ndarray, rate: int) -> dict[str, np.ndarray]:
+    """Every system's estimates (2, ...) shaped like the references (2, ...)."""
+    estimates: dict[str, np.ndarray] = {SYSTEM_MIXTURE: np.stack([mixture, mixture])}
+    paths = {name: (v, i) for name, v, i in job.model_sets}
+    for name in job.systems:
+        base = name[: -len(SUFFIX_8192)] if name.endswith(SUFFIX_8192) else name
+        if name in estimates:
+            continue
+        if name == SYSTEM_ORACLE:
+            estimates[name] = (oracle_irm_native(mixture, vocals, accompaniment, rate) if job.rate == "native"
+                               else oracle_irm(mixture, vocals, accompaniment))
+        elif base in paths and job.rate == "native":
+            full, low = model_estimates_native(mixture, rate, *paths[base], job)
+            estimates[base], estimates[base + SUFFIX_8192] = full, low
+        elif base in paths:
+            estimates[name] = model_estimates(mixture, *paths[base], device=job.device, batch_size=job.batch_size, job=job)
+    return estimates
+
+
 def score_clip(job: ClipJob) -> dict:
     """Score one clip for every system of ``job``.
 
@@ -139,7 +266,10 @@ def score_clip(job: ClipJob) -> dict:
         {"song", "reason", "detail"}}. Never raises for a bad clip: it is excluded.
     """
     try:
-        mixture, vocals, accompaniment = load_clip(job)
+        if job.rate == "native":
+            mixture, vocals, accompaniment, rate = load_clip_native(job)
+        else:
+            (mixture, vocals, accompaniment), rate = load_clip(job), SAMPLE_RATE
     except AudioError as exc:
         reason = "length_mismatch" if "lengths differ" in str(exc) else "undecodable"
         return {"song": job.song, "rows": [], "excluded": {"song": job.song, "reason": reason, "detail": str(exc)}}
@@ -148,16 +278,12 @@ def score_clip(job: ClipJob) -> dict:
         detail = f"{job.song}: reference {reason.split('_', 1)[1]} below {job.silence_db} dB of the mixture energy"
         return {"song": job.song, "rows": [], "excluded": {"song": job.song, "reason": reason, "detail": detail}}
     references = np.stack([vocals, accompaniment])
-    estimates: dict[str, np.ndarray] = {SYSTEM_MIXTURE: np.stack([mixture, mixture])}
-    paths = {name: (v, i) for name, v, i in job.model_sets}
-    for name in job.systems:
-        if name == SYSTEM_ORACLE:
-            estimates[name] = oracle_irm(mixture, vocals, accompaniment)
-        elif name in paths:
-            estimates[name] = model_estimates(mixture, *paths[name], device=job.device, batch_size=job.batch_size)
-    scores = score_estimates(references, estimates, backend=job.backend)
+    estimates = _estimates(job, mixture, vocals, accompaniment, rate)
+    # channels are scored as one signal: (2, channels, n) -> (2, channels * n)
+    flat = lambda a: a.reshape(a.shape[0], -1)  # noqa: E731
+    scores = score_estimates(flat(references), {k: flat(v) for k, v in estimates.items()}, backend=job.backend)
     sdr_mix = scores[SYSTEM_MIXTURE][0]
-    duration = mixture.shape[0] / SAMPLE_RATE
+    duration = mixture.shape[-1] / rate
     rows = []
     for name in job.systems:
         sdr, sir, sar = scores[name]
@@ -173,6 +299,9 @@ def score_clip(job: ClipJob) -> dict:
                     "sar": float(sar[k]),
                     "sdr_mixture": float(sdr_mix[k]),
                     "nsdr": float(sdr[k] - sdr_mix[k]),
+                    "snr_high": high_band_snr(references[k], estimates[name][k], rate),
+                    "sample_rate": int(rate),
+                    "channels": int(mixture.shape[0]) if mixture.ndim == 2 else 1,
                 }
             )
     return {"song": job.song, "rows": rows, "excluded": None}

@@ -37,7 +37,7 @@ from vocalmine.evaluation.schema import (
     SYSTEM_ORACLE,
     TABLES_FILE,
 )
-from vocalmine.evaluation.tables import box_plots, global_table, markdown, nsdr_stats, tables_markdown
+from vocalmine.evaluation.tables import box_plots, global_table, markdown, native_table, nsdr_stats, tables_markdown
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +57,16 @@ class EvaluateConfig:
     device: str = "cpu"  # torch device for the models inside workers
     batch_size: int = 8  # windows per forward pass
     title: str = "vocalmine evaluation"  # heading of tables.md
+    rate: str = "model"  # "model": mono at 8192 Hz (the paper's); "native": the files' own rate and channels
+    mask: str = "ratio"  # model masks as applied: "ratio" (m^p / sum of both) or "own"
+    power: float = 1.0  # p of the ratio mask
+    extension: str = "top-mean"  # mask above the model's 4 kHz at the native rate
 
     def __post_init__(self):
+        from vocalmine.evaluation.clips import RATES
+
+        if self.rate not in RATES:
+            raise ConfigError(f"evaluate sample rate must be one of {RATES}, got {self.rate!r}")
         if self.backend not in BACKENDS:
             raise ConfigError(f"evaluate backend must be one of {BACKENDS}, got {self.backend!r}")
         if self.engine not in ENGINES:
@@ -79,6 +87,7 @@ class EvaluationSummary:
     seconds: float  # wall time
     out_dir: Path  # catalog.evaluation
     table: str = field(repr=False, default="")  # terminal table (Markdown)
+    notes: list[str] = field(default_factory=list)  # what the user should know (e.g. no trained models found)
 
 
 def read_eval_set(eval_set: EvalSet) -> pd.DataFrame:
@@ -89,6 +98,8 @@ def read_eval_set(eval_set: EvalSet) -> pd.DataFrame:
     """
     if not eval_set.path.is_file():
         raise CatalogError(f"{eval_set.path}: evaluation set not found (run `vocalmine demo-data` or fix eval_set.path)")
+    if not Path(eval_set.audio_root).is_dir():
+        raise CatalogError(f"eval_set.audio_root: {Path(eval_set.audio_root).resolve()} does not exist (fix audio_root in the catalog)")
     df = pd.read_csv(eval_set.path, dtype=str, keep_default_na=False)
     missing = [c for c in EVAL_COLUMNS if c not in df.columns]
     if missing:
@@ -193,7 +204,20 @@ def evaluate(
     if songs is not None:
         clips = clips[clips["song"].isin(list(songs))]
     model_sets = resolve_model_sets(catalog.models, models)
-    systems = (SYSTEM_MIXTURE,) + ((SYSTEM_ORACLE,) if config.oracle else ()) + tuple(m[0] for m in model_sets)
+    notes = []
+    if model_sets:
+        from vocalmine.model.loading import resolve_device
+
+        resolve_device(config.device)  # an unavailable device is one line here, not a failure in every worker
+    elif models is None:
+        notes.append(f"no trained models under {catalog.models}: scored the reference systems only (train first)")
+        log.warning(notes[-1])
+    from vocalmine.evaluation.clips import SUFFIX_8192
+
+    names = [m[0] for m in model_sets]
+    if config.rate == "native":
+        names = [n for m in names for n in (m, m + SUFFIX_8192)]
+    systems = (SYSTEM_MIXTURE,) + ((SYSTEM_ORACLE,) if config.oracle else ()) + tuple(names)
     jobs = [
         ClipJob(
             song=row.song,
@@ -206,6 +230,10 @@ def evaluate(
             silence_db=config.silence_db,
             device=config.device,
             batch_size=config.batch_size,
+            rate=config.rate,
+            mask=config.mask,
+            power=config.power,
+            extension=config.extension,
         )
         for row in clips.itertuples(index=False)
     ]
@@ -234,8 +262,10 @@ def evaluate(
         seconds=time.perf_counter() - t0,
         out_dir=out,
         table=terminal_table(scores, excluded),
+        notes=notes,
     )
     record = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(summary).items() if k != "table"}
+    record["config"] = asdict(config)
     write_text_atomic(out / SUMMARY_FILE, json.dumps(record, indent=2) + "\n")
     log.info("evaluated %d clips in %.1f s", summary.scored, summary.seconds)
     return summary
@@ -247,4 +277,8 @@ def terminal_table(scores: pd.DataFrame, excluded: pd.DataFrame) -> str:
     if len(excluded):
         note += " (" + ", ".join(f"{r}: {c}" for r, c in excluded["reason"].value_counts().items()) + ")"
     stats = nsdr_stats(scores).drop(columns=["clips"])
-    return "\n".join([note, "", markdown(global_table(scores)), "", "NSDR (dB)", markdown(stats)])
+    parts = [note, "", markdown(global_table(scores)), "", "NSDR (dB)", markdown(stats)]
+    if scores["snr_high"].notna().any():
+        parts += ["", "At the files' own rate and channels (duration-weighted means, dB; SNR>5k: plain SNR above 5 kHz)",
+                  markdown(native_table(scores))]
+    return "\n".join(parts)

@@ -19,11 +19,12 @@ METRICS = ("nsdr", "sdr", "sir", "sar")
 # Reference systems evaluated with the same code as trained models.
 SYSTEM_MIXTURE = "mixture"  # the mixture as the estimate of every source: NSDR 0 by definition
 SYSTEM_ORACLE = "oracle-irm"  # ideal ratio mask |S| / (|V| + |A|) at this STFT, mixture phase
+# At the native rate, model set NAME is scored full-band as NAME and as its 8192 Hz output resampled as NAME@8192.
 
 SCORES_SCHEMA = pa.schema(
     [
         ("song", pa.string()),  # eval.csv song id
-        ("system", pa.string()),  # mixture | oracle-irm | a model set name (unet, baseline, ...)
+        ("system", pa.string()),  # mixture | oracle-irm | a model set name (unet, baseline, ...) | NAME@8192
         ("source", pa.string()),  # vocals | instrumental (the accompaniment stem)
         ("duration_s", pa.float64()),  # clip length in seconds, the GNSDR weight
         ("sdr", pa.float64()),  # dB, BSS Eval v3 SDR of the estimate
@@ -31,6 +32,9 @@ SCORES_SCHEMA = pa.schema(
         ("sar", pa.float64()),  # dB, source to artifacts ratio
         ("sdr_mixture", pa.float64()),  # dB, SDR of the unprocessed mixture for this source
         ("nsdr", pa.float64()),  # dB, sdr - sdr_mixture
+        ("snr_high", pa.float64()),  # dB, plain SNR above 5 kHz after a steep high-pass of both; NaN at 8192 Hz
+        ("sample_rate", pa.int64()),  # Hz the clip was scored at (8192, or the files' own rate with --sample-rate native)
+        ("channels", pa.int64()),  # channels scored (1 at 8192 Hz; the mixture's channels at the native rate)
     ]
 )
 

@@ -156,7 +156,9 @@ def run_demo(*, catalog_path: Path, options: DemoOptions = DemoOptions(), echo: 
         songs = pd.read_csv(catalog.eval_set.path).head(SEPARATED_EXAMPLES)
         paths = [resolve_under(catalog.eval_set.audio_root, m) for m in songs["mixture"]]
         device = None if options.device == "auto" else options.device
-        made = separate_files(paths=paths, out_dir=catalog.separated, models_dir=catalog.models, device=device)
+        # full band at each mixture's own rate and channels (44.1 kHz stereo for the odd-numbered songs)
+        made = separate_files(paths=paths, out_dir=catalog.separated, models_dir=catalog.models, device=device,
+                              sample_rate=None, overwrite=True)
         summary.separated = [p for f in made for p in (f.vocals, f.instrumental)]
         return f"{len(made)} mixtures -> {catalog.separated}"
 

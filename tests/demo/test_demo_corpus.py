@@ -187,7 +187,9 @@ def test_stems_offset_and_gain_explain_every_true_pair(tables, demo_corpus):
         aligned = float(row.gain) * instrumental[src[inside]]
         floor = 18.0 if lossy else 30.0  # MP3 coding noise of both files lands in the residual
         assert _snr_db(accompaniment[inside], aligned) > floor, row
-        assert _snr_db(vocals[inside], original[inside] - aligned) > floor - 3, row
+        # the residual noise sits below the accompaniment, so a quiet voice (down to -12 dB) has less margin over it
+        level_db = 10 * np.log10(np.sum(vocals[inside].astype(np.float64) ** 2) / np.sum(accompaniment[inside].astype(np.float64) ** 2))
+        assert _snr_db(vocals[inside], original[inside] - aligned) > floor - 3 + min(0.0, level_db), row
         assert inside.mean() > 0.9
         checked += 1
     assert checked >= 5
@@ -204,9 +206,12 @@ def test_eval_set_sums_exactly_and_has_one_silent_vocal(demo_corpus, tables):
         mixture, sr = sf.read(eval_dir / row.mixture, dtype="float32")
         vocals, _ = sf.read(eval_dir / row.vocals, dtype="float32")
         accompaniment, _ = sf.read(eval_dir / row.accompaniment, dtype="float32")
-        assert sr == 8192 and sf.info(eval_dir / row.mixture).subtype == "FLOAT"
+        # the odd-numbered songs (E001, E003, ...) are 44.1 kHz stereo, the others 8192 Hz mono
+        stereo = int(row.song[1:]) % 2 == 1
+        assert (sr, mixture.ndim) == ((44100, 2) if stereo else (8192, 1)), row.song
+        assert sf.info(eval_dir / row.mixture).subtype == "FLOAT"
         np.testing.assert_array_equal(mixture, vocals + accompaniment)
-        assert abs(row.duration_s - mixture.size / 8192) < 1e-3
+        assert abs(row.duration_s - mixture.shape[0] / sr) < 1e-3
         assert np.abs(accompaniment).max() > 0.05
         silent += not np.any(vocals)
     assert silent == 1

@@ -168,7 +168,9 @@ def test_cli_separate_at_the_original_rate(tmp_path):
     assert result.exit_code == 0, result.output
     for path, rate, frames in inputs:
         data, out_rate = sf.read(tmp_path / "work" / "separated" / f"{path.stem}.instrumental.wav")
-        assert out_rate == rate and data.shape == (frames,)
+        channels = sf.info(path).channels
+        assert out_rate == rate and data.shape == ((frames, channels) if channels > 1 else (frames,))
+        assert sf.info(tmp_path / "work" / "separated" / f"{path.stem}.instrumental.wav").subtype == "PCM_16"
 
 
 def test_missing_model_set_is_a_config_error(tmp_path):

@@ -4,10 +4,11 @@ from vocalmine.commands.build import build
 from vocalmine.commands.demo import demo
 from vocalmine.commands.demo_data import demo_data
 from vocalmine.commands.evaluate import evaluate
+from vocalmine.commands.export import export
 from vocalmine.commands.mine import mine
 from vocalmine.commands.report import report
 from vocalmine.commands.separate import separate
 from vocalmine.commands.train import train_command
 
 # In pipeline order, as `vocalmine --help` lists them.
-ALL_COMMANDS = [demo_data, mine, build, report, train_command, separate, evaluate, demo]
+ALL_COMMANDS = [demo_data, mine, build, report, train_command, export, separate, evaluate, demo]

@@ -9,14 +9,19 @@ import click
 from vocalmine.commands.context import Context, pass_context
 from vocalmine.core.constants import SAMPLE_RATE
 
+DEFAULT_OUT = "separated"  # output folder, relative to the working folder, when there is no catalog
 
-def _rate(value: str) -> int | None:
-    if value == "original":
-        return None
+
+def parse_rate(value: str) -> str | int:
+    """--sample-rate: "native" (alias "original"), "model" (alias "8192") or a rate in Hz."""
+    if value in ("native", "original"):
+        return "native"
+    if value in ("model", str(SAMPLE_RATE)):
+        return "model"
     try:
         rate = int(value)
     except ValueError:
-        raise click.BadParameter(f"expected a rate in Hz or 'original', got {value!r}") from None
+        raise click.BadParameter(f"expected native, model or a rate in Hz, got {value!r}") from None
     if not 1000 <= rate <= 384000:
         raise click.BadParameter(f"expected a rate between 1000 and 384000 Hz, got {rate}")
     return rate
@@ -24,31 +29,57 @@ def _rate(value: str) -> int | None:
 
 @click.command("separate")
 @click.argument("audio", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Output folder [default: the catalog's 'separated' folder].")
+@click.option("--model", "model_path", type=click.Path(path_type=Path), default=None,
+              help="Exported model file (vocalmine export), a checkpoint, or a models folder  "
+                   "[default: the catalog's models folder].")
 @click.option("--models", "name", default="unet", show_default=True,
-              help="Model set under the catalog's models folder: unet (vocals + instrumental), baseline (-noskip), or NAME.")
-@click.option("--sample-rate", "sample_rate", default=str(SAMPLE_RATE), show_default=True,
-              help="Output rate in Hz, or 'original' for each input's own rate.")
-@click.option("--device", default=None, help="Torch device (cpu, cuda, cuda:1) [default: cuda when available].")
+              help="Model set in a models folder: unet (vocals + instrumental), baseline (-noskip), or NAME.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help=f"Output folder  [default: the catalog's 'separated' folder, or ./{DEFAULT_OUT} without a catalog].")
+@click.option("--sample-rate", "sample_rate", default="native", show_default=True,
+              help="native: each input's own rate and channels, full band; model: the paper's 8192 Hz mono; "
+                   "or a rate in Hz (full band, resampled).")
+@click.option("--format", "fmt", type=click.Choice(["pcm16", "pcm24", "float"]), default="pcm16", show_default=True,
+              help="WAV sample format of the outputs.")
+@click.option("--mask", type=click.Choice(["ratio", "own"]), default="ratio", show_default=True,
+              help="ratio: both models' masks to the power p, divided by their sum (Spleeter); own: each model's mask.")
+@click.option("--power", type=click.FloatRange(0.1, 8.0), default=1.0, show_default=True, help="p of the ratio mask.")
+@click.option("--extension", type=click.Choice(["top-mean", "top", "mean", "zeros"]), default="top-mean", show_default=True,
+              help="Mask above the model's 4 kHz: mean of its top 512 Hz per frame, its top bin, its mean, or zeros.")
+@click.option("--overwrite", is_flag=True, help="Replace outputs that exist already (otherwise they are an error).")
+@click.option("--device", default="auto", show_default=True, help="Torch device: auto (cuda when available), cpu, cuda, cuda:N.")
 @click.option("--batch-size", default=8, show_default=True, type=click.IntRange(1, 1024), help="Windows per forward pass.")
 @pass_context
-def separate(ctx: Context, audio: tuple[Path, ...], out_dir: Path | None, name: str, sample_rate: str,
-             device: str | None, batch_size: int) -> None:
-    """Separate AUDIO files (WAV, FLAC, MP3) into NAME.vocals.wav and NAME.instrumental.wav."""
-    from vocalmine.model.inference import separate_files
+def separate(ctx: Context, audio: tuple[Path, ...], model_path: Path | None, name: str, out_dir: Path | None,
+             sample_rate: str, fmt: str, mask: str, power: float, extension: str, overwrite: bool, device: str,
+             batch_size: int) -> None:
+    """Separate AUDIO files (WAV, FLAC, MP3) into NAME.vocals.wav and NAME.instrumental.wav.
 
-    catalog = ctx.catalog
-    results = separate_files(
-        paths=audio,
-        out_dir=out_dir or catalog.separated,
-        models_dir=catalog.models,
-        name=name,
-        sample_rate=_rate(sample_rate),
-        device=device,
-        batch_size=batch_size,
-    )
-    for r in results:
+    By default the outputs keep each input's sample rate and channels, full band.
+    """
+    from vocalmine.core.errors import CatalogError
+    from vocalmine.model.fullband import MaskOptions
+    from vocalmine.model.output import SUBTYPES, output_names
+    from vocalmine.model.separator import Separator
+
+    rate = parse_rate(sample_rate)
+    options = MaskOptions(mode=mask, power=power, extension=extension)
+    if model_path is None or out_dir is None:
+        if ctx.catalog_path.is_file():
+            catalog = ctx.catalog
+            model_path = model_path or catalog.models
+            out_dir = out_dir or catalog.separated
+        elif model_path is None:
+            raise CatalogError(f"{ctx.catalog_path}: no data catalog here; give the model with --model FILE "
+                               "(a file from `vocalmine export`, a checkpoint or a models folder)")
+        else:
+            out_dir = Path(DEFAULT_OUT)
+    names = output_names(audio)  # before loading the models: a clash is reported at once
+    separator = Separator.from_file(model_path, name=name, device=device, batch_size=batch_size, mask=options)
+    for path, stem in zip(audio, names):
+        r = separator.separate_file(path, out_dir, name=stem, output="model" if rate == "model" else "native",
+                                    sample_rate=rate if isinstance(rate, int) else None, subtype=SUBTYPES[fmt],
+                                    overwrite=overwrite)
         speed = r.duration_s / r.seconds if r.seconds > 0 else float("inf")
         click.echo(f"{r.source}: {r.vocals.name}, {r.instrumental.name} -> {r.vocals.parent} "
-                   f"({r.duration_s:.1f} s in {r.seconds:.2f} s, {speed:.0f}x realtime)")
+                   f"({r.sample_rate} Hz, {r.channels} ch; {r.duration_s:.1f} s in {r.seconds:.2f} s, {speed:.0f}x realtime)")

@@ -7,7 +7,8 @@
     stems/               <song_id>.vocals.wav, <song_id>.accompaniment.wav (8192 Hz float32, as in the original)
     truth_pairs.csv      original_id, instrumental_id, song_id, offset_s, gain, features_reason
     truth_tracks.csv     track_id, song_id, role, trap, expected_stage, expected_reason
-    eval/eval.csv        song, mixture, vocals, accompaniment, duration_s (+ the 8192 Hz float32 files)
+    eval/eval.csv        song, mixture, vocals, accompaniment, duration_s (+ float32 WAVs: the odd-numbered songs
+                         E001, E003, ... at 44.1 kHz stereo, the others at 8192 Hz mono)
 
 Everything is deterministic for a seed. Families render in parallel processes.
 """
@@ -45,6 +46,7 @@ TRUTH_TRACK_COLUMNS = ("track_id", "song_id", "role", "trap", "expected_stage", 
 EVAL_COLUMNS = ("song", "mixture", "vocals", "accompaniment", "duration_s")
 MAX_SONGS = 300  # the title word lists hold about this many songs per artist pool
 MIN_EVAL_SONGS = 2  # one silent-vocal clip plus at least one with a vocal
+EVAL_NATIVE_RATE = 44100  # Hz of the stereo evaluation songs (full-band scoring: `evaluate --sample-rate native`)
 
 
 @dataclass(frozen=True)
@@ -154,8 +156,9 @@ def generate_corpus(out_dir: str | os.PathLike, *, songs: int = 40, eval_songs: 
     # the longest families first, so that no worker is left with a big one at the end
     order = sorted(range(len(plan.families)), key=lambda i: -(plan.families[i].seconds * len(plan.families[i].tracks)))
     eval_rng = np.random.default_rng([seed, 5])
+    # the odd-numbered songs (E001, E003, ...) at 44.1 kHz stereo, the others at 8192 Hz mono
     eval_tasks = [(_write_eval_song, out / "eval", f"E{i + 1:03d}", (seed, 4, i), float(eval_rng.uniform(*song_seconds)),
-                   i == eval_songs - 1) for i in range(eval_songs)]
+                   i == eval_songs - 1, i % 2 == 0) for i in range(eval_songs)]
     done = _run([(render_family, plan.families[i], out) for i in order] + eval_tasks, workers)
     results: list[FamilyResult] = [None] * len(order)  # type: ignore[list-item]
     for i, result in zip(order, done):
@@ -214,9 +217,40 @@ def _write_tables(out: Path, plan: P.Plan, durations: dict[str, float], truth: d
     return pair_rows
 
 
-def _write_eval_song(eval_dir: Path, song: str, seed: tuple[int, ...], seconds: float, silent_vocal: bool) -> tuple:
-    """Render and write one evaluation song; return its eval.csv row."""
-    mixture, vocals, accompaniment = render_eval_song(seed, seconds, silent_vocal)
+def render_eval_song_stereo(seed: tuple[int, ...], seconds: float, silent_vocal: bool,
+                            rate: int = EVAL_NATIVE_RATE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One evaluation song at ``rate``, stereo: (mixture, vocals, accompaniment), float32 (n, 2),
+    mixture == vocals + accompaniment. The same song as :func:`render_eval_song` with the same
+    seed, before its downmix and resampling to 8192 Hz: the vocal in the centre, the band panned."""
+    from vocalmine.core.audio import resample
+    from vocalmine.demo.family import SR, _vocal_at_level
+    from vocalmine.demo.release import fade_out
+    from vocalmine.demo.score import compose
+    from vocalmine.demo.synth import render_accompaniment, render_vocal
+
+    compose_rng, vocal_rng, acc_rng, level_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(list(seed)).spawn(4))
+    score = compose(compose_rng, seconds)
+    n = int(np.ceil((score.music_s + 0.5) * SR))
+    acc = render_accompaniment(score, acc_rng, sr=SR, length=n)
+    vocal = np.zeros(n) if silent_vocal else _vocal_at_level(render_vocal(score, vocal_rng, sr=SR, length=n), acc, score.vocal_db)
+    fade = fade_out(n, SR)
+    scale = level_rng.uniform(0.5, 0.85) / np.abs(acc + vocal[:, None]).max()
+    up = lambda y: resample(np.ascontiguousarray(y, dtype=np.float32), SR, rate)  # noqa: E731
+    v = up(vocal * fade * scale)
+    vocals = np.stack([v, v], axis=1)
+    accompaniment = np.stack([up(acc[:, c] * fade * scale) for c in range(2)], axis=1)
+    return vocals + accompaniment, vocals, accompaniment
+
+
+def _write_eval_song(eval_dir: Path, song: str, seed: tuple[int, ...], seconds: float, silent_vocal: bool,
+                     native: bool = False) -> tuple:
+    """Render and write one evaluation song (8192 Hz mono, or 44.1 kHz stereo when ``native``); return its eval.csv row."""
+    if native:
+        mixture, vocals, accompaniment = render_eval_song_stereo(seed, seconds, silent_vocal)
+        rate = EVAL_NATIVE_RATE
+    else:
+        mixture, vocals, accompaniment = render_eval_song(seed, seconds, silent_vocal)
+        rate = SAMPLE_RATE
     for name, y in (("mixture", mixture), ("vocals", vocals), ("accompaniment", accompaniment)):
-        write_audio(eval_dir / f"{song}.{name}.wav", y, SAMPLE_RATE, subtype="FLOAT")
-    return (song, f"{song}.mixture.wav", f"{song}.vocals.wav", f"{song}.accompaniment.wav", f"{mixture.size / SAMPLE_RATE:.4f}")
+        write_audio(eval_dir / f"{song}.{name}.wav", y, rate, subtype="FLOAT")
+    return (song, f"{song}.mixture.wav", f"{song}.vocals.wav", f"{song}.accompaniment.wav", f"{mixture.shape[0] / rate:.4f}")

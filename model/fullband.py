@@ -1,0 +1,123 @@
+"""Full-band output at the input's own rate: the 8192 Hz model mask on each channel's native STFT.
+
+The model sees the paper's input (mono, 8192 Hz, window 1024, hop 768): bins
+of 8 Hz up to 4088 Hz, frames every 93.75 ms. At the input's rate ``sr`` the
+STFT window and hop are scaled by r = sr / 8192 (same time and frequency
+resolution), and each native (bin, frame) takes the model mask interpolated
+at its frequency and time. Above the model's top bin the mask is extended
+(:data:`EXTENSIONS`). The masked native STFT of every channel, with that
+channel's phase, is inverted: the output keeps the input's rate and channels.
+
+Before that, the two models' masks may be turned into ratio masks, as
+Spleeter does: m_s^p / (m_v^p + m_i^p), so that the estimates sum to the
+mixture. See ../shared/DESIGN.md, "An 8192 Hz model, full-band output".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from vocalmine.core.constants import HOP_LENGTH, N_BINS, N_FFT, SAMPLE_RATE
+from vocalmine.core.errors import ConfigError
+from vocalmine.core.stft import istft, stft
+
+MASK_MODES = ("ratio", "own")  # ratio: Spleeter-style m^p / sum m^p; own: each model's sigmoid mask
+EXTENSIONS = ("top-mean", "top", "mean", "zeros")  # how the mask continues above the model's 4 kHz
+TOP_BAND_BINS = 64  # bins (512 Hz) of the model's top band that "top-mean" averages per frame
+BIN_HZ = SAMPLE_RATE / N_FFT  # 8 Hz: width of one model bin
+
+
+@dataclass(frozen=True)
+class MaskOptions:
+    """How model masks become the masks applied to the mixture."""
+
+    mode: str = "ratio"  # "ratio" (m^p / sum of both m^p) or "own" (each model's mask as it is)
+    power: float = 1.0  # p of the ratio mask
+    extension: str = "top-mean"  # mask above 4 kHz: mean of the top 512 Hz per frame, top bin, mean of all bins, zeros
+
+    def __post_init__(self):
+        if self.mode not in MASK_MODES:
+            raise ConfigError(f"mask mode must be one of {MASK_MODES}, got {self.mode!r}")
+        if self.extension not in EXTENSIONS:
+            raise ConfigError(f"mask extension must be one of {EXTENSIONS}, got {self.extension!r}")
+        if not 0 < self.power <= 8:
+            raise ConfigError(f"mask power must be in (0, 8], got {self.power}")
+
+
+def combine_masks(masks: np.ndarray, options: MaskOptions) -> np.ndarray:
+    """Model masks (2, bins, frames) of (vocals, instrumental) -> the masks applied.
+
+    "own" returns them unchanged; "ratio" returns m_s^p / (m_v^p + m_i^p) (equal
+    shares where both are 0), which sum to 1 in every bin.
+    """
+    if options.mode == "own" or masks.shape[0] != 2:
+        return masks
+    powered = masks.astype(np.float32) ** np.float32(options.power) if options.power != 1 else masks.astype(np.float32)
+    total = powered[0] + powered[1]
+    vocals = np.where(total > 0, powered[0] / np.maximum(total, 1e-12), 0.5).astype(np.float32)
+    return np.stack([vocals, 1.0 - vocals])
+
+
+def native_stft_params(sample_rate: int) -> tuple[int, int]:
+    """(n_fft, hop) at ``sample_rate`` with the model's time and frequency resolution (even n_fft)."""
+    ratio = sample_rate / SAMPLE_RATE
+    return max(2, 2 * round(N_FFT / 2 * ratio)), max(1, round(HOP_LENGTH * ratio))
+
+
+def _interp_index(position: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(lower index, upper index, weight of upper) for linear interpolation at ``position`` in [0, size - 1]."""
+    position = np.clip(position, 0.0, size - 1)
+    lo = np.floor(position).astype(np.int64)
+    hi = np.minimum(lo + 1, size - 1)
+    return lo, hi, (position - lo).astype(np.float32)
+
+
+def extension_values(masks: np.ndarray, extension: str) -> np.ndarray:
+    """The mask above the model's band, per source and frame: (S, frames)."""
+    if extension == "top-mean":
+        return masks[:, -TOP_BAND_BINS:].mean(axis=1)
+    if extension == "top":
+        return masks[:, -1]
+    if extension == "mean":  # Spleeter's _extend_mask "average"
+        return masks.mean(axis=1)
+    return np.zeros((masks.shape[0], masks.shape[2]), dtype=masks.dtype)
+
+
+def native_masks(masks: np.ndarray, *, sample_rate: int, n_frames_native: int, extension: str) -> np.ndarray:
+    """Model masks (S, 512, T) -> masks (S, n_fft // 2 + 1, n_frames_native) for the native STFT.
+
+    Frame j of the native STFT is centred at j * hop / sample_rate seconds, model
+    frame k at k * 768 / 8192 s: the mask is interpolated linearly in time there,
+    and in frequency at each native bin's frequency up to the model's top bin.
+    """
+    n_fft, hop = native_stft_params(sample_rate)
+    s, bins, frames = masks.shape
+    lo, hi, w = _interp_index(np.arange(n_frames_native) * (hop / sample_rate) * (SAMPLE_RATE / HOP_LENGTH), frames)
+    timed = masks[:, :, lo] * (1.0 - w) + masks[:, :, hi] * w  # (S, 512, Tn)
+    freqs = np.arange(n_fft // 2 + 1) * (sample_rate / n_fft)
+    inside = int(np.searchsorted(freqs, (bins - 1) * BIN_HZ, side="right"))  # native bins up to the top model bin
+    out = np.empty((s, n_fft // 2 + 1, n_frames_native), dtype=np.float32)
+    flo, fhi, fw = _interp_index(freqs[:inside] / BIN_HZ, bins)
+    out[:, :inside] = timed[:, flo] * (1.0 - fw[:, None]) + timed[:, fhi] * fw[:, None]
+    if inside < out.shape[1]:
+        out[:, inside:] = extension_values(timed, extension)[:, None, :]
+    return out
+
+
+def apply_native(mixture: np.ndarray, masks: np.ndarray, *, sample_rate: int, extension: str) -> np.ndarray:
+    """Apply model masks to every channel of ``mixture`` at its own rate.
+
+    Args:
+        mixture: float32 (channels, n_samples) at ``sample_rate``.
+        masks: float32 (S, 512, T) masks on the 8192 Hz STFT frames of the same audio.
+
+    Returns:
+        float32 (S, channels, n_samples): each channel's STFT times the mask, its own phase, iSTFT.
+    """
+    n_fft, hop = native_stft_params(sample_rate)
+    spec = stft(mixture, n_fft=n_fft, hop=hop)  # (C, F, Tn)
+    full = native_masks(masks, sample_rate=sample_rate, n_frames_native=spec.shape[-1], extension=extension)
+    return istft(full[:, None] * spec[None], mixture.shape[-1], n_fft=n_fft, hop=hop)
+

@@ -1,0 +1,238 @@
+"""Loading separation models: a models folder, a training checkpoint, or an exported model file.
+
+The exported file (``vocalmine export``) holds weights only, in half precision,
+for one or both targets, with everything needed to run them: architecture
+kwargs, STFT parameters, sample rate, normalisation and provenance. Every file
+is read with ``torch.load(weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import torch
+
+from vocalmine.core.atomic import atomic_path
+from vocalmine.core.errors import ConfigError
+from vocalmine.model.checkpoint import FORMAT as CHECKPOINT_FORMAT
+from vocalmine.model.checkpoint import NORMALISATION, TARGETS, git_commit, load_checkpoint, stft_params
+from vocalmine.model.unet import UNet
+
+MODEL_FORMAT = "vocalmine-model/1"
+# suffix of the model folders of a model set: models/vocals<suffix>, models/instrumental<suffix>
+MODEL_SETS = {"unet": "", "baseline": "-noskip"}
+
+
+@dataclass
+class LoadedModels:
+    """Models by target, and where they came from."""
+
+    models: dict[str, UNet]  # target -> model in eval mode, float32, on the CPU
+    source: Path  # the file or folder they were loaded from
+    provenance: dict[str, Any] = field(default_factory=dict)  # per target: step, epoch, git commit, ...
+
+
+def model_dirs(models_dir: str | os.PathLike, name: str) -> tuple[Path, Path]:
+    """(vocals folder, instrumental folder) of model set ``name`` under catalog.models.
+
+    "unet" is models/vocals + models/instrumental, "baseline" models/vocals-noskip +
+    models/instrumental-noskip, any other name models/vocals-NAME + models/instrumental-NAME.
+    """
+    suffix = MODEL_SETS.get(name, f"-{name}")
+    root = Path(models_dir)
+    return root / f"vocals{suffix}", root / f"instrumental{suffix}"
+
+
+def available_model_sets(models_dir: str | os.PathLike) -> list[str]:
+    """Names of the model sets under ``models_dir`` whose two best.pt exist (unet, baseline first)."""
+    root = Path(models_dir)
+    names = list(MODEL_SETS)
+    if root.is_dir():
+        names += sorted(p.name[len("vocals-") :] for p in root.glob("vocals-*") if p.name != "vocals-noskip")
+    return [n for n in names if all((d / "best.pt").is_file() for d in model_dirs(root, n))]
+
+
+def checked_checkpoint(path: Path, target: str | None) -> dict[str, Any]:
+    """A training checkpoint, checked for format, target, STFT and normalisation."""
+    payload = load_checkpoint(path, expected_target=target)
+    if payload.get("normalisation") != NORMALISATION:
+        raise ConfigError(f"{path}: normalisation {payload.get('normalisation')!r}, expected {NORMALISATION!r}")
+    return payload
+
+
+def _provenance(payload: dict[str, Any], path: Path) -> dict[str, Any]:
+    extra = payload.get("extra") or {}
+    record = {"checkpoint": str(path), "step": int(payload.get("step", 0)), "epoch": int(payload.get("epoch", 0)),
+              "git_commit": str(payload.get("git_commit", "unknown"))}
+    for key in ("best_val_loss", "val_loss"):
+        if isinstance(extra.get(key), (int, float)):
+            record[key] = float(extra[key])
+    return record
+
+
+def build_model(model_kwargs: dict[str, Any], state_dict: dict[str, torch.Tensor]) -> UNet:
+    """A float32 :class:`UNet` in eval mode with ``state_dict`` (any float precision)."""
+    model = UNet(**model_kwargs)
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state_dict.items()})
+    return model.eval()
+
+
+def load_separator(models_dir: str | os.PathLike, name: str = "unet", *, checkpoint: str = "best.pt") -> tuple[UNet, UNet]:
+    """Load the (vocals, instrumental) models of a model set from training checkpoints.
+
+    Raises:
+        ConfigError: when a checkpoint is missing, for another target, or was
+            trained with another normalisation or STFT.
+    """
+    loaded = load_models_dir(models_dir, name, checkpoint=checkpoint)
+    return loaded.models["vocals"], loaded.models["instrumental"]
+
+
+def load_models_dir(models_dir: str | os.PathLike, name: str = "unet", *, checkpoint: str = "best.pt") -> LoadedModels:
+    """Both targets of model set ``name`` under a models folder."""
+    models, provenance = {}, {}
+    for target, folder in zip(TARGETS, model_dirs(models_dir, name)):
+        payload = checked_checkpoint(folder / checkpoint, target)
+        models[target] = build_model(payload["model_kwargs"], payload["state_dict"])
+        provenance[target] = _provenance(payload, folder / checkpoint)
+    return LoadedModels(models, Path(models_dir), provenance)
+
+
+def _load_file(path: Path) -> Any:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # UnpicklingError, RuntimeError ("invalid header"), EOFError, ...
+        first = (str(exc).splitlines() or [""])[0]
+        raise ConfigError(f"{path}: not a vocalmine model file (torch.load refused it: {exc.__class__.__name__}: {first})") from exc
+
+
+def load_model_file(path: str | os.PathLike, *, name: str = "unet") -> LoadedModels:
+    """Models from an exported model file, a training checkpoint, or a models folder.
+
+    A checkpoint holds one target; when the other target's checkpoint of the same
+    run lies beside it (models/vocals/best.pt and models/instrumental/best.pt) both
+    are loaded. ``name`` selects the model set of a models folder.
+
+    Raises:
+        ConfigError: missing path, a file that is not a vocalmine model or
+            checkpoint, or one made for other STFT parameters.
+    """
+    path = Path(path)
+    if path.is_dir():
+        if not all((d / "best.pt").is_file() for d in model_dirs(path, name)):
+            found = available_model_sets(path)
+            raise ConfigError(f"{path}: no trained model set {name!r} in this models folder"
+                              + (f" (found: {', '.join(found)})" if found else " (it holds no vocals/ and instrumental/ best.pt)"))
+        return load_models_dir(path, name)
+    if not path.exists():
+        raise ConfigError(f"{path}: no model file or models folder here (train a model, or give an exported file)")
+    payload = _load_file(path)
+    kind = payload.get("format") if isinstance(payload, dict) else None
+    if kind == MODEL_FORMAT:
+        return _from_export(path, payload)
+    if kind == CHECKPOINT_FORMAT:
+        return _from_checkpoint(path, payload)
+    raise ConfigError(f"{path}: not a vocalmine model file (expected format {MODEL_FORMAT} or {CHECKPOINT_FORMAT})")
+
+
+def _from_export(path: Path, payload: dict[str, Any]) -> LoadedModels:
+    if payload.get("stft") != stft_params():
+        raise ConfigError(f"{path}: model STFT parameters {payload.get('stft')} differ from this build's {stft_params()}")
+    if payload.get("normalisation") != NORMALISATION:
+        raise ConfigError(f"{path}: normalisation {payload.get('normalisation')!r}, expected {NORMALISATION!r}")
+    targets = payload.get("targets")
+    if not isinstance(targets, dict) or not targets or not set(targets) <= set(TARGETS):
+        raise ConfigError(f"{path}: model file lists no usable targets (expected some of {TARGETS})")
+    models = {}
+    for target in TARGETS:
+        if target in targets:
+            entry = targets[target]
+            try:
+                models[target] = build_model(entry["model_kwargs"], entry["state_dict"])
+            except (KeyError, TypeError, RuntimeError) as exc:
+                raise ConfigError(f"{path}: weights of target {target!r} do not fit the model ({exc.__class__.__name__})") from exc
+    return LoadedModels(models, path, dict(payload.get("provenance") or {}))
+
+
+def _from_checkpoint(path: Path, payload: dict[str, Any]) -> LoadedModels:
+    target = payload.get("target")
+    payload = checked_checkpoint(path, target)  # the same checks as training's own loader
+    models = {target: build_model(payload["model_kwargs"], payload["state_dict"])}
+    provenance = {target: _provenance(payload, path)}
+    folder = path.parent
+    if folder.name.startswith(target):  # models/vocals-noskip/best.pt -> models/instrumental-noskip/best.pt
+        other = next(t for t in TARGETS if t != target)
+        sibling = folder.parent / (other + folder.name[len(target) :]) / path.name
+        if sibling.is_file():
+            second = checked_checkpoint(sibling, other)
+            models[other] = build_model(second["model_kwargs"], second["state_dict"])
+            provenance[other] = _provenance(second, sibling)
+    return LoadedModels({t: models[t] for t in TARGETS if t in models}, path, provenance)
+
+
+def export_models(loaded: LoadedModels, out: str | os.PathLike, *, targets: Sequence[str] = TARGETS) -> Path:
+    """Write a weights-only, half-precision model file of ``targets`` to ``out`` (atomically).
+
+    Raises:
+        ConfigError: for a target the loaded models lack.
+    """
+    missing = [t for t in targets if t not in loaded.models]
+    if missing or not targets:
+        raise ConfigError(f"{loaded.source}: no model for target(s) {missing or list(targets)} to export")
+    from vocalmine import __version__
+
+    payload = {
+        "format": MODEL_FORMAT,
+        "targets": {
+            t: {
+                "model_kwargs": loaded.models[t].model_kwargs(),
+                "state_dict": {k: (v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu())
+                               for k, v in loaded.models[t].state_dict().items()},
+            }
+            for t in targets
+        },
+        "stft": stft_params(),
+        "sample_rate": stft_params()["sample_rate"],
+        "normalisation": NORMALISATION,
+        "precision": "float16",
+        "provenance": {
+            **{t: loaded.provenance.get(t, {}) for t in targets},
+            "exported_from": str(loaded.source),
+            "exported_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "exporter_git_commit": git_commit(),
+            "vocalmine_version": __version__,
+        },
+    }
+    out = Path(out)
+    with atomic_path(out) as tmp:
+        torch.save(payload, tmp)
+    return out
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """A usable torch device: None -> CUDA when available, else the CPU.
+
+    Raises:
+        ConfigError: for a malformed name or a device this machine lacks (one line, no traceback).
+    """
+    if device is None or device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ConfigError(f"device={device!r}: not a torch device name (cpu, cuda, cuda:N, mps)") from exc
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ConfigError(f"device={device!r}: CUDA is not available on this machine (torch {torch.__version__})")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ConfigError(f"device={device!r}: only {torch.cuda.device_count()} CUDA device(s) visible")
+    elif dev.type == "mps":
+        if not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
+            raise ConfigError(f"device={device!r}: MPS is not available on this machine")
+    elif dev.type != "cpu":
+        raise ConfigError(f"device={device!r}: not supported here (expected cpu, cuda, cuda:N or mps)")
+    return dev

@@ -1,0 +1,96 @@
+"""File side of separation: decoding at the file's own rate and channels, output names, writing.
+
+Output names are NAME.vocals.wav and NAME.instrumental.wav. Two inputs with
+the same NAME from different folders get distinct names (the folder's name is
+prefixed), and an output that already exists on disk is an error naming it,
+unless ``overwrite`` is set: a separation never replaces a file silently.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import soundfile as sf
+
+from vocalmine.core.audio import write_audio
+from vocalmine.core.errors import AudioError, ConfigError
+
+SUBTYPES = {"pcm16": "PCM_16", "pcm24": "PCM_24", "float": "FLOAT"}  # --format value -> WAV subtype
+
+
+def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
+    """Decode ``path`` keeping its rate and channels.
+
+    Returns:
+        (float32 array (channels, n_samples), sample rate in Hz).
+
+    Raises:
+        AudioError: missing ("does not exist"), not a regular file, undecodable
+            ("cannot decode"), empty, or holding NaN/inf samples.
+    """
+    path = Path(path)
+    try:
+        exists, regular = path.exists(), path.is_file()
+    except OSError as exc:  # ENAMETOOLONG and the like
+        raise AudioError(f"{path}: not a readable file ({exc.strerror or exc})") from exc
+    if not exists:
+        raise AudioError(f"{path}: does not exist")
+    if not regular:
+        raise AudioError(f"{path}: not a file")  # a FIFO would block a reader forever
+    try:
+        data, rate = sf.read(path, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, ValueError, TypeError) as exc:
+        # libsndfile says "File does not exist or is not a regular file" for an MP3 it cannot parse
+        raise AudioError(f"{path}: cannot decode audio (not a WAV, FLAC, OGG or MP3 that libsndfile can read)") from exc
+    if data.shape[0] == 0:
+        raise AudioError(f"{path}: contains no samples")
+    if not np.all(np.isfinite(data)):
+        raise AudioError(f"{path}: contains NaN or infinite samples")
+    return np.ascontiguousarray(data.T), int(rate)
+
+
+def output_names(paths: Sequence[str | os.PathLike]) -> list[str]:
+    """The NAME of each input's outputs: its stem, folder-qualified where two inputs share a stem.
+
+    a/song.mp3 and b/song.mp3 become "a-song" and "b-song"; an input given twice is refused.
+
+    Raises:
+        ConfigError: the same file twice, or names that stay equal after qualifying.
+    """
+    resolved = [Path(p).resolve() for p in paths]
+    seen: dict[Path, Path] = {}
+    for p, r in zip(paths, resolved):
+        if r in seen:
+            raise ConfigError(f"{p} and {seen[r]} are the same file; give it once")
+        seen[r] = Path(p)
+    stems = Counter(r.stem for r in resolved)
+    names = [f"{r.parent.name}-{r.stem}" if stems[r.stem] > 1 else r.stem for r in resolved]
+    counts = Counter(names)
+    clashes = [(str(p), n) for p, n in zip(paths, names) if counts[n] > 1]
+    if clashes:
+        raise ConfigError("inputs would write the same output names: "
+                          + ", ".join(f"{p} -> {n}" for p, n in clashes) + " (separate them into different --out folders)")
+    return names
+
+
+def check_free(paths: Sequence[Path], *, overwrite: bool) -> None:
+    """Refuse outputs that exist already, naming them, unless ``overwrite``."""
+    if overwrite:
+        return
+    existing = [str(p) for p in paths if p.exists()]
+    if existing:
+        shown = ", ".join(existing[:4]) + (f" and {len(existing) - 4} more" if len(existing) > 4 else "")
+        raise ConfigError(f"output exists: {shown} (pass --overwrite to replace it, or choose another --out)")
+
+
+def write_outputs(stems: dict[str, np.ndarray], rate: int, out_dir: Path, name: str, *, subtype: str = "PCM_16") -> dict[str, Path]:
+    """Write each source (channels, n) or (n,) to out_dir/NAME.SOURCE.wav; return the paths."""
+    written = {}
+    for source, signal in stems.items():
+        data = signal.T if signal.ndim == 2 else signal  # soundfile wants (n, channels)
+        written[source] = write_audio(out_dir / f"{name}.{source}.wav", data, rate, subtype=subtype)
+    return written

@@ -1,0 +1,184 @@
+"""The separation API: ``Separator.from_file(path).separate(waveform, sample_rate)``.
+
+>>> from vocalmine import Separator
+>>> sep = Separator.from_file("vocalmine-model.pt")          # exported file, checkpoint or models folder
+>>> stems = sep.separate(waveform, 44100)                     # waveform (channels, samples)
+>>> stems["vocals"].shape == waveform.shape
+True
+>>> sep.separate_file("song.mp3", "out/")                     # out/song.vocals.wav, out/song.instrumental.wav
+
+The models see the paper's input: the mono downmix at 8192 Hz. By default
+their masks are made into ratio masks and applied to every channel's STFT at
+the input's own rate (``vocalmine.model.fullband``); ``output="model"`` gives
+the paper's 8192 Hz mono output instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from vocalmine.core.audio import resample
+from vocalmine.core.constants import N_BINS, SAMPLE_RATE
+from vocalmine.core.errors import AudioError, ConfigError
+from vocalmine.core.stft import istft, stft
+from vocalmine.model.checkpoint import TARGETS
+from vocalmine.model.fullband import MaskOptions, apply_native, combine_masks
+from vocalmine.model.loading import LoadedModels, load_model_file, resolve_device
+from vocalmine.model.output import check_free, read_audio, write_outputs
+from vocalmine.model.windowing import WINDOW_HOP, track_masks, unet_mask_fn
+
+log = logging.getLogger(__name__)
+
+OUTPUTS = ("native", "model")  # native: input's rate and channels, full band; model: 8192 Hz mono (the paper's)
+MAX_CHANNELS = 16  # a first axis longer than this is taken for samples, not channels
+
+
+@dataclass(frozen=True)
+class SeparatedFile:
+    """Outputs of :meth:`Separator.separate_file` for one input."""
+
+    source: Path  # the input audio file
+    vocals: Path  # NAME.vocals.wav
+    instrumental: Path  # NAME.instrumental.wav
+    duration_s: float  # input duration in seconds
+    seconds: float  # wall time of the separation (decode to write)
+    sample_rate: int = SAMPLE_RATE  # rate of the written files
+    channels: int = 1  # channels of the written files
+
+
+class Separator:
+    """Vocals / instrumental separation with trained U-Nets.
+
+    Args:
+        loaded: models by target (see :func:`vocalmine.model.loading.load_model_file`).
+        device: torch device name; None takes CUDA when available.
+        batch_size: 128-frame windows per forward pass.
+        window_hop: frames between window starts (64: 50% overlap, cross-faded).
+        mask: :class:`MaskOptions` (ratio or own masks, power, extension above 4 kHz).
+        precision: "fp32", or "bf16" (autocast; faster on CPUs with AVX-512 bf16 and on GPUs).
+
+    Raises:
+        ConfigError: an unavailable device or an unknown option.
+    """
+
+    def __init__(self, loaded: LoadedModels, *, device: str | None = None, batch_size: int = 8,
+                 window_hop: int = WINDOW_HOP, mask: MaskOptions = MaskOptions(), precision: str = "fp32"):
+        if precision not in ("fp32", "bf16"):
+            raise ConfigError(f"precision must be fp32 or bf16, got {precision!r}")
+        self.device = resolve_device(device)
+        self.loaded = loaded
+        self.targets = tuple(t for t in TARGETS if t in loaded.models)
+        self.batch_size = batch_size
+        self.window_hop = window_hop
+        self.mask = mask
+        self.precision = precision
+        self._mask_fn = unet_mask_fn([loaded.models[t] for t in self.targets], device=self.device, batch_size=batch_size)
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike, *, device: str | None = None, name: str = "unet", **options) -> "Separator":
+        """A separator from an exported model file, a training checkpoint or a models folder (model set ``name``)."""
+        return cls(load_model_file(path, name=name), device=device, **options)
+
+    def model_masks(self, mono_8192: np.ndarray) -> np.ndarray:
+        """Masks (2, 512, frames) of (vocals, instrumental) on the 8192 Hz STFT of ``mono_8192``.
+
+        With one model the other target's mask is its complement.
+        """
+        ctx = torch.autocast(self.device.type, dtype=torch.bfloat16) if self.precision == "bf16" else _null()
+        with ctx:
+            masks = track_masks(mono_8192, self._mask_fn, n_sources=len(self.targets), window_hop=self.window_hop)
+        if len(self.targets) == 1:
+            masks = np.concatenate([masks, 1.0 - masks]) if self.targets[0] == "vocals" else np.concatenate([1.0 - masks, masks])
+            return masks
+        return combine_masks(masks, self.mask)
+
+    def separate(self, waveform: np.ndarray, sample_rate: int, *, output: str = "native") -> dict[str, np.ndarray]:
+        """Separate one signal.
+
+        Args:
+            waveform: float array (channels, samples) or (samples,), any rate.
+            sample_rate: its rate in Hz.
+            output: "native" (default): arrays of the input's shape at its rate, full band;
+                "model": the paper's output, mono (samples at 8192 Hz,).
+
+        Returns:
+            {"vocals": array, "instrumental": array}, float32.
+
+        Raises:
+            AudioError: a waveform that is not 1-D or (channels, samples), or too short.
+        """
+        if output not in OUTPUTS:
+            raise ConfigError(f"output must be one of {OUTPUTS}, got {output!r}")
+        x = np.asarray(waveform, dtype=np.float32)
+        if x.ndim not in (1, 2) or (x.ndim == 2 and x.shape[0] > MAX_CHANNELS):
+            raise AudioError(f"waveform must be (channels, samples) or (samples,), got shape {x.shape}"
+                             + (" (transpose a soundfile (samples, channels) array)" if x.ndim == 2 else ""))
+        channels = x if x.ndim == 2 else x[None]
+        if channels.shape[1] == 0:
+            raise AudioError("waveform has no samples")
+        mono = channels[0] if channels.shape[0] == 1 else channels.mean(axis=0, dtype=np.float32)
+        mono = resample(np.ascontiguousarray(mono), int(sample_rate), SAMPLE_RATE)
+        if mono.shape[0] == 0:
+            raise AudioError(f"waveform of {channels.shape[1]} samples at {sample_rate} Hz has no samples at {SAMPLE_RATE} Hz")
+        masks = self.model_masks(mono)
+        if output == "model":
+            spec = stft(mono)[:N_BINS]
+            est = istft(masks * spec[None], mono.shape[0])
+            return {t: est[k] for k, t in enumerate(TARGETS)}
+        est = apply_native(channels, masks, sample_rate=int(sample_rate), extension=self.mask.extension)
+        return {t: est[k].reshape(x.shape) for k, t in enumerate(TARGETS)}
+
+    def separate_file(self, path: str | os.PathLike, out_dir: str | os.PathLike, *, name: str | None = None,
+                      output: str = "native", sample_rate: int | None = None, subtype: str = "PCM_16",
+                      overwrite: bool = True) -> SeparatedFile:
+        """Separate an audio file into out_dir/NAME.vocals.wav and NAME.instrumental.wav.
+
+        Args:
+            path: WAV, FLAC, OGG or MP3 (any rate, channels, length).
+            out_dir: output folder (created).
+            name: NAME of the outputs (default: the input's stem).
+            output: "native" (input's rate and channels, full band) or "model" (8192 Hz mono).
+            sample_rate: resample the outputs to this rate (None: as ``output`` gives them).
+            subtype: WAV sample format: "PCM_16" (default), "PCM_24" or "FLOAT".
+            overwrite: replace existing outputs (False: an existing output is a ConfigError).
+        """
+        path = Path(path)
+        out_dir = Path(out_dir)
+        name = name or path.stem
+        targets = {t: out_dir / f"{name}.{t}.wav" for t in TARGETS}
+        check_free(list(targets.values()), overwrite=overwrite)
+        t0 = time.perf_counter()
+        data, rate = read_audio(path)
+        stems = self.separate(data, rate, output=output)
+        out_rate = rate if output == "native" else SAMPLE_RATE
+        if sample_rate is not None and sample_rate != out_rate:
+            stems = {t: _resample_channels(s, out_rate, sample_rate) for t, s in stems.items()}
+            out_rate = sample_rate
+        written = write_outputs(stems, out_rate, out_dir, name, subtype=subtype)
+        seconds = time.perf_counter() - t0
+        duration = data.shape[1] / rate
+        log.info("%s: %.1f s of audio separated in %.2f s (%.0fx realtime)", path, duration, seconds, duration / max(seconds, 1e-9))
+        channels = stems["vocals"].shape[0] if stems["vocals"].ndim == 2 else 1
+        return SeparatedFile(path, written["vocals"], written["instrumental"], duration, seconds, out_rate, channels)
+
+
+def _resample_channels(y: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
+    """Resample (channels, n) or (n,) with soxr."""
+    if y.ndim == 1:
+        return resample(y, sr_in, sr_out)
+    return np.stack([resample(np.ascontiguousarray(c), sr_in, sr_out) for c in y])
+
+
+class _null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False

@@ -1,0 +1,212 @@
+"""Model masks over a whole track: streamed STFT, overlapping 128-frame windows, cross-fade.
+
+The track (mono, 8192 Hz) is processed in blocks of windows, so memory stays
+flat in the track's length. Per block: STFT of the frames the block's windows
+span, model input |X| / max|X| (max over the whole track, as in training:
+checkpoint NORMALISATION), masks from the models in batches, cross-faded with
+a triangular weight normalised to sum 1 per frame (no seams at window joins).
+
+:func:`mask_blocks` yields the finished frames of each block;
+:func:`separate_with_masks` turns them into 8192 Hz signals with a streamed
+overlap-add iSTFT, and :func:`track_masks` collects them for the full-band
+path (``vocalmine.model.fullband``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+import torch
+
+from vocalmine.core.constants import HOP_LENGTH, N_BINS, N_FFT, PATCH_FRAMES
+from vocalmine.core.errors import AudioError, ConfigError
+from vocalmine.core.progress import progress
+from vocalmine.core.stft import hann, n_frames, stft
+
+WINDOW_HOP = PATCH_FRAMES // 2  # frames between window starts: 50% overlap
+BLOCK_WINDOWS = 32  # windows per streamed block (~3 min of audio); bounds memory
+SCALE_BLOCK_FRAMES = 4096  # frames per block of the first pass (track max |X|)
+_FRONT = N_FFT // 2  # samples the centred STFT pads in front of the signal
+_WINDOW = np.asarray(hann(N_FFT))
+# Window-square sum of the overlap-add, periodic in the hop (frames start at multiples of the hop).
+_WSS = _WINDOW[:HOP_LENGTH] ** 2
+_WSS[: N_FFT - HOP_LENGTH] += _WINDOW[HOP_LENGTH:] ** 2
+
+MaskFn = Callable[[np.ndarray], np.ndarray]
+
+
+def crossfade_weights(frames: int = PATCH_FRAMES, hop: int = WINDOW_HOP) -> np.ndarray:
+    """Cross-fade weights (frames,), strictly positive: linear ramps over the frames that
+    overlap the neighbouring windows (a triangle at 50% overlap), so overlapping
+    ramps sum to 1; edge frames are renormalised anyway.
+    """
+    ramp = max(frames - hop, 1)
+    k = np.arange(frames, dtype=np.float64)
+    return np.minimum(1.0, np.minimum((k + 0.5) / ramp, (frames - k - 0.5) / ramp)).astype(np.float32)
+
+
+def window_layout(total_frames: int, *, frames: int = PATCH_FRAMES, hop: int = WINDOW_HOP) -> tuple[int, int]:
+    """(number of windows, padded frame count) covering ``total_frames`` frames."""
+    n_windows = 1 if total_frames <= frames else math.ceil((total_frames - frames) / hop) + 1
+    return n_windows, (n_windows - 1) * hop + frames
+
+
+def stft_frames(y: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Frames [start, stop) of ``vocalmine.core.stft.stft(y)``, without computing the others.
+
+    Returns:
+        complex64 (513, stop - start); frames past the signal's end are zeros.
+    """
+    lo = start * HOP_LENGTH - _FRONT
+    hi = (stop - 1) * HOP_LENGTH - _FRONT + N_FFT
+    seg = np.zeros(hi - lo, dtype=np.float32)
+    a, b = max(lo, 0), min(hi, y.shape[0])
+    if b > a:
+        seg[a - lo : b - lo] = y[a:b]
+    # core stft pads N_FFT//2 in front and HOP + N_FFT//2 behind: strip that by framing seg directly
+    frames = np.lib.stride_tricks.sliding_window_view(seg, N_FFT)[::HOP_LENGTH]
+    import scipy.fft
+
+    spec = scipy.fft.rfft(frames * _WINDOW, axis=-1).astype(np.complex64, copy=False)
+    return np.ascontiguousarray(spec.T)
+
+
+def track_scale(y: np.ndarray) -> float:
+    """max |X| over the whole track (bins without Nyquist), computed block by block."""
+    total = n_frames(y.shape[0])
+    peak = 0.0
+    for start in range(0, total, SCALE_BLOCK_FRAMES):
+        spec = stft_frames(y, start, min(start + SCALE_BLOCK_FRAMES, total))
+        peak = max(peak, float(np.abs(spec[:N_BINS]).max(initial=0.0)))
+    return peak
+
+
+class OverlapAdd:
+    """Streaming inverse STFT into preallocated outputs, exact as librosa's istft."""
+
+    def __init__(self, n_sources: int, n_samples: int):
+        self.out = np.zeros((n_sources, n_samples), dtype=np.float32)
+        self.carry = np.zeros((n_sources, N_FFT - HOP_LENGTH), dtype=np.float32)
+        self.next_frame = 0
+
+    def add(self, spec: np.ndarray) -> None:
+        """Add consecutive frames (n_sources, 512 or 513, n) following the previous ones."""
+        n_src, bins, nf = spec.shape
+        if bins == N_BINS:  # the models have no Nyquist bin: restore it as zeros
+            spec = np.concatenate([spec, np.zeros((n_src, 1, nf), dtype=spec.dtype)], axis=1)
+        frames = np.fft.irfft(spec, n=N_FFT, axis=1).astype(np.float32) * _WINDOW[None, :, None]
+        frames = frames.transpose(0, 2, 1)  # (S, nf, N_FFT)
+        buf = np.zeros((n_src, nf + 1, HOP_LENGTH), dtype=np.float32)
+        buf[:, :nf] = frames[:, :, :HOP_LENGTH]
+        buf[:, 1:, : N_FFT - HOP_LENGTH] += frames[:, :, HOP_LENGTH:]
+        buf[:, 0, : N_FFT - HOP_LENGTH] += self.carry
+        self.carry = buf[:, nf, : N_FFT - HOP_LENGTH].copy()
+        ready = (buf[:, :nf] / _WSS).reshape(n_src, nf * HOP_LENGTH)
+        z0 = self.next_frame * HOP_LENGTH - _FRONT  # sample index of ready[:, 0]
+        a, b = max(z0, 0), min(z0 + ready.shape[1], self.out.shape[1])
+        if b > a:
+            self.out[:, a:b] = ready[:, a - z0 : b - z0]
+        self.next_frame += nf
+
+
+def mask_blocks(
+    mixture: np.ndarray,
+    mask_fn: MaskFn,
+    *,
+    n_sources: int,
+    block_windows: int = BLOCK_WINDOWS,
+    window_hop: int = WINDOW_HOP,
+    show_progress: bool = False,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Cross-faded model masks of ``mixture``, block by block, in frame order.
+
+    Args:
+        mixture: float (n_samples,) at 8192 Hz.
+        mask_fn: maps normalised magnitudes (batch, 512, 128) to masks
+            (n_sources, batch, 512, 128) in [0, 1].
+        n_sources: how many masks ``mask_fn`` returns per window.
+        block_windows: windows per streamed block.
+        window_hop: frames between window starts (64 = 50% overlap; 96 = 25%;
+            128 = none, with seams).
+
+    Yields:
+        (masks float32 (n_sources, 512, k), mixture STFT complex64 (513, k)) for
+        consecutive frames; together they cover the n_frames(n_samples) frames once.
+    """
+    y = np.asarray(mixture, dtype=np.float32)
+    if y.ndim != 1:
+        raise AudioError(f"mixture must be mono (n_samples,), got shape {y.shape}")
+    if not 1 <= window_hop <= PATCH_FRAMES:
+        raise ConfigError(f"window_hop must be in [1, {PATCH_FRAMES}] frames, got {window_hop}")
+    hop = window_hop
+    total = n_frames(y.shape[0])
+    n_windows, _ = window_layout(total, hop=hop)
+    scale = track_scale(y)
+    inv = 1.0 / scale if scale > 0 else 0.0  # a silent track gives silent outputs
+    weights = crossfade_weights(PATCH_FRAMES, hop)
+    carry_acc = np.zeros((n_sources, N_BINS, 0), dtype=np.float32)
+    carry_w = np.zeros(0, dtype=np.float32)
+    starts = range(0, n_windows, max(1, block_windows))
+    for i0 in progress(starts, desc="separate", unit="block") if show_progress else starts:
+        i1 = min(i0 + block_windows, n_windows)
+        fa, fb = i0 * hop, (i1 - 1) * hop + PATCH_FRAMES
+        spec = stft_frames(y, fa, fb)
+        mag = np.abs(spec[:N_BINS]) * inv
+        offsets = [(i - i0) * hop for i in range(i0, i1)]
+        windows = np.stack([mag[:, o : o + PATCH_FRAMES] for o in offsets])
+        masks = np.asarray(mask_fn(windows), dtype=np.float32)  # (S, nw, 512, F)
+        acc = np.zeros((n_sources, N_BINS, fb - fa), dtype=np.float32)
+        wsum = np.zeros(fb - fa, dtype=np.float32)
+        acc[:, :, : carry_acc.shape[2]] += carry_acc
+        wsum[: carry_w.shape[0]] += carry_w
+        for k, o in enumerate(offsets):
+            acc[:, :, o : o + PATCH_FRAMES] += masks[:, k] * weights
+            wsum[o : o + PATCH_FRAMES] += weights
+        done = fb - fa if i1 == n_windows else (i1 - i0) * hop  # frames no later window touches
+        carry_acc, carry_w = acc[:, :, done:], wsum[done:]
+        keep = min(done, total - fa)  # frames past the track's end were padding
+        if keep > 0:
+            yield acc[:, :, :keep] / wsum[:keep], spec[:, :keep]
+
+
+def separate_with_masks(mixture: np.ndarray, mask_fn: MaskFn, *, n_sources: int, **options) -> np.ndarray:
+    """Separate ``mixture`` (mono, 8192 Hz) with any window-wise mask estimator.
+
+    Args and options: as :func:`mask_blocks`.
+
+    Returns:
+        float32 (n_sources, n_samples): masked mixture STFT, mixture phase, iSTFT.
+    """
+    y = np.asarray(mixture, dtype=np.float32)
+    ola = OverlapAdd(n_sources, y.shape[0])
+    for mask, spec in mask_blocks(y, mask_fn, n_sources=n_sources, **options):
+        ola.add(mask * spec[None, :N_BINS])
+    assert ola.next_frame == n_frames(y.shape[0])
+    return ola.out
+
+
+def track_masks(mixture: np.ndarray, mask_fn: MaskFn, *, n_sources: int, **options) -> np.ndarray:
+    """The cross-faded masks of the whole track: float32 (n_sources, 512, n_frames)."""
+    blocks = [mask for mask, _ in mask_blocks(mixture, mask_fn, n_sources=n_sources, **options)]
+    return np.concatenate(blocks, axis=2) if len(blocks) > 1 else blocks[0]
+
+
+def unet_mask_fn(models: Sequence[torch.nn.Module], *, device: str | torch.device = "cpu", batch_size: int = 8) -> MaskFn:
+    """A :data:`MaskFn` running each model on batches of windows, without gradients."""
+    device = torch.device(device)
+    for model in models:
+        model.eval().to(device)
+
+    def mask_fn(windows: np.ndarray) -> np.ndarray:
+        out = np.empty((len(models),) + windows.shape, dtype=np.float32)
+        with torch.inference_mode():
+            for b in range(0, windows.shape[0], batch_size):
+                x = torch.from_numpy(np.ascontiguousarray(windows[b : b + batch_size])).to(device)
+                x = x.unsqueeze(1)  # (batch, 1, 512, 128)
+                for s, model in enumerate(models):
+                    out[s, b : b + batch_size] = model(x)[:, 0].float().cpu().numpy()
+        return out
+
+    return mask_fn
