@@ -23,6 +23,9 @@ PIANO_RHYTHMS = ((0.0,), (0.0, 2.0), (0.0, 1.0, 2.0, 3.0), (0.0, 1.5, 3.0), (0.0
 BASS_RHYTHMS = ((0.0, 2.0), (0.0, 1.0, 2.0, 3.0), (0.0, 0.5, 1.5, 2.0, 3.0), (0.0, 1.5, 2.0, 3.5))
 KICK_PATTERNS = ((0.0, 2.0), (0.0, 1.5, 2.0), (0.0, 2.5), (0.0, 0.75, 2.0, 2.5))
 SNARE_PATTERNS = ((1.0, 3.0), (2.0,), (1.0, 3.0, 3.75))
+# vocal-to-accompaniment ratio of a song, dB (measured where the voice sings): from a faint voice to one far above
+# the band, so that the quality gate of `build` is tested at every vocal level (issue 12)
+VOCAL_DB_RANGE = (-12.0, 12.0)
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,7 @@ def compose(rng: np.random.Generator, seconds: float) -> Score:
     low = int(rng.choice([50, 57]))
     key = int(rng.integers(low - 7, low - 2))  # melody degrees 3..12 then span about low-2..low+16
     base = dict(bpm=bpm, n_bars=n_bars, lead_in_s=float(rng.uniform(0.05, 0.25)), key=key, minor=minor,
-                progression=PROGRESSIONS[rng.integers(len(PROGRESSIONS))], vocal_db=float(rng.uniform(-3.0, 3.0)))
+                progression=PROGRESSIONS[rng.integers(len(PROGRESSIONS))], vocal_db=float(rng.uniform(*VOCAL_DB_RANGE)))
     base.update(_arrangement(rng))
     score = Score(melody=_empty_melody(), **base)
     return dataclasses.replace(score, melody=_melody(rng, score))
