@@ -115,7 +115,7 @@ def count_csv_rows(path: Path, delimiter: str = ",") -> int:
 
 
 def _optional(path: Path, schema) -> pd.DataFrame | None:
-    return read_table(path, schema) if path.is_file() else None
+    return read_table(path, schema, stage="build") if path.is_file() else None
 
 
 def load_artifacts(catalog: DataCatalog) -> Artifacts:
@@ -127,8 +127,8 @@ def load_artifacts(catalog: DataCatalog) -> Artifacts:
     shards = catalog.shards
     return Artifacts(
         catalog_rows=count_csv_rows(catalog.tracks.path, catalog.tracks.delimiter),
-        pairs=read_table(catalog.pairs, PAIRS_SCHEMA),
-        rejects=read_table(catalog.rejects, REJECTS_SCHEMA),
+        pairs=read_table(catalog.pairs, PAIRS_SCHEMA, stage="mine"),
+        rejects=read_table(catalog.rejects, REJECTS_SCHEMA, stage="mine"),
         quality=_optional(shards / "quality.parquet", QUALITY_SCHEMA),
         index=_optional(shards / "index.parquet", INDEX_SCHEMA),
         features_rejects=_optional(shards / "rejects.parquet", REJECTS_SCHEMA),

@@ -161,7 +161,7 @@ def build(*, catalog: DataCatalog, scheduler: str | None = None, config: Feature
         NothingUsableError: when no pair yields patches (the tables are still written).
     """
     started = time.perf_counter()
-    pairs = read_table(catalog.pairs, PAIRS_SCHEMA)
+    pairs = read_table(catalog.pairs, PAIRS_SCHEMA, stage="mine")
     if pairs.empty:
         raise NothingUsableError(f"{catalog.pairs}: no pairs to build features from (run `vocalmine mine` first)")
     duplicated = pairs["pair_id"].duplicated()

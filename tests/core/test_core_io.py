@@ -70,6 +70,8 @@ def test_artifact_of_an_older_schema_says_how_to_rebuild(tmp_path):
     with pytest.raises(CatalogError, match=r"old\.parquet: written before artifacts carried a version; .*"
                                            r"reads schema version 1: delete it and re-run the stage that writes it"):
         read_table(tmp_path / "old.parquet", REJECTS_SCHEMA)
+    with pytest.raises(CatalogError, match=r"delete it and re-run `vocalmine mine` to rebuild it"):
+        read_table(tmp_path / "old.parquet", REJECTS_SCHEMA, stage="mine")
     write_table(df, tmp_path / "v1.parquet", REJECTS_SCHEMA, stage="mine")
     with pytest.raises(CatalogError, match=r"written with schema version 1 by vocalmine .*reads schema version 2: "
                                            r"delete it and re-run `vocalmine mine` to rebuild it") as info:

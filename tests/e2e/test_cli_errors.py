@@ -193,7 +193,7 @@ def test_an_artifact_of_an_older_schema_is_one_line_saying_how_to_rebuild(tmp_pa
     pd.read_parquet(pairs).to_parquet(pairs)  # rewritten without vocalmine's metadata, as before versions
     proc = run_cli("--catalog", "cat.yaml", "report", "--no-audio", cwd=tmp_path)
     assert_one_line_error(proc, "pairs.parquet: written before artifacts carried a version",
-                          "delete it and re-run")
+                          "delete it and re-run `vocalmine mine` to rebuild it")
 
 
 # --- help ----------------------------------------------------------------------------------------------

@@ -122,6 +122,6 @@ def test_report_on_an_artifact_of_an_older_schema_says_how_to_rebuild(fabricated
     pairs = read_table(fabricated.catalog.pairs, PAIRS_SCHEMA)
     pairs.to_parquet(fabricated.catalog.pairs)  # as written before artifacts described themselves
     with pytest.raises(CatalogError, match=r"pairs\.parquet: written before artifacts carried a version; .*delete it and "
-                                           r"re-run the stage that writes it"):
+                                           r"re-run `vocalmine mine` to rebuild it"):
         build_report(catalog=fabricated.catalog)
     assert Path(fabricated.catalog.pairs).is_file()

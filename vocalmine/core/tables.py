@@ -119,13 +119,17 @@ def read_metadata(path: str | os.PathLike) -> ArtifactMeta:
         raise CatalogError(f"{path}: not a readable Parquet file ({exc})") from exc
 
 
-def _rebuild_hint(meta: ArtifactMeta) -> str:
-    command = f"`vocalmine {meta.stage}`" if meta.stage else "the stage that writes it"
+def _rebuild_hint(meta: ArtifactMeta, stage: str | None = None) -> str:
+    stage = meta.stage or stage
+    command = f"`vocalmine {stage}`" if stage else "the stage that writes it"
     return f"delete it and re-run {command} to rebuild it"
 
 
-def check_version(path: Path, meta: ArtifactMeta, schema: pa.Schema) -> None:
-    """Raise CatalogError unless the file's schema version is the one ``schema`` declares."""
+def check_version(path: Path, meta: ArtifactMeta, schema: pa.Schema, *, stage: str | None = None) -> None:
+    """Raise CatalogError unless the file's schema version is the one ``schema`` declares.
+
+    ``stage`` names the command that writes the artifact, for files that do not record it.
+    """
     expected = schema_version(schema)
     if meta.schema_version == expected:
         return
@@ -133,14 +137,17 @@ def check_version(path: Path, meta: ArtifactMeta, schema: pa.Schema) -> None:
         written = "before artifacts carried a version" if meta.schema_version == UNVERSIONED else (
             f"with schema version {meta.schema_version} by vocalmine {meta.vocalmine_version}")
         raise CatalogError(f"{path}: written {written}; this vocalmine ({__version__}) reads schema version "
-                           f"{expected}: {_rebuild_hint(meta)}")
+                           f"{expected}: {_rebuild_hint(meta, stage)}")
     raise CatalogError(f"{path}: written with schema version {meta.schema_version} by vocalmine {meta.vocalmine_version}, "
                        f"newer than this vocalmine ({__version__}, schema version {expected}): upgrade vocalmine, or "
-                       f"{_rebuild_hint(meta)}")
+                       f"{_rebuild_hint(meta, stage)}")
 
 
-def read_table(path: str | os.PathLike, schema: pa.Schema) -> pd.DataFrame:
+def read_table(path: str | os.PathLike, schema: pa.Schema, *, stage: str | None = None) -> pd.DataFrame:
     """Read a Parquet artifact and check its schema version and that it has every column of ``schema``.
+
+    ``stage`` (mine, build, ...) is the command that writes the artifact, named in the error of a file
+    too old to record it.
 
     Raises:
         CatalogError: when the file is missing, unreadable, of another schema version, or lacks a column.
@@ -152,7 +159,7 @@ def read_table(path: str | os.PathLike, schema: pa.Schema) -> pd.DataFrame:
         table = pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as exc:
         raise CatalogError(f"{path}: not a readable Parquet file ({exc})") from exc
-    check_version(path, _meta_from(table.schema.metadata), schema)
+    check_version(path, _meta_from(table.schema.metadata), schema, stage=stage)
     missing = [name for name in schema.names if name not in table.column_names]
     if missing:
         raise CatalogError(f"{path}: missing column(s) {missing}; expected schema columns {schema.names}")
