@@ -24,7 +24,7 @@ from rapidfuzz import fuzz, process
 
 from vocalmine.mining import reasons as R
 from vocalmine.mining.config import MiningConfig
-from vocalmine.mining.normalize import analyze_titles, mask_words, normalize_artists, qualifier_masks
+from vocalmine.mining.normalize import mask_words, normalize_artists, qualifier_masks, title_columns
 from vocalmine.mining.schema import pair_id_for
 
 log = logging.getLogger(__name__)
@@ -55,21 +55,14 @@ def prepare_tracks(tracks: pd.DataFrame) -> pd.DataFrame:
     codes, uniques = pd.factorize(tracks["artist"].to_numpy(dtype=object))
     out["artist_norm"] = pd.Series(normalize_artists(np.asarray(uniques, dtype=object))[codes], index=out.index, dtype=object)
     codes, uniques = pd.factorize(tracks["title"].to_numpy(dtype=object))
-    infos = analyze_titles(np.asarray(uniques, dtype=object))
-
-    def column(values: list) -> np.ndarray:
-        arr = np.empty(len(values), dtype=object)
-        arr[:] = values
-        return arr
-
-    base = column([i.core for i in infos])
-    for name, values in (("base_title", base), ("full_title", column([i.full for i in infos])),
-                         ("marker", column([i.marker for i in infos])), ("marker_family", column([i.family for i in infos])),
-                         ("edits", column([i.edits for i in infos]))):
+    info = title_columns(np.asarray(uniques, dtype=object))
+    base = info["core"]
+    for name, values in (("base_title", base), ("full_title", info["full"]), ("marker", info["marker"]),
+                         ("marker_family", info["family"]), ("edits", info["edits"])):
         out[name] = pd.Series(values[codes], index=out.index, dtype=object)
-    out["has_other"] = np.array([bool(i.other) for i in infos], dtype=bool)[codes] if len(infos) else np.zeros(len(out), bool)
-    out["is_instrumental"] = np.array([i.instrumental for i in infos], dtype=bool)[codes] if len(infos) else np.zeros(len(out), bool)
-    out["qualifiers"] = qualifier_masks(base)[codes] if len(infos) else np.zeros(len(out), np.int64)
+    out["has_other"] = (info["other"] != "")[codes]
+    out["is_instrumental"] = info["instrumental"][codes]
+    out["qualifiers"] = qualifier_masks(base)[codes] if len(base) else np.zeros(len(out), np.int64)
     return out
 
 

@@ -255,10 +255,39 @@ def normalize_artists(values: Iterable[str] | pa.Array) -> np.ndarray:
     return np.asarray(out.to_numpy(zero_copy_only=False), dtype=object)
 
 
+# A folded title that may hold a segment, a feat. credit or a trailing marker; the others are plain words.
+_NEEDS_READING = (r"[\(\)\[\]\{\}【】「」『』]|\s[\-–—]+\s|(?:^|\s)(?:feat\.?|ft\.|featuring)\s"
+                  r"|(?:instrumental|karaoke|vocal|ver\.?|version|mix|track)\s*$")
+
+
 def analyze_titles(values: Iterable[str] | pa.Array) -> list[TitleInfo]:
-    """One :class:`TitleInfo` per title (None titles read as "")."""
-    folded = pc.fill_null(_fold(_as_arrow(values)), "").to_pylist()
-    return [analyze_folded(t) for t in folded]
+    """One :class:`TitleInfo` per title (None titles read as "").
+
+    Plain titles (no bracket, dash part, feat. credit or trailing marker) are squashed
+    vectorised; the others are read one distinct spelling at a time.
+    """
+    columns = title_columns(values)
+    return [TitleInfo(*row) for row in zip(*(columns[f].tolist() for f in TITLE_FIELDS))]
+
+
+TITLE_FIELDS = ("core", "full", "other", "instrumental", "marker", "family", "edits")
+
+
+def title_columns(values: Iterable[str] | pa.Array) -> dict[str, np.ndarray]:
+    """:func:`analyze_titles` as columns: TITLE_FIELDS -> (n,) arrays (object str; bool for instrumental)."""
+    folded = pc.fill_null(_fold(_as_arrow(values)), "")
+    reading = np.flatnonzero(pc.match_substring_regex(folded, _NEEDS_READING).to_numpy(zero_copy_only=False))
+    plain = np.asarray(_squash_arrow(folded).to_numpy(zero_copy_only=False), dtype=object)
+    n = len(plain)
+    out = {"core": plain.copy(), "full": plain.copy(), "instrumental": np.zeros(n, dtype=bool)}
+    for name in ("other", "marker", "family", "edits"):
+        out[name] = np.full(n, "", dtype=object)
+    if len(reading):
+        texts = folded.take(pa.array(reading)).to_pylist()
+        infos = [analyze_folded(t) for t in texts]
+        for name in TITLE_FIELDS:
+            out[name][reading] = [getattr(i, name) for i in infos]
+    return out
 
 
 def split_titles(values: Iterable[str] | pa.Array) -> tuple[np.ndarray, np.ndarray]:
