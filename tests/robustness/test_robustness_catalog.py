@@ -123,5 +123,7 @@ def test_numeric_edge_durations_are_rejected_not_crashing(tmp_path):
     text = HEADER + "".join(f"T{i},A,S{i},{d},a.wav\n" for i, d in enumerate(["1e400", "nan", "-0", "inf", "0x10", "١٢٣", "1:٢٣", "99:99"]))
     valid, rejects, n = _ingest_text(tmp_path, text)
     assert n == 8 and len(valid) + len(rejects) == 8
-    assert set(rejects["reason"]) == {R.BAD_DURATION}
-    assert np.isfinite(valid["duration_s"]).all()
+    # with an audio column, an unusable duration is left to the decoded audio (NaN here, decided at `mine`)
+    assert set(rejects["reason"]) <= {R.BAD_DURATION}
+    assert (np.isfinite(valid["duration_s"]) | valid["duration_s"].isna()).all()
+    assert (valid["duration_s"].dropna() > 0).all()
