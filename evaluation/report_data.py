@@ -9,7 +9,8 @@ counts 128-frame patches. A *candidate* is a pair that pairing considered: a
 matched pair plus every pairing reject that names a pair_id (title_mismatch,
 duration_mismatch, lost_to_better_match). Row-level pairing rejects (an
 instrumental with no candidate at all, no_original) drop out between valid
-rows and candidates.
+rows and candidates; row-level content rejects (a track whose audio cannot be
+decoded) between catalog rows and valid rows.
 """
 
 from __future__ import annotations
@@ -183,21 +184,21 @@ def compute_funnel(artifacts: Artifacts) -> Funnel:
     pair_ids = set(artifacts.pairs["pair_id"])
     matched = pair_ids | set(content_reasons.index)  # pairs.parquet may or may not hold content-rejected pairs
     candidate_losses = pairing_candidates[~pairing_candidates["pair_id"].isin(matched)].drop_duplicates("pair_id")
-    n_pairs = len(matched) + len(content_no_id)
+    n_pairs = len(matched)
     after_content = matched - set(content_reasons.index)
 
+    # a content reject without a pair id is a row whose audio failed before pairing (undecodable, ...)
     steps = [
         FunnelStep("rows", "Catalog rows", artifacts.catalog_rows, "rows", ()),
-        FunnelStep("valid", "Valid rows", artifacts.catalog_rows - len(ingest), "rows",
-                   _drops("ingest", ingest["reason"].value_counts().to_dict())),
+        FunnelStep("valid", "Valid rows", artifacts.catalog_rows - len(ingest) - len(content_no_id), "rows",
+                   _drops("ingest", ingest["reason"].value_counts().to_dict())
+                   + _drops("content", content_no_id["reason"].value_counts().to_dict())),
         FunnelStep("candidates", "Candidates", n_pairs + len(candidate_losses), "pairs",
                    _drops("pairing", pairing_rows["reason"].value_counts().to_dict())),
         FunnelStep("pairs", "Matched pairs (one-to-one)", n_pairs, "pairs",
                    _drops("pairing", candidate_losses["reason"].value_counts().to_dict())),
     ]
     content_counts = content_reasons.value_counts().to_dict()
-    for reason, count in content_no_id["reason"].value_counts().items():
-        content_counts[reason] = content_counts.get(reason, 0) + int(count)
     steps.append(FunnelStep("content", "Pairs after content checks", len(after_content), "pairs",
                             _drops("content", content_counts)))
 

@@ -174,7 +174,8 @@ def render_page(page: PageInput) -> str:
 <a href="#pairs-section">Pairs</a> <a href="#rejects-section">Rejects</a> <a href="#provenance-section">Provenance</a></nav></header>
 <main>
 <section id="funnel-section"><h2>Funnel</h2>
-<p class="help">Catalog rows and valid rows count CSV rows. A <b>candidate</b> is an (original, instrumental) pair that
+<p class="help">Catalog rows and valid rows count CSV rows; a row whose audio cannot be used (content/undecodable,
+for one) is set aside before pairing. A <b>candidate</b> is an (original, instrumental) pair that
 pairing considered: every matched pair plus every pairing reject that names a pair id (title_mismatch,
 duration_mismatch, lost_to_better_match); instrumentals with no candidate at all (no_original) drop out before.
 A <b>matched</b> pair is one that pairing chose, one-to-one; nothing else on this page is called matched.

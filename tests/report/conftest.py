@@ -129,6 +129,7 @@ def fabricate(root: Path, *, n_pairs: int = 12, n_artists: int = 5, audio_files:
             "original_duration_s": seconds, "instrumental_duration_s": seconds + offset / SAMPLE_RATE,
             "duration_delta_s": float(rng.normal(0, 0.5)), "original_path": str(o_path), "instrumental_path": str(i_path),
             "original_fingerprint": f"{a:016x}", "instrumental_fingerprint": f"{a + 1:016x}",
+            "marker": "instrumental", "marker_family": "instrumental",
         })
         split = ("train", "train", "validation", "test")[k % n_artists % 4]
         excluded = FEATURES[k % len(FEATURES)] if k % 7 == 3 else ""
