@@ -16,7 +16,8 @@ from vocalmine.core.errors import NothingUsableError
 from vocalmine.core.tables import REJECTS_SCHEMA, read_table
 from vocalmine.mining import reasons as R
 from vocalmine.mining.config import MiningConfig
-from vocalmine.mining.fingerprint import canonical_fingerprints, content_distance, fingerprint_file
+from vocalmine.mining.fingerprint import (SAME_P95_DB, canonical_fingerprints, content_distance, content_stats,
+                                          fingerprint_file, same_content)
 from vocalmine.mining.pipeline import mine
 from vocalmine.mining.schema import PAIRS_SCHEMA, pair_id_for
 
@@ -56,6 +57,9 @@ def test_fingerprint_robust_to_format_and_rate_but_not_content(tmp_path):
     for name in ("a.flac", "a48.wav", "a.mp3"):
         assert content_distance(prints["a.wav"], prints[name]) < 0.5, name
     assert content_distance(prints["a.wav"], prints["ai.wav"]) > 3.0  # the instrumental of the same song
+    for name in ("a.flac", "a48.wav", "a.mp3"):
+        assert content_stats(prints["a.wav"], prints[name])[1] < SAME_P95_DB, name  # codec noise is spread thinly
+
     assert content_distance(prints["a.wav"], prints["b.wav"]) > 3.0
     canon = canonical_fingerprints(prints, threshold_db=1.0)
     assert canon["a.wav"] == canon["a.flac"] == canon["a48.wav"] == canon["a.mp3"]
@@ -134,7 +138,10 @@ def test_decoding_on_a_local_cluster_and_the_cli(tmp_path):
     assert "fingerprints         8 decoded" in result.output
 
 
-def test_nothing_usable(tmp_path):
+def test_nothing_usable(tmp_path, monkeypatch):
+    import vocalmine.mining.fingerprint as fingerprint
+
+    monkeypatch.setattr(fingerprint, "SAME_P95_DB", float("inf"))  # every file one content: nothing survives dedupe
     yaml_file = build_corpus(tmp_path)
     catalog = load_catalog(yaml_file)
     with pytest.raises(NothingUsableError, match=r"catalog\.csv: no \(original, instrumental\) pair remains"):
@@ -164,3 +171,15 @@ def test_cli_reports_nothing_usable_and_bad_settings_in_one_line(tmp_path):
     assert len(lines) == 1 and lines[0].startswith("error: ") and "no (original, instrumental) pair remains" in lines[0]
     result = CliRunner().invoke(root, ["mine", "--title-threshold", "120"])
     assert result.exit_code == 1 and "title_threshold must be in [0, 100], got 120" in result.output
+
+
+def test_quiet_voice_is_not_the_same_content(tmp_path):
+    """An instrumental whose original has a quiet voice is close on average, but not where the voice sings."""
+    mix, acc = song(4, seconds=8.0)
+    # -27 dB over the whole song (this sparse voice sings a fifth of the time): a mean below same_content_db
+    voice = (mix - acc) * 10 ** (-27 / 20) / np.sqrt(np.mean((mix - acc) ** 2) / np.mean(acc ** 2))
+    write_audio(tmp_path / "quiet.wav", acc + voice, SR)
+    write_audio(tmp_path / "acc.flac", acc, SR)
+    a, b = fingerprint_file(str(tmp_path / "quiet.wav"), 90.0), fingerprint_file(str(tmp_path / "acc.flac"), 90.0)
+    mean, p95 = content_stats(a, b)
+    assert mean < 1.0 and p95 >= SAME_P95_DB and not same_content(a, b, threshold_db=1.0), (mean, p95)
