@@ -9,7 +9,7 @@ it runs on the sizes where it finishes and is extrapolated quadratically.
 
     python bench/bench_mining.py --sizes 1e5 1e6 [--engine pandas|dask] [--baseline-sizes 1e3 1e4]
 
-Real catalogs (../shared/data/catalogs) are mined too when present, else skipped.
+Real catalogs (../shared/data/catalogs) are mined by bench/bench_real_catalogs.py.
 """
 
 from __future__ import annotations
@@ -177,7 +177,7 @@ def main() -> None:
             line += f" | all-pairs baseline extrapolated {est:,.0f} s ({est / wall:,.0f}x)"
         print(line)
     if (SHARED / "catalogs").is_dir():
-        print("real catalogs: see the mining issue's closing note (mined with `vocalmine mine` and a column mapping)")
+        print("real catalogs: run bench/bench_real_catalogs.py (every pair and every unpaired marker row, per --missing-duration)")
     else:
         print(f"skipped real catalogs: {SHARED / 'catalogs'} is absent")
 
