@@ -292,7 +292,7 @@ def reject_fields(row: str, *, stage: str, track_id: str, columns: ColumnMap | N
     Args:
         row: the reject's ``row`` JSON: a catalog row under the CSV's own column names (ingest;
             {"raw": text} for a malformed line) or a pair record (pairing, content, features).
-        stage: the reject's stage.
+        stage: the reject's stage (a content reject may also hold one validated track).
         track_id: the reject's track_id column.
         columns: the catalog's column mapping, to read an ingest row's fields.
         audio_root: audio paths are shown relative to it.
@@ -313,6 +313,9 @@ def reject_fields(row: str, *, stage: str, track_id: str, columns: ColumnMap | N
         return {"artist": get(cols.artist), "title": get(cols.title), "instrumental_title": "",
                 "tracks": track_id or (get(cols.track_id) if "+" not in cols.track_id else ""),
                 "files": _shorten(get(cols.audio_path), audio_root)}
+    if "original_id" not in data and "instrumental_id" not in data:  # a validated track (row-level content reject)
+        return {"artist": get("artist"), "title": get("title"), "instrumental_title": "",
+                "tracks": track_id or get("track_id"), "files": _shorten(get("audio_path"), audio_root)}
     titles = titles or {}
     original, instrumental = get("original_id"), get("instrumental_id")
     known_o, known_i = titles.get(original, ("", "")), titles.get(instrumental, ("", ""))
@@ -325,13 +328,26 @@ def reject_fields(row: str, *, stage: str, track_id: str, columns: ColumnMap | N
     }
 
 
-def _known_titles(artifacts: Artifacts) -> dict[str, tuple[str, str]]:
-    """track id -> (artist, title) from pairs.parquet, for rejects whose record names ids only."""
+def _known_titles(artifacts: Artifacts, rows: pd.Series) -> dict[str, tuple[str, str]]:
+    """track id -> (artist, title) from pairs.parquet and the reject rows that carry titles,
+    for rejects whose record names ids only (a content check's pair)."""
     out: dict[str, tuple[str, str]] = {}
     p = artifacts.pairs
     for side in ("original", "instrumental"):
         for tid, artist, title in zip(p[f"{side}_id"], p["artist"], p[f"{side}_title"]):
             out.setdefault(str(tid), (str(artist), str(title)))
+    for row in rows[rows.str.contains('_title"|"title"', regex=True)]:
+        try:
+            data = json.loads(row)
+        except ValueError:
+            continue
+        if not isinstance(data, dict):
+            continue
+        artist = str(data.get("artist") or "")
+        for id_key, title_key in (("original_id", "original_title"), ("instrumental_id", "instrumental_title"),
+                                  ("track_id", "title")):
+            if data.get(id_key) and data.get(title_key):
+                out.setdefault(str(data[id_key]), (artist, str(data[title_key])))
     return out
 
 
@@ -354,7 +370,7 @@ def rejects_table(artifacts: Artifacts, *, columns: ColumnMap | None = None, aud
                 "pair_id": extra["pair_id"], "detail": "excluded in quality.parquet", "row": "",
             }))
     raw = pd.concat([p[["stage", "reason", "track_id", "pair_id", "detail", "row"]] for p in parts], ignore_index=True).fillna("")
-    titles = _known_titles(artifacts)
+    titles = _known_titles(artifacts, raw["row"].astype(str))
     fields = pd.DataFrame([
         reject_fields(str(row), stage=str(stage), track_id=str(tid), columns=columns, audio_root=audio_root, titles=titles)
         for row, stage, tid in zip(raw["row"], raw["stage"], raw["track_id"])

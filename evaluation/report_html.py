@@ -222,7 +222,7 @@ tr.split td{background:#f6f9fc}.tablebox{overflow-x:auto}.tablebox th{cursor:poi
 .controls input{padding:4px 6px;min-width:240px}.chip{background:#e8f0fb;border-radius:10px;padding:1px 8px;cursor:pointer}
 figure{margin:8px 0}img{max-width:100%;height:auto}.clips{display:flex;flex-wrap:wrap;gap:12px}.clip figcaption{font-size:12px;color:#555}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;font-size:13px}dd{margin:0;word-break:break-all}
-td.str{max-width:320px;min-width:70px;overflow-wrap:anywhere}td.num{white-space:nowrap}
+td.str{max-width:320px;min-width:96px;overflow-wrap:break-word}td.num{white-space:nowrap}
 td.c-status,td.c-reason,td.c-stage{white-space:nowrap}td.id{font-family:ui-monospace,monospace;font-size:12px;white-space:nowrap}
 td.st-kept{color:#1b6e2a;font-weight:600}td.st-excluded,td.st-rejected{color:#a33;font-weight:600}td.st-not_built{color:#888}
 """

@@ -68,6 +68,10 @@ def test_reject_fields_follow_the_catalogs_own_column_names(tmp_path):
                          titles={"T1": ("Ana", "Rain"), "T2": ("Ana", "Rain (Instrumental)")}) == {
         "artist": "Ana", "title": "Rain", "instrumental_title": "Rain (Instrumental)", "tracks": "T1 + T2",
         "files": "a/1.wav + /elsewhere/2.flac"}
+    track = json.dumps({"track_id": "T9", "artist": "Ana", "title": "Rain", "duration_s": 3.0,
+                        "audio_path": str(tmp_path / "a" / "9.flac")})
+    assert reject_fields(track, stage="content", track_id="T9", audio_root=tmp_path) == {
+        "artist": "Ana", "title": "Rain", "instrumental_title": "", "tracks": "T9", "files": "a/9.flac"}
     raw = reject_fields(json.dumps({"raw": "a,b,c,d,e,f"}), stage="ingest", track_id="")
     assert raw["title"] == "a,b,c,d,e,f" and raw["artist"] == ""
 
