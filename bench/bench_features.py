@@ -6,8 +6,10 @@ Reports, as medians over repeats:
 - the same through Dask with 1 and 2 worker processes (cluster started and
   warmed before timing), and the 1 -> 2 worker speed-up;
 - bytes of shard per second of audio;
-- random-read throughput of page-cached shards with a DataLoader-like pattern
-  (shuffled index, batches of patches, float32 X and Y_v per patch);
+- the trainer's loader on page-cached shards: random remixed crops per second as
+  waveform batches, and with the batch STFTs that make X and Y_v; beside the
+  former layout (fixed-grid spectrogram patches, rebuilt here from the same
+  pairs) and its random patch reads;
 against a baseline a user would otherwise write: librosa.load + librosa.stft
 in a plain per-file loop writing one .npy per file (no alignment, no gain).
 
@@ -37,11 +39,11 @@ import soundfile as sf  # noqa: E402
 
 from vocalmine.core.catalog import catalog_for_corpus, load_catalog  # noqa: E402
 from vocalmine.core.constants import N_FFT, HOP_LENGTH, PATCH_FRAMES, SAMPLE_RATE  # noqa: E402
-from vocalmine.core.tables import read_table, write_table  # noqa: E402
+from vocalmine.core.tables import write_table  # noqa: E402
 from vocalmine.features.config import FeaturesConfig  # noqa: E402
 from vocalmine.features.group import process_group  # noqa: E402
 from vocalmine.features.pipeline import build  # noqa: E402
-from vocalmine.features.shard_format import INDEX_SCHEMA, open_shard, vocal_target  # noqa: E402
+from vocalmine.features.shard_format import open_shard  # noqa: E402
 from vocalmine.mining.schema import PAIRS_SCHEMA, pair_id_for  # noqa: E402
 
 SR = 44100
@@ -88,32 +90,67 @@ def baseline(pairs: list[dict], out: Path) -> float:
     return time.perf_counter() - started
 
 
-def read_throughput(folder: Path, *, batches: int = 300, batch_size: int = 32, seed: int = 0, derive: bool = False) -> float:
-    """Patches/s of a DataLoader-like loop on one core.
+def read_throughput(folder: Path, *, batches: int = 40, batch_size: int = 16, seed: int = 0,
+                    spectrograms: bool = False) -> float:
+    """Patches/s of the trainer's loader on one core (page cache warm).
 
-    Shuffled index; per batch, each patch is copied out of its memory-mapped
-    shard (float16), as the trainer's dataset does. With ``derive`` the batch
-    then also becomes float32 X and Y_v = max(X − g·Y_i, 0) on the CPU.
+    Random-crop recipes of an epoch (75% remixed, as the trainer's default) read
+    by :class:`WaveDataset` into float16 (b, 3, SEGMENT) batches, as a loader
+    worker does. With ``spectrograms`` the batch also becomes model input X and
+    target Y_v (three batched torch STFTs on this CPU, as the trainer does on
+    its device).
     """
-    index = read_table(folder / "index.parquet", INDEX_SCHEMA)
-    shards = {int(s): open_shard(folder, int(s)) for s in index["shard"].unique()}
-    shard_col, row_col = index["shard"].to_numpy(), index["row"].to_numpy()
-    rng = np.random.default_rng(seed)
-    for array in shards.values():  # page-cache warm-up
-        np.asarray(array).sum()
+    import torch
+
+    from vocalmine.features.shard_format import pairs_of
+    from vocalmine.model.data import RemixConfig, WaveDataset, collate, epoch_recipes, read_index
+    from vocalmine.model.objective import batch_spectrograms
+
+    torch.set_num_threads(1)
+    pairs = pairs_of(read_index(folder))
+    dataset = WaveDataset(folder, pairs)
+    for shard in pairs["shard"].unique():  # page-cache warm-up
+        np.asarray(open_shard(folder, int(shard))).sum()
+    recipes = epoch_recipes(pairs["samples"].to_numpy(), size=batches * batch_size, seed=seed, epoch=0, remix=RemixConfig())
     started = time.perf_counter()
-    count = 0
+    for b in range(batches):
+        batch = collate(dataset.__getitems__(recipes[b * batch_size : (b + 1) * batch_size]))
+        if spectrograms:
+            x, y, _ = batch_spectrograms(batch, target="vocals")
+    return batches * batch_size / (time.perf_counter() - started)
+
+
+def old_patch_layout(folder: Path, out: Path) -> tuple[Path, int]:
+    """Today's layout before the waveform shards, rebuilt from the stored waveforms for comparison:
+    float16 (n, 2, 512, 128) patches of X/scale and g·Y_i/scale on the fixed grid. Returns (path, bytes)."""
+    from vocalmine.core.stft import magnitude, stft
+    from vocalmine.features.shard_format import pairs_of
+    from vocalmine.model.data import read_index
+
+    patches = []
+    for row in pairs_of(read_index(folder)).itertuples(index=False):
+        wave = np.asarray(open_shard(folder, int(row.shard))[:, row.offset : row.offset + row.samples], np.float32)
+        mags = magnitude(stft(wave)) / row.scale  # (2, 512, T)
+        n = -(-mags.shape[2] // PATCH_FRAMES)
+        padded = np.zeros((2, 512, n * PATCH_FRAMES), np.float16)
+        padded[:, :, : mags.shape[2]] = mags
+        patches.append(padded.reshape(2, 512, n, PATCH_FRAMES).transpose(2, 0, 1, 3))
+    path = out / "old-layout.npy"
+    np.save(path, np.concatenate(patches))
+    return path, path.stat().st_size
+
+
+def old_read_throughput(path: Path, *, batches: int = 300, batch_size: int = 32, seed: int = 0) -> float:
+    """Patches/s of the former loader: random (2, 512, 128) float16 patches out of a memory-mapped array."""
+    array = np.asarray(np.load(path, mmap_mode="r"))
+    np.asarray(array).sum()
+    rng = np.random.default_rng(seed)
+    started = time.perf_counter()
     for _ in range(batches):
-        picks = rng.integers(0, len(index), size=batch_size)
-        batch = np.empty((batch_size, 2, 512, PATCH_FRAMES), np.float16)
-        for j, i in enumerate(picks):
-            batch[j] = shards[shard_col[i]][row_col[i]]
-        if derive:
-            full = batch.astype(np.float32)
-            mixture, vocals = full[:, 0:1], vocal_target(full)[:, None]
-            assert mixture.shape == vocals.shape
-        count += batch_size
-    return count / (time.perf_counter() - started)
+        picks = np.sort(rng.integers(0, len(array), size=batch_size))
+        batch = array[picks]
+        assert batch.shape[0] == batch_size
+    return batches * batch_size / (time.perf_counter() - started)
 
 
 def baseline_read_throughput(folder: Path, *, batches: int = 100, batch_size: int = 32, seed: int = 0) -> float:
@@ -198,11 +235,14 @@ def main() -> int:
         kept_seconds = float(quality.loc[quality["status"] == "kept", "duration_s"].sum())
         base_bytes = sum(p.stat().st_size for p in (tmp / "baseline").glob("*.npy"))
         reads = statistics.median(read_throughput(catalog.shards, seed=s) for s in range(args.repeats))
-        reads_derived = statistics.median(read_throughput(catalog.shards, seed=s, derive=True, batches=60) for s in range(args.repeats))
+        reads_spec = statistics.median(read_throughput(catalog.shards, seed=s, spectrograms=True, batches=10)
+                                       for s in range(args.repeats))
+        old_path, old_bytes = old_patch_layout(catalog.shards, tmp)
+        old_reads = statistics.median(old_read_throughput(old_path, seed=s) for s in range(args.repeats))
         base_reads = statistics.median(baseline_read_throughput(tmp / "baseline", seed=s) for s in range(args.repeats))
 
         print(f"\ninput: {args.pairs} pairs x {args.seconds:.0f} s = {pair_seconds:.0f} pair-seconds, {decoded:.0f} s decoded; "
-              f"{quality['status'].eq('kept').sum()} pairs kept; cpus={os.cpu_count()}")
+              f"{quality['status'].eq('kept').sum()} pairs kept; cpus={os.cpu_count()}; load: {os.getloadavg()}")
         print(f"{'':38s}{'seconds':>9s}{'x RT/pair-s':>13s}{'x RT/decoded-s':>16s}")
         rows = [
             ("vocalmine, 1 process (per core)", t_single),
@@ -213,10 +253,11 @@ def main() -> int:
         for name, seconds in rows:
             print(f"{name:38s}{seconds:9.2f}{pair_seconds / seconds:13.0f}{decoded / seconds:16.0f}")
         print(f"speed-up vs baseline (per core): {t_base / t_single:.2f}x; 1 -> 2 workers: {t1 / t2:.2f}x")
-        print(f"shard bytes per audio second: {shard_bytes / kept_seconds:,.0f} (baseline .npy of both files: {base_bytes / pair_seconds:,.0f})")
-        print(f"random read, one core: {reads:,.0f} patches/s float16 batches as the trainer reads them; "
-              f"{reads_derived:,.0f} patches/s with float32 X and Y_v derived on the CPU "
-              f"(baseline per-file .npy windows: {base_reads:,.0f} patches/s)")
+        print(f"shard bytes per audio second: {shard_bytes / kept_seconds:,.0f} waveforms "
+              f"(former spectrogram patches: {old_bytes / kept_seconds:,.0f}; baseline .npy of both files: {base_bytes / pair_seconds:,.0f})")
+        print(f"loader, one core: {reads:,.0f} random remixed crops/s as waveform batches; {reads_spec:,.0f}/s with "
+              f"X and Y_v made by the batch STFTs on this CPU (former patch reads: {old_reads:,.0f} patches/s; "
+              f"baseline per-file .npy windows: {base_reads:,.0f} patches/s)")
     return 0
 
 

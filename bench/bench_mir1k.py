@@ -1,4 +1,4 @@
-"""Benchmark: the full MIR-1K experiment, mine -> build -> train -> evaluate.
+"""Benchmark: the MIR-1K learning curve, mine -> build -> train (time or step budget) -> evaluate.
 
 1. Catalog: every MIR-1K train and dev clip becomes an (original, instrumental)
    release pair: the original is the mixture (FLAC, 22.05 kHz), the instrumental
@@ -7,17 +7,25 @@
    (-3..+3 dB), as real releases are neither aligned nor equally loud.
    Artist = singer + song number, so the artist split has groups to split.
 2. vocalmine.mining.pipeline.mine, vocalmine.features.pipeline.build (train /
-   validation split of those clips: dev for tuning; test never seen).
-3. vocalmine.model.trainer.train: vocals + instrumental U-Nets and their no-skip
-   baselines, each within --steps optimizer steps.
-4. vocalmine.evaluation.evaluate on the 825 MIR-1K test clips: unet, baseline,
-   mixture and oracle-irm; GNSDR/GSIR/GSAR for vocals and accompaniment beside
-   the published anchors (vocal GNSDR: DRNN 7.45 dB, SH-4stack 10.51 dB).
+   validation split of those clips by artist; the MIR-1K test clips are never seen).
+   The derived voice of every built pair is scored against the true vocal stem (SDR).
+3. vocalmine.model.trainer.train_run for each selected model, within --minutes of
+   training (validation excluded) or --steps, in stages (--stages), resuming from
+   the work folder; best.pt (lowest validation loss, i.e. early stopping on the
+   dev split) is copied after each stage, for the learning curve.
+4. The 825 MIR-1K test clips, scored with the fast exact BSS Eval (one process per
+   core): GNSDR/GSIR/GSAR for vocals and accompaniment. Masks: "own" = the vocal
+   model's mask (accompaniment = the rest of the mixture); "ratio" = m_v / (m_v + m_i)
+   from the vocal and instrumental models of the same variant, when both were trained.
 
-    .venv/bin/python bench/bench_mir1k.py --work /tmp/vocalmine-mir1k [--steps 600] [--batch-size 16] [--device auto]
+Models: vocals, instrumental (U-Net with remix augmentation); NAME-noskip (the
+no-skip baseline, augmented); NAME-noaug (U-Net, no remixing).
 
-Each stage resumes from the work folder (--fresh starts over). Writes
-WORK/results.md. No number here is tuned on the test split.
+    .venv/bin/python bench/bench_mir1k.py --work /tmp/mir1k/run --models vocals --minutes 60 --stages 15,30 \
+        --json /tmp/mir1k/run/results.json
+
+Each stage resumes from the work folder (--fresh starts over). No number here is
+tuned on the test split.
 """
 
 from __future__ import annotations
@@ -28,8 +36,10 @@ import json
 import os
 import platform
 import shutil
+import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +60,7 @@ ANCHORS = {  # published vocal results on the MIR-1K test split (GNSDR, dB; 16 k
 }
 MAX_OFFSET_S = 0.4  # |offset| of the instrumental's content, seconds
 MAX_GAIN_DB = 3.0  # |gain| between the original's accompaniment and the instrumental, dB
+VARIANTS = {"": {}, "-noskip": {"skips": False}, "-noaug": {"remix": False}}
 
 
 def build_corpus(work: Path, *, seed: int = 0, limit: int = 0) -> Path:
@@ -89,6 +100,11 @@ def build_corpus(work: Path, *, seed: int = 0, limit: int = 0) -> Path:
     return corpus
 
 
+
+
+# -- pieces -------------------------------------------------------------------------------------------
+
+
 def hardware(device: str) -> str:
     import torch
 
@@ -98,15 +114,196 @@ def hardware(device: str) -> str:
     return f"CPU only; {cpu}, {torch.get_num_threads()} torch threads"
 
 
+def load_average() -> str:
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def parse_model(name: str) -> tuple[str, dict]:
+    """("vocals" | "instrumental", TrainConfig overrides) of a model name such as vocals-noskip."""
+    for target in ("vocals", "instrumental"):
+        if name.startswith(target) and name[len(target):] in VARIANTS:
+            return target, VARIANTS[name[len(target):]]
+    raise SystemExit(f"unknown model {name!r}: expected vocals|instrumental followed by one of {list(VARIANTS)}")
+
+
+def derived_voice_sdr(work: Path, shards: Path) -> dict:
+    """SDR (dB) of each built pair's derived voice (original − g·instrumental) against the true vocal stem."""
+    from vocalmine.features.shard_format import open_shard, pairs_of
+    from vocalmine.model.data import read_index
+
+    pairs_parquet = pd.read_parquet(work / "work" / "pairs.parquet")
+    truth = pd.read_csv(work / "corpus" / "truth.csv")
+    clip_of = dict(zip(truth["original_id"], truth["clip"]))
+    index = pairs_of(read_index(shards))
+    originals = dict(zip(pairs_parquet["pair_id"], pairs_parquet["original_id"]))
+    quality = pd.read_parquet(shards / "quality.parquet").set_index("pair_id")
+    clips = pd.read_csv(MIR1K / "clips.csv").set_index("clip")
+    sdrs = []
+    for row in index.itertuples(index=False):
+        clip = clip_of[originals[row.pair_id]]
+        data, sr = sf.read(MIR1K / clips.loc[clip, "split"] / f"{clip}.flac", dtype="float32", always_2d=True)
+        voc = soxr.resample(0.5 * data[:, 1], sr, SR) if sr != SR else 0.5 * data[:, 1]
+        array = open_shard(shards, int(row.shard))
+        wave = np.asarray(array[:, row.offset : row.offset + row.samples], dtype=np.float64)
+        derived = wave[0] - wave[1]
+        start = int(max(0, -int(quality.loc[row.pair_id, "offset_samples"])))  # first original sample kept
+        ref = np.zeros_like(derived)
+        part = voc[start : start + len(derived)]
+        ref[: len(part)] = part
+        # through the same FLAC/WAV decoding and resampling as the original: compare as plain SNR, trimmed edges
+        e = slice(256, len(derived) - 256)
+        sdrs.append(10 * np.log10(np.sum(ref[e] ** 2) / max(np.sum((derived[e] - ref[e]) ** 2), 1e-20)))
+    sdrs = np.array(sdrs)
+    return {"pairs": int(len(sdrs)), "median_db": float(np.median(sdrs)), "min_db": float(sdrs.min()),
+            "p10_db": float(np.percentile(sdrs, 10)), "mean_db": float(sdrs.mean())}
+
+
+# -- evaluation (one process per core) ----------------------------------------------------------------
+
+_MODELS: dict = {}
+
+
+def _init_worker(paths: dict[str, str]) -> None:
+    import torch
+
+    from vocalmine.model.checkpoint import build_model, load_checkpoint
+
+    torch.set_num_threads(1)
+    for key, path in paths.items():
+        _MODELS[key] = build_model(load_checkpoint(path))
+
+
+def _score_clip(job: tuple[str, str, str, str, list[tuple[str, str, str | None]]]) -> list[dict]:
+    """Rows (system, source, SDR, SIR, SAR, NSDR, seconds) of one clip for every system."""
+    import torch
+
+    from vocalmine.core.audio import load_audio
+    from vocalmine.core.constants import N_BINS
+    from vocalmine.core.stft import istft, stft
+    from vocalmine.evaluation.bss import BssEvalV3
+    from vocalmine.model.windowing import track_masks
+
+    song, mix_path, voc_path, acc_path, systems = job
+    signals = [load_audio(p, SR).astype(np.float64) for p in (mix_path, voc_path, acc_path)]
+    n = min(len(s) for s in signals)
+    mixture, vocals, accompaniment = (s[:n] for s in signals)
+    refs = np.stack([vocals, accompaniment])
+    if min(np.sum(vocals**2), np.sum(accompaniment**2)) == 0:
+        return []
+    bss = BssEvalV3(refs)
+    mix_sdr, _, _ = bss.score(np.stack([mixture, mixture]))
+    keys = sorted({k for _, v, i in systems for k in (v, i) if k})
+
+    def mask_fn(windows: np.ndarray) -> np.ndarray:
+        x = torch.from_numpy(np.ascontiguousarray(windows)).unsqueeze(1)
+        with torch.inference_mode():
+            return np.stack([_MODELS[k](x)[:, 0].float().numpy() for k in keys])
+
+    masks = dict(zip(keys, track_masks(mixture.astype(np.float32), mask_fn, n_sources=len(keys))))
+    spec = stft(mixture.astype(np.float32))[:N_BINS]
+    rows = []
+    for name, v_key, i_key in systems:
+        if i_key is None:  # the vocal model's own mask; the accompaniment is the rest of the mixture
+            m_v = masks[v_key]
+        else:  # ratio mask of the two models' estimates
+            total = masks[v_key] + masks[i_key]
+            m_v = np.where(total > 0, masks[v_key] / np.maximum(total, 1e-12), 0.5)
+        est = np.stack([istft(m_v * spec, n), istft((1 - m_v) * spec, n)]).astype(np.float64)
+        sdr, sir, sar = bss.score(est)
+        for k, source in enumerate(("vocals", "accompaniment")):
+            rows.append({"song": song, "system": name, "source": source, "sdr": sdr[k], "sir": sir[k], "sar": sar[k],
+                         "nsdr": sdr[k] - mix_sdr[k], "seconds": n / SR})
+    return rows
+
+
+def evaluate_models(eval_dir: Path, systems: list[tuple[str, str, str | None]], paths: dict[str, str], *,
+                    workers: int, limit: int = 0) -> pd.DataFrame:
+    """Per clip and system rows over the eval set (see :func:`_score_clip`)."""
+    clips = pd.read_csv(eval_dir / "eval.csv")
+    if limit:
+        clips = clips.head(limit)
+    jobs = [(r.song, str(eval_dir / r.mixture), str(eval_dir / r.vocals), str(eval_dir / r.accompaniment), systems)
+            for r in clips.itertuples(index=False)]
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(paths,)) as pool:
+        rows = [row for result in pool.map(_score_clip, jobs, chunksize=4) for row in result]
+    return pd.DataFrame(rows)
+
+
+def global_scores(scores: pd.DataFrame) -> dict:
+    """system -> source -> GNSDR, GSIR, GSAR (length-weighted means, dB) and clips."""
+    out: dict = {}
+    for (system, source), g in scores.groupby(["system", "source"], sort=False):
+        w = g["seconds"].to_numpy()
+        out.setdefault(system, {})[source] = {
+            "GNSDR": float(np.average(g["nsdr"], weights=w)), "GSIR": float(np.average(g["sir"], weights=w)),
+            "GSAR": float(np.average(g["sar"], weights=w)), "clips": int(len(g)),
+        }
+    return out
+
+
+# -- the benchmark ----------------------------------------------------------------------------------
+
+
+def train_model(catalog, name: str, *, budget: dict, args, stages: list[float]) -> dict:
+    """Train one model to its budget in stages (resuming), copying best.pt at each stage; its record."""
+    from vocalmine.model.config import TrainConfig
+    from vocalmine.model.trainer import LAST, train_run
+
+    target, overrides = parse_model(name)
+    run_dir = catalog.models / name
+    record_path = run_dir / "bench.json"
+    base = dict(batch_size=args.batch_size, seed=args.seed, workers=1, lr=args.lr, schedule=args.schedule,
+                epoch_patches=args.epoch_patches, patience=args.patience, precision=args.precision,
+                checkpoint_every=50, log_every=10, **overrides)
+    if budget.get("minutes"):
+        base["schedule_minutes"] = budget["minutes"]
+    record = json.loads(record_path.read_text()) if record_path.is_file() else {"stages": []}
+    marks = [m for m in stages if m < budget.get("minutes", 0)] + [budget.get("minutes", 0)]
+    for mark in marks:
+        if any(s["budget"] == mark for s in record["stages"]):
+            continue
+        config = TrainConfig(**base, minutes=mark, steps=budget.get("steps", 0), epochs=10_000)
+        t = time.perf_counter()
+        summary = train_run(shards=catalog.shards, run_dir=run_dir, target=target, config=config, device=args.device,
+                            resume=(run_dir / LAST).is_file())
+        snap = run_dir / f"best-{mark:g}min.pt"
+        shutil.copyfile(run_dir / "best.pt", snap)
+        record["stages"].append({"budget": mark, "steps": summary.steps, "minutes": summary.trained_minutes,
+                                 "patches_seen": summary.patches_seen, "best_step": summary.best_step,
+                                 "best_val_loss": summary.best_val_loss, "best_val_sdr_proxy": summary.best_val_sdr,
+                                 "identity_val_loss": summary.identity_val_loss, "stopped": summary.stopped,
+                                 "precision": summary.precision, "patches_per_s": summary.patches_per_s,
+                                 "wall_s": time.perf_counter() - t, "checkpoint": str(snap), "load": load_average()})
+        run_dir.mkdir(parents=True, exist_ok=True)
+        record_path.write_text(json.dumps(record, indent=2, default=float))
+        print(f"train {name} to {mark:g} min: {record['stages'][-1]}", flush=True)
+        if summary.stopped == "early_stopping":
+            break
+    return record
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=Path("/tmp/vocalmine-mir1k"), help="work folder (corpus, artifacts, results)")
-    parser.add_argument("--steps", type=int, default=600, help="training budget: optimizer steps per model")
+    parser.add_argument("--models", default="vocals,instrumental,vocals-noskip,instrumental-noskip",
+                        help="comma list: vocals|instrumental + ''|-noskip|-noaug")
+    parser.add_argument("--minutes", type=float, default=0.0, help="training budget per model, minutes (validation excluded)")
+    parser.add_argument("--steps", type=int, default=0, help="training budget per model, optimizer steps (0 = none)")
+    parser.add_argument("--stages", default="", help="comma list of minute marks at which best.pt is kept for the curve")
+    parser.add_argument("--curve", action="store_true", help="also score the staged checkpoints on the test split")
     parser.add_argument("--batch-size", type=int, default=16, help="patches per step")
+    parser.add_argument("--lr", type=float, default=1e-3, help="peak learning rate")
+    parser.add_argument("--schedule", default="cosine", help="constant | cosine")
+    parser.add_argument("--epoch-patches", type=int, default=400, help="random crops between validations")
+    parser.add_argument("--patience", type=int, default=1000, help="early stopping patience (validations); best.pt is kept anyway")
+    parser.add_argument("--precision", default="auto", help="auto | fp32 | bf16")
     parser.add_argument("--device", default="auto", help="training device: auto, cpu, cuda")
-    parser.add_argument("--eval-device", default="cpu", help="device of the models inside the Dask evaluation workers")
-    parser.add_argument("--workers", type=int, default=2, help="Dask workers (build, evaluate)")
+    parser.add_argument("--workers", type=int, default=2, help="Dask workers (build) and evaluation processes")
     parser.add_argument("--seed", type=int, default=0, help="offsets/gains, split and training seed")
+    parser.add_argument("--json", type=Path, default=None, help="write the results here too (default WORK/results.json)")
     parser.add_argument("--smoke", type=int, default=0, metavar="N",
                         help="smoke run: N train clips and N test clips (the figures mean nothing)")
     parser.add_argument("--fresh", action="store_true", help="delete the work folder first")
@@ -114,19 +311,23 @@ def main() -> int:
     if not (MIR1K / "clips.csv").is_file():
         print(f"skipped: MIR-1K not found at {MIR1K}")
         return 0
+    if not (args.minutes or args.steps):
+        parser.error("give a budget: --minutes and/or --steps")
     if args.fresh and args.work.exists():
         shutil.rmtree(args.work)
     args.work.mkdir(parents=True, exist_ok=True)
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    for m in models:
+        parse_model(m)
+    stages = sorted(float(x) for x in args.stages.split(",") if x.strip())
 
     from vocalmine.core.catalog import load_catalog
-    from vocalmine.evaluation.evaluate import EvaluateConfig, evaluate
-    from vocalmine.evaluation.tables import global_table, markdown
     from vocalmine.features.config import FeaturesConfig
     from vocalmine.features.pipeline import build
     from vocalmine.mining.pipeline import mine
-    from vocalmine.model.config import TrainConfig
-    from vocalmine.model.trainer import train
 
+    results: dict = {"started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()), "load_at_start": load_average(),
+                     "hardware": hardware(args.device), "args": {k: str(v) for k, v in vars(args).items()}}
     timings: dict[str, float] = {}
     t = time.perf_counter()
     build_corpus(args.work, seed=args.seed, limit=args.smoke)
@@ -136,58 +337,65 @@ def main() -> int:
     timings["corpus"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    mined = mine(catalog=catalog)
+    if not catalog.pairs.is_file():
+        mine(catalog=catalog)
     timings["mine"] = time.perf_counter() - t
-    pairs = pd.read_parquet(catalog.pairs)
-    print(f"mine: {len(pairs)} pairs from {mined.rows_read} rows in {timings['mine']:.1f} s")
-
     t = time.perf_counter()
     built = build(catalog=catalog, config=FeaturesConfig(workers=args.workers, seed=args.seed, split_fractions=(0.9, 0.1, 0.0)))
     timings["build"] = time.perf_counter() - t
-    print(f"build: {built} in {timings['build']:.1f} s")
+    print(f"build: {built.kept}/{built.pairs} pairs kept, {built.patches} grid patches, "
+          f"{built.bytes_per_audio_second:,.0f} shard bytes per audio second, {timings['build']:.1f} s", flush=True)
+    results["build"] = {"pairs": built.pairs, "kept": built.kept, "splits": built.splits, "grid_patches": built.patches,
+                        "bytes_per_audio_second": built.bytes_per_audio_second, "seconds": timings["build"]}
+    results["derived_voice_sdr"] = derived_voice_sdr(args.work, catalog.shards)
+    print(f"derived voice vs true vocal stem: {results['derived_voice_sdr']}", flush=True)
 
-    runs = {}
-    for skips in (True, False):
-        for target in ("vocals", "instrumental"):
-            t = time.perf_counter()
-            config = TrainConfig(steps=args.steps, batch_size=args.batch_size, skips=skips, seed=args.seed, workers=1)
-            summary = train(catalog=catalog, target=target, config=config, device=args.device)
-            name = f"{target}{'' if skips else '-noskip'}"
-            timings[f"train {name}"] = time.perf_counter() - t
-            runs[name] = {"steps": summary.steps, "stopped": summary.stopped, "device": summary.device,
-                          "best_step": summary.best_step, "best_val_loss": summary.best_val_loss,
-                          "identity_val_loss": summary.identity_val_loss, "seconds": timings[f"train {name}"]}
-            print(f"train {name}: {runs[name]}")
+    budget = {"minutes": args.minutes, "steps": args.steps}
+    results["models"] = {}
+    for name in models:
+        t = time.perf_counter()
+        results["models"][name] = train_model(catalog, name, budget=budget, args=args, stages=stages)
+        timings[f"train {name}"] = time.perf_counter() - t
 
+    # systems: each vocal model's own mask, and the ratio mask where the variant's instrumental model exists
+    systems, paths = [], {}
+    for name in models:
+        target, _ = parse_model(name)
+        if target != "vocals":
+            continue
+        variant = name[len("vocals"):]
+        paths[name] = str(catalog.models / name / "best.pt")
+        systems.append((f"{name}:own", name, None))
+        partner = f"instrumental{variant}"
+        if partner in models:
+            paths[partner] = str(catalog.models / partner / "best.pt")
+            systems.append((f"{name}:ratio", name, partner))
+    if args.curve:
+        for name in models:
+            if not name.startswith("vocals"):
+                continue
+            for stage in results["models"][name]["stages"][:-1]:
+                key = f"{name}@{stage['budget']:g}min"
+                paths[key] = stage["checkpoint"]
+                systems.append((f"{key}:own", key, None))
     t = time.perf_counter()
-    result = evaluate(catalog=catalog, models=["unet", "baseline"],
-                      config=EvaluateConfig(n_workers=args.workers, device=args.eval_device, title="MIR-1K test split"))
+    results["load_before_eval"] = load_average()
+    scores = evaluate_models(eval_dir, systems, paths, workers=args.workers, limit=args.smoke)
     timings["evaluate"] = time.perf_counter() - t
-    scores = pd.read_parquet(catalog.evaluation / "scores.parquet")
-    table = global_table(scores)
-    table["source"] = table["source"].replace({"Instrumental": "Accompaniment"})
-
-    train_total = sum(v for k, v in timings.items() if k.startswith("train"))
-    lines = [
-        f"# vocalmine on MIR-1K (test split, {result.scored} clips, 8192 Hz, STFT 1024/768, mixture phase)",
-        "",
-        markdown(table),
-        "",
-        "Published anchors (vocal GNSDR, 16 kHz): " + ", ".join(f"{k} {v:.2f} dB" for k, v in ANCHORS.items()) + ".",
-        f"Clips scored: {result.scored}; excluded: {result.excluded or 'none'}.",
-        "",
-        f"Training: {args.steps} steps x batch {args.batch_size} per model, 4 models, {train_total / 60:.1f} min in total "
-        f"on {hardware(args.device)}.",
-        "Per model: " + "; ".join(f"{k}: {v['steps']} steps, {v['seconds'] / 60:.1f} min, best step {v['best_step']}" for k, v in runs.items()),
-        "Stage times (s): " + ", ".join(f"{k} {v:.0f}" for k, v in timings.items()),
-        "Train/validation: MIR-1K train + dev clips only, split by singer+song; the test split was used once, here.",
-        "",
-    ]
-    text = "\n".join(lines)
-    (args.work / "results.md").write_text(text + "\n\n" + (catalog.evaluation / "tables.md").read_text(), encoding="utf-8")
-    (args.work / "results.json").write_text(json.dumps({"timings": timings, "runs": runs, "gnsdr": result.gnsdr}, indent=2, default=str))
-    print(text)
-    print(f"wrote {args.work / 'results.md'}")
+    out = args.json or args.work / "results.json"
+    scores.to_parquet(Path(out).with_suffix(".scores.parquet"))
+    results["test"] = global_scores(scores)
+    results["test_clips"] = int(scores["song"].nunique()) if len(scores) else 0
+    results["timings"] = timings
+    results["load_at_end"] = load_average()
+    results["anchors_vocal_gnsdr"] = ANCHORS
+    text = json.dumps(results, indent=2, default=float)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(text + "\n")
+    for system, sources in results["test"].items():
+        print(f"{system}: " + "; ".join(f"{s} GNSDR {v['GNSDR']:.2f} GSIR {v['GSIR']:.2f} GSAR {v['GSAR']:.2f}"
+                                         for s, v in sources.items()))
+    print(f"wrote {out}")
     return 0
 
 

@@ -4,13 +4,17 @@ Self-contained: writes synthetic shards (model/synthetic.py songs, tiled) to a
 temp dir; needs no data and no network. Each variant runs in a fresh
 subprocess so that its peak memory is its own:
 
-- ``loader``: the trainer's DataLoader alone (memmapped shards, batched reads,
-  pinned transfer to the device, float conversion), no model;
-- ``plain-fp32``: the baseline a user would write: per-patch reads with the
-  target computed in NumPy, default collate, fp32 model, F.l1_loss;
+- ``loader``: the trainer's DataLoader alone (memmapped waveform shards, random
+  remixed crops, batched reads, transfer to the device, the batch STFTs and
+  targets on the device), no model;
+- ``plain-fp32``: the baseline a user would write: per-example crops with a
+  NumPy STFT per example in the loader, default collate, fp32 model, F.l1_loss;
 - ``trainer-*``: vocalmine's trainer itself (``train_run``), loader + model,
-  steady-state throughput read from its metrics.csv: fp32 on CPU; on CUDA fp32,
-  bf16 autocast, bf16 + channels_last, and bf16 + channels_last + torch.compile;
+  steady-state throughput read from its metrics.csv: on CPU fp32 and bf16 +
+  channels_last (``precision=auto`` on a bf16 CPU); on CUDA fp32, bf16 autocast,
+  bf16 + channels_last, and bf16 + channels_last + torch.compile. Every trainer
+  variant runs the same seed, data and steps: its validation L1 at the end is
+  printed beside fp32's (precision parity);
 - ``conv``: the machine's conv throughput on the same FLOPs: the U-Net's 12
   conv layers run alone as plain layers, forward + backward, GFLOP/s, to
   compare the trainer's achieved GFLOP/s with ("within 20%" is the CPU target).
@@ -38,34 +42,16 @@ import numpy as np
 import pandas as pd
 import torch
 
-from vocalmine.core.atomic import save_npy_atomic
 from vocalmine.core.constants import N_BINS, PATCH_FRAMES
-from vocalmine.core.tables import read_table, write_table
-from vocalmine.features.shard_format import INDEX_SCHEMA, shard_path
 from vocalmine.model.synthetic import write_synthetic_shards
 from vocalmine.model.unet import UNet
 
 
 # -- data ---------------------------------------------------------------------------------------
 
-def make_shards(folder: Path, n_patches: int, per_shard: int = 512) -> None:
-    """``n_patches`` train patches (tiles of 16 synthetic ones, jittered) plus 64 validation patches."""
-    seed_dir = folder / "seed"
-    write_synthetic_shards(seed_dir, splits={"train": 8, "validation": 4}, seconds=23.0, patches_per_shard=64, seed=11)
-    seed_index = read_table(seed_dir / "index.parquet", INDEX_SCHEMA)
-    base = np.concatenate([np.load(p) for p in sorted(seed_dir.glob("shard-*.npy"))])
-    rng = np.random.default_rng(0)
-    rows, total = [], n_patches + 64
-    for shard, first in enumerate(range(0, total, per_shard)):
-        count = min(per_shard, total - first)
-        pick = rng.integers(0, len(base), size=count)
-        gain = rng.uniform(0.7, 1.0, size=(count, 1, 1, 1)).astype(np.float32)
-        save_npy_atomic(shard_path(folder, shard), (base[pick].astype(np.float32) * gain).astype(np.float16))
-        for r, p in enumerate(pick):
-            n = first + r
-            rows.append({**seed_index.iloc[p].to_dict(), "patch_id": f"bench-{n:07d}", "shard": shard, "row": r,
-                         "split": "train" if n < n_patches else "validation"})
-    write_table(pd.DataFrame(rows), folder / "index.parquet", INDEX_SCHEMA)
+def make_shards(folder: Path, n_pairs: int = 8) -> None:
+    """Synthetic waveform shards (model/synthetic.py songs of 23 s): ``n_pairs`` train pairs, 2 validation pairs."""
+    write_synthetic_shards(folder, splits={"train": n_pairs, "validation": 2}, seconds=23.0, pairs_per_shard=4, seed=11)
 
 
 def unet_flops_per_patch(skips: bool = True) -> float:
@@ -99,12 +85,14 @@ def sync(device: torch.device) -> None:
 
 
 def run_loader(args, device) -> dict:
-    from vocalmine.model.data import ResumableSampler, ShardDataset, make_loader, read_index, split_rows
-    from vocalmine.model.objective import inputs_and_target
+    """The trainer's loader alone: random remixed crops, waveform batches, batch STFTs and targets on ``device``."""
+    from vocalmine.features.shard_format import pairs_of
+    from vocalmine.model.data import CropSampler, RemixConfig, WaveDataset, make_loader, read_index, split_rows
+    from vocalmine.model.objective import batch_spectrograms
 
-    rows = split_rows(read_index(args.shards), "train")
-    sampler = ResumableSampler(len(rows), seed=0, shuffle=True)
-    loader = make_loader(ShardDataset(args.shards, rows), batch_size=args.batch_size, sampler=sampler,
+    pairs = pairs_of(split_rows(read_index(args.shards), "train"))
+    sampler = CropSampler(pairs["samples"].to_numpy(), size=args.patches, seed=0, remix=RemixConfig())
+    loader = make_loader(WaveDataset(args.shards, pairs), batch_size=args.batch_size, sampler=sampler,
                          workers=args.workers, pin_memory=device.type == "cuda")
     done, epoch = 0, 0
     target_batches = args.warmup + args.steps * 20  # the loader is cheap: time many more batches
@@ -112,7 +100,7 @@ def run_loader(args, device) -> dict:
     while done < target_batches:
         sampler.set_position(epoch)
         for batch in loader:
-            x, y = inputs_and_target(batch["patch"].to(device, non_blocking=True), target="vocals")
+            x, y, valid = batch_spectrograms({k: v.to(device, non_blocking=True) for k, v in batch.items()}, target="vocals")
             sync(device)
             done += 1
             if done == args.warmup:
@@ -126,19 +114,23 @@ def run_loader(args, device) -> dict:
 
 
 def run_plain(args, device) -> dict:
-    """The baseline loop: nothing vocalmine-specific beyond reading the shards."""
-    from vocalmine.features.shard_format import open_shard, vocal_target
+    """The baseline loop a user would write: per-example crops with a NumPy STFT per example, fp32 model."""
+    from vocalmine.core.stft import magnitude, stft
+    from vocalmine.features.shard_format import open_shard, pairs_of
     from vocalmine.model.data import read_index, split_rows
 
-    rows = split_rows(read_index(args.shards), "train")
+    pairs = pairs_of(split_rows(read_index(args.shards), "train"))
 
     class Plain(torch.utils.data.Dataset):
         def __len__(self):
-            return len(rows)
+            return args.patches
 
         def __getitem__(self, i):
-            patch = open_shard(args.shards, int(rows["shard"][i]))[int(rows["row"][i])].astype(np.float32)
-            return torch.from_numpy(patch[None, 0]), torch.from_numpy(vocal_target(patch)[None])
+            row = pairs.iloc[i % len(pairs)]
+            start = int(np.random.randint(0, max(1, row["samples"] - PATCH_FRAMES * 768)))
+            wave = open_shard(args.shards, int(row["shard"]))[:, row["offset"] + start : row["offset"] + start + (PATCH_FRAMES - 1) * 768]
+            mag = magnitude(stft(np.asarray(wave, np.float32)))[:, :, :PATCH_FRAMES] / row["scale"]
+            return torch.from_numpy(mag[None, 0]), torch.from_numpy(np.maximum(mag[0] - mag[1], 0)[None])
 
     loader = torch.utils.data.DataLoader(Plain(), batch_size=args.batch_size, shuffle=True, num_workers=args.workers)
     torch.manual_seed(0)
@@ -170,13 +162,16 @@ def run_trainer(args, device, *, precision: str, channels_last: bool, compile: b
     # metrics.csv gets a throughput row every `warmup` steps: the first window is the warm-up.
     every = max(1, args.warmup)
     config = TrainConfig(batch_size=args.batch_size, steps=every + -(-args.steps // every) * every, workers=args.workers,
-                         log_every=every, checkpoint_every=10**6, max_val_patches=args.batch_size, precision=precision,
-                         channels_last=channels_last, compile=compile, patience=10**3, epochs=10**3)
+                         log_every=every, checkpoint_every=10**6, precision=precision,
+                         channels_last=channels_last, compile=compile, patience=10**3, epochs=10**3, epoch_patches=args.patches,
+                         max_val_patches=0)
     run_dir = Path(tempfile.mkdtemp(prefix="bench-run-"))
-    train_run(shards=args.shards, run_dir=run_dir, target="vocals", config=config, device=str(device))
+    summary = train_run(shards=args.shards, run_dir=run_dir, target="vocals", config=config, device=str(device))
     metrics = pd.read_csv(run_dir / "metrics.csv").dropna(subset=["patches_per_s"])
     rate = statistics.median(metrics[metrics["step"] > every]["patches_per_s"])
-    return {"patches_per_s": rate, "step_ms": 1000 * args.batch_size / rate}
+    # same seed, same data and steps in every variant: the validation losses show precision parity
+    return {"patches_per_s": rate, "step_ms": 1000 * args.batch_size / rate, "val_loss": summary.best_val_loss,
+            "steps": summary.steps, "precision": summary.precision}
 
 
 def run_conv(args, device) -> dict:
@@ -262,7 +257,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=0, help="default 1 on CPU, 15 on CUDA")
     parser.add_argument("--workers", type=int, default=-1, help="loader workers (default 2 on CPU, 8 on CUDA)")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: all usable cores)")
-    parser.add_argument("--patches", type=int, default=0, help="train patches in the shards (default 256 CPU, 4096 CUDA)")
+    parser.add_argument("--patches", type=int, default=0, help="random crops per epoch (default 256 CPU, 4096 CUDA)")
     parser.add_argument("--variants", default="", help="comma-separated subset of " + ",".join(VARIANTS))
     parser.add_argument("--variant", help=argparse.SUPPRESS)
     parser.add_argument("--shards", type=Path, help=argparse.SUPPRESS)
@@ -279,7 +274,7 @@ def main() -> None:
     patches = args.patches or (4096 if cuda else 256)
     names = args.variants.split(",") if args.variants else (
         ["conv", "loader", "plain-fp32", "trainer-fp32", "trainer-bf16", "trainer-bf16-cl", "trainer-bf16-cl-compile"]
-        if cuda else ["conv", "loader", "plain-fp32", "trainer-fp32"])
+        if cuda else ["conv", "loader", "plain-fp32", "trainer-fp32", "trainer-bf16-cl"])
     flops = unet_flops_per_patch()
     print(f"device {device} ({torch.cuda.get_device_name() if cuda else f'{os.cpu_count()} CPUs'}), torch {torch.__version__}, "
           f"batch {batch}, {warmup} warm-up + {steps} measured steps, {workers} loader workers; "
@@ -288,12 +283,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-training-") as tmp:
         shards = Path(tmp) / "shards"
         t0 = time.perf_counter()
-        make_shards(shards, patches)
-        print(f"synthetic shards: {patches} train patches in {time.perf_counter() - t0:.1f} s")
+        make_shards(shards)
+        print(f"synthetic shards: 8 train pairs of 23 s, {patches} random crops per epoch, in {time.perf_counter() - t0:.1f} s")
         for name in names:
             cmd = [sys.executable, __file__, "--variant", name, "--shards", str(shards), "--device", device,
                    "--batch-size", str(batch), "--steps", str(steps), "--warmup", str(warmup),
-                   "--workers", str(workers), "--threads", str(args.threads)]
+                   "--workers", str(workers), "--threads", str(args.threads), "--patches", str(patches)]
             proc = subprocess.run(cmd, capture_output=True, text=True)
             if proc.returncode != 0 or "RESULT " not in proc.stdout:
                 print(f"{name}: failed ({proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode})")
@@ -313,6 +308,14 @@ def main() -> None:
         vs_conv = f"{gflops / conv:8.2f}" if model and conv else f"{'':>8}"
         vs_plain = f"{rate / base:8.2f}x" if base and name != "loader" else f"{'':>9}"
         print(f"{name:26} {rate:10.1f} {r['step_ms']:9.1f} {r['peak_mb']:9.0f} {gflops if model else float('nan'):9.1f} {vs_conv} {vs_plain}")
+    trainers = {k: r for k, r in results.items() if k.startswith("trainer") and "val_loss" in r}
+    if len(trainers) > 1:
+        ref = trainers.get("trainer-fp32")
+        for name, r in trainers.items():
+            rel = f" ({r['val_loss'] / ref['val_loss'] - 1:+.1%} vs fp32)" if ref and name != "trainer-fp32" else ""
+            speed = f", {r['patches_per_s'] / ref['patches_per_s']:.2f}x fp32's patches/s" if ref and name != "trainer-fp32" else ""
+            print(f"{name}: validation L1 after {r['steps']} steps {r['val_loss']:.5f}{rel}{speed}")
+    print(f"load average at the end: {os.getloadavg()}")
     if "loader" in results and any(k.startswith("trainer") for k in results):
         fastest = max(r["patches_per_s"] for k, r in results.items() if k.startswith("trainer"))
         print(f"\nloader alone serves {results['loader']['patches_per_s'] / fastest:.1f}x what the fastest trainer variant consumes")

@@ -25,17 +25,9 @@ import numpy as np
 import pandas as pd
 
 from vocalmine.core.catalog import ColumnMap, DataCatalog
-from vocalmine.core.constants import N_BINS
 from vocalmine.core.errors import CatalogError
 from vocalmine.core.tables import REJECTS_SCHEMA, read_table
-from vocalmine.features.shard_format import (
-    INDEX_SCHEMA,
-    INSTRUMENTAL_CHANNEL,
-    MIXTURE_CHANNEL,
-    QUALITY_SCHEMA,
-    SPLITS,
-    open_shard,
-)
+from vocalmine.features.shard_format import INDEX_SCHEMA, QUALITY_SCHEMA, SPLITS, open_shard, read_window
 from vocalmine.mining.schema import PAIRS_SCHEMA
 from vocalmine.core.target import vocal_target
 
@@ -404,27 +396,29 @@ def pick_examples(table: pd.DataFrame, index: pd.DataFrame | None) -> list[tuple
 
 def example_spectrograms(shards: Path, index: pd.DataFrame, pair_id: str, *, start_frame: int = 0,
                          frames: int = 128) -> np.ndarray:
-    """X, g·Y_i and Y_v of one pair from its shards, frames [start_frame, start_frame + frames).
+    """X, g·Y_i and Y_v of one pair from its stored waveforms, frames [start_frame, start_frame + frames).
 
     Returns:
         float32 array (3, N_BINS, n) with n <= frames, normalised by the pair's scale
         (X lies in [0, 1]); an empty window is moved back to the pair's last frames.
     """
-    rows = index[index["pair_id"] == pair_id].sort_values("start_frame")
+    from vocalmine.core.constants import HOP_LENGTH, N_FFT
+    from vocalmine.core.stft import magnitude, torch_stft
+
+    import torch
+
+    rows = index[index["pair_id"] == pair_id]
     if not len(rows):
         raise CatalogError(f"{shards}/index.parquet: no patches for pair {pair_id}")
+    row = rows.iloc[0]
     total = int((rows["start_frame"] + rows["valid_frames"]).max())
     start = max(0, min(start_frame, total - frames))
     stop = min(total, start + frames)
-    out = np.zeros((2, N_BINS, stop - start), dtype=np.float32)
-    cache: dict[int, np.ndarray] = {}
-    for shard, row, first, valid in rows[["shard", "row", "start_frame", "valid_frames"]].itertuples(index=False):
-        lo, hi = max(first, start), min(first + valid, stop)
-        if lo >= hi:
-            continue
-        if shard not in cache:
-            cache[shard] = open_shard(shards, int(shard))
-        patch = cache[shard][int(row)]
-        out[:, :, lo - start : hi - start] = patch[[MIXTURE_CHANNEL, INSTRUMENTAL_CHANNEL], :, lo - first : hi - first]
+    # the samples behind frames [start, stop) of the core STFT: frame t covers [t·hop − n_fft/2, t·hop + n_fft/2)
+    first = start * HOP_LENGTH - N_FFT // 2
+    wave = read_window(open_shard(shards, int(row["shard"])), int(row["offset"]), int(row["samples"]), first,
+                       (stop - start - 1) * HOP_LENGTH + N_FFT)
+    spec = torch_stft(torch.from_numpy(wave), center=False).numpy()
+    out = magnitude(spec) / float(row["scale"])
     vocal = vocal_target(out[0], out[1])
     return np.stack([out[0], out[1], vocal])

@@ -64,7 +64,7 @@ def _featurise(pair: dict, audio_root: str, config: FeaturesConfig) -> tuple[Pai
 
 
 def process_group(*, group: int, pairs: list[dict], folder: str | os.PathLike, audio_root: str | os.PathLike, config: FeaturesConfig) -> dict:
-    """Featurise the pairs of one group and write ``shard-<group>.npy`` and its part record.
+    """Featurise the pairs of one group and write ``shard-<group>.npy`` (aligned waveforms) and its part record.
 
     Args:
         group: group (and shard) number.
@@ -79,8 +79,8 @@ def process_group(*, group: int, pairs: list[dict], folder: str | os.PathLike, a
         rather than raised so that the Dask worker does not log a traceback.
     """
     started = time.perf_counter()
-    patches, index, quality, rejects = [], [], [], []
-    row = 0
+    waveforms, index, quality, rejects = [], [], [], []
+    column = 0
     decoded = 0.0
     for pair in pairs:
         pair_id = pair["pair_id"]
@@ -93,14 +93,15 @@ def process_group(*, group: int, pairs: list[dict], folder: str | os.PathLike, a
                 "detail": result.detail, "row": json.dumps(pair, default=str, allow_nan=True),
             })
             continue
-        patches.append(result.patches)
+        waveforms.append(result.waveforms)
+        samples = int(result.waveforms.shape[1])
         for k in range(result.n_patches):
             index.append({
-                "patch_id": f"{pair_id}-{k:05d}", "pair_id": pair_id, "row": row,
+                "patch_id": f"{pair_id}-{k:05d}", "pair_id": pair_id, "offset": column, "samples": samples,
                 "start_frame": int(result.start_frames[k]), "valid_frames": int(result.valid_frames[k]),
-                "scale": float(result.scale),
+                "scale": float(result.scale), "gain": float(result.wave_gain), "delay": float(result.delay),
             })
-            row += 1
+        column += samples
     record = {
         "fingerprint": config.fingerprint(),
         "pair_ids": [p["pair_id"] for p in pairs],
@@ -111,9 +112,9 @@ def process_group(*, group: int, pairs: list[dict], folder: str | os.PathLike, a
     }
     error = ""
     try:
-        write_group(folder, group, patches, record)
+        write_group(folder, group, waveforms, record)
     except VocalmineError as exc:
         error = str(exc)
     took = time.perf_counter() - started
-    log.debug("group %d: %d pairs, %d patches, %.2f s%s", group, len(pairs), row, took, f"; {error}" if error else "")
-    return {"group": group, "pairs": len(pairs), "kept": len(patches), "patches": row, "decoded_seconds": decoded, "seconds": took, "error": error}
+    log.debug("group %d: %d pairs, %d patches, %.2f s%s", group, len(pairs), len(index), took, f"; {error}" if error else "")
+    return {"group": group, "pairs": len(pairs), "kept": len(waveforms), "patches": len(index), "decoded_seconds": decoded, "seconds": took, "error": error}

@@ -1,7 +1,9 @@
 """Features of one (original, instrumental) pair: a pure function of two signals.
 
 align -> trim to the overlap -> STFT -> gain fit -> X, g·Y_i, Y_v = max(X − g·Y_i, 0)
--> quality metrics and exclusion rules -> normalised 128-frame patches.
+-> quality metrics and exclusion rules -> the aligned waveforms a shard stores
+(original, g·instrumental at a sub-sample delay), from which training derives
+spectrograms, targets and remixes.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from vocalmine.core.audio import load_audio
 from vocalmine.core.constants import HOP_LENGTH, PATCH_FRAMES, SAMPLE_RATE, SHARD_DTYPE
 from vocalmine.core.errors import AudioError
 from vocalmine.features import reasons
-from vocalmine.features.align import apply_offset, estimate_offset
+from vocalmine.features.align import FineAlignment, apply_offset, estimate_offset, fractional_shift, refine_alignment
 from vocalmine.features.coherence import Coherence, phase_coherence
 from vocalmine.features.config import FeaturesConfig
 from vocalmine.features.gain import estimate_gain
@@ -29,7 +31,7 @@ CLIP_LEVEL = 0.99  # |sample| at or above this counts as clipped (after resampli
 class PairFeatures:
     """Everything :func:`pair_features` computes for one pair.
 
-    ``patches`` is None when the pair is excluded (``reason`` is then a code of
+    ``waveforms`` is None when the pair is excluded (``reason`` is then a code of
     :mod:`vocalmine.features.reasons`).
     """
 
@@ -48,13 +50,16 @@ class PairFeatures:
     carried_fraction: float = math.nan  # share of energetic bins where |X| and g·|Y_i| agree (the coherence's bins)
     clip_fraction: float = math.nan  # share of original samples at full scale
     silence_fraction: float = math.nan  # share of original frames below the frame silence threshold
-    patches: np.ndarray | None = None  # (n, 2, 512, 128) float16: X/scale, g·Y_i/scale
-    valid_frames: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # (n,) frames not padding
-    start_frames: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # (n,) first frame of each patch
+    waveforms: np.ndarray | None = None  # (2, length) float16: original, wave_gain · instrumental(n + delay)
+    delay: float = 0.0  # sub-sample lag of the instrumental after the integer offset, samples
+    wave_gain: float = math.nan  # least-squares gain of the delayed instrumental in the original (time domain)
+    valid_frames: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # (n,) frames of each grid patch
+    start_frames: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # (n,) first frame of each grid patch
 
     @property
     def n_patches(self) -> int:
-        return 0 if self.patches is None else len(self.patches)
+        """128-frame patches of the fixed grid over the pair (the unit that reports count)."""
+        return 0 if self.waveforms is None else len(self.start_frames)
 
 
 def rms_db(y: np.ndarray) -> float:
@@ -75,22 +80,31 @@ def frame_silence_fraction(y: np.ndarray, *, threshold_db: float) -> float:
     return float(np.mean(power < 10 ** (threshold_db / 10)))
 
 
-def cut_patches(mix: np.ndarray, inst: np.ndarray, *, scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Cut (512, T) magnitudes into 128-frame patches, zero-padding the last one.
+def patch_grid(frames: int) -> tuple[np.ndarray, np.ndarray]:
+    """The fixed grid of 128-frame patches over ``frames`` STFT frames (the last one partly padding).
 
     Returns:
-        patches (n, 2, 512, 128) float16, valid_frames (n,) int32, start_frames (n,) int32.
+        valid_frames (n,) int32, start_frames (n,) int32, n >= 1.
     """
-    bins, frames = mix.shape
     n = max(1, -(-frames // PATCH_FRAMES))
-    out = np.empty((n, 2, bins, PATCH_FRAMES), dtype=SHARD_DTYPE)
-    padded = np.zeros((bins, n * PATCH_FRAMES), dtype=SHARD_DTYPE)
-    for channel, spec in enumerate((mix, inst)):
-        np.multiply(spec, np.float32(1.0 / scale), out=padded[:, :frames], casting="unsafe")
-        out[:, channel] = padded.reshape(bins, n, PATCH_FRAMES).transpose(1, 0, 2)
     starts = np.arange(n, dtype=np.int32) * PATCH_FRAMES
-    valid = np.minimum(PATCH_FRAMES, frames - starts).astype(np.int32)
-    return out, valid, starts
+    return np.minimum(PATCH_FRAMES, frames - starts).astype(np.int32), starts
+
+
+def aligned_waveforms(orig: np.ndarray, inst: np.ndarray) -> tuple[np.ndarray, FineAlignment]:
+    """What a shard stores of a pair: (original, g·instrumental) aligned to a fraction of a sample.
+
+    Args:
+        orig, inst: (L,) float32, already aligned to the sample (:func:`apply_offset`).
+
+    Returns:
+        (2, L) SHARD_DTYPE waveforms, and the fractional delay and least-squares gain applied.
+    """
+    fine = refine_alignment(orig, inst)
+    out = np.empty((2, len(orig)), dtype=SHARD_DTYPE)
+    out[0] = orig
+    out[1] = fine.gain * fractional_shift(inst, fine.delay)
+    return out, fine
 
 
 def _residual_ratio(mix: np.ndarray, inst_scaled: np.ndarray, vocal: np.ndarray, *, fraction: float) -> float:
@@ -186,7 +200,9 @@ def pair_features(original: np.ndarray, instrumental: np.ndarray, *, config: Fea
     out.reason, out.detail = gate(out, coherence, config)
     if out.reason:
         return out
-    out.patches, out.valid_frames, out.start_frames = cut_patches(mix, inst_scaled, scale=out.scale)
+    out.waveforms, fine = aligned_waveforms(orig, inst)
+    out.delay, out.wave_gain = fine.delay, fine.gain
+    out.valid_frames, out.start_frames = patch_grid(mix.shape[1])
     return out
 
 

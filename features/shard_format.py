@@ -2,15 +2,23 @@
 
 A shards folder holds:
 
-- ``shard-00000.npy`` ...: float16 arrays of shape (n_patches, 2, N_BINS, PATCH_FRAMES),
-  memory-mappable. Channel 0 is the mixture magnitude X, channel 1 the
-  gain-matched instrumental magnitude g·Y_i, both divided by the pair's scale
-  (the maximum of X over the whole track), so X lies in [0, 1]. The vocal
-  target is derived where it is read: Y_v = max(X − g·Y_i, 0).
-  Frames at and after ``valid_frames`` of a patch are zero padding.
-- ``index.parquet``: one row per patch (INDEX_SCHEMA).
+- ``shard-00000.npy`` ...: float16 arrays of shape (2, n_samples), memory-mappable:
+  the kept pairs of one group, one after another, as waveforms at 8192 Hz.
+  Row 0 (ORIGINAL) is the original mix, row 1 (INSTRUMENTAL) the instrumental
+  aligned to it to a fraction of a sample and multiplied by its least-squares
+  gain, so that ``original − instrumental`` is the derived voice in the time
+  domain. A pair occupies columns [offset, offset + samples) of its shard.
+  Nothing is normalised here; spectrograms, targets and remixes are made when
+  a batch is made (:mod:`vocalmine.model.data`), with :mod:`vocalmine.core.stft`.
+- ``index.parquet``: one row per 128-frame patch of the fixed grid over each kept
+  pair (INDEX_SCHEMA); the pair's columns repeat on each of its rows. Training
+  crops anywhere in a pair; the grid is what validation and reports use.
 - ``quality.parquet``: one row per pair considered (QUALITY_SCHEMA).
 - ``rejects.parquet``: pairs set aside by the features stage (core REJECTS_SCHEMA).
+
+Cost: 2 channels × 2 bytes × 8192 Hz = 32,768 bytes per audio second, whatever
+the pair's length (the spectrogram patches before held 262,144 bytes per
+128-frame patch, padding included).
 """
 
 from __future__ import annotations
@@ -19,14 +27,13 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
-from vocalmine.core.constants import N_BINS, PATCH_FRAMES, SHARD_DTYPE
-from vocalmine.core.target import vocal_target as core_vocal_target
+from vocalmine.core.constants import SHARD_DTYPE
 
-MIXTURE_CHANNEL = 0  # X / scale
-INSTRUMENTAL_CHANNEL = 1  # g·Y_i / scale
-PATCH_SHAPE = (2, N_BINS, PATCH_FRAMES)
+ORIGINAL = 0  # row of the original mix
+INSTRUMENTAL = 1  # row of g·instrumental, aligned
 SPLITS = ("train", "validation", "test")
 
 INDEX_SCHEMA = pa.schema(
@@ -34,11 +41,14 @@ INDEX_SCHEMA = pa.schema(
         ("patch_id", pa.string()),  # f"{pair_id}-{patch_number:05d}"
         ("pair_id", pa.string()),
         ("shard", pa.int32()),  # shard number: file shard_path(folder, shard)
-        ("row", pa.int32()),  # row inside the shard array
-        ("start_frame", pa.int32()),  # first STFT frame of the patch in the track
-        ("valid_frames", pa.int32()),  # frames that are not padding (1..PATCH_FRAMES)
+        ("offset", pa.int64()),  # first column of the pair in the shard
+        ("samples", pa.int64()),  # the pair's length in samples at 8192 Hz
+        ("start_frame", pa.int32()),  # first STFT frame of the patch in the pair
+        ("valid_frames", pa.int32()),  # frames of the patch inside the pair (1..PATCH_FRAMES)
         ("split", pa.string()),  # train | validation | test
-        ("scale", pa.float32()),  # the pair's normalisation: stored X = X / scale
+        ("scale", pa.float32()),  # max |X| of the pair's original over the whole pair: X / scale lies in [0, 1]
+        ("gain", pa.float32()),  # least-squares gain applied to the stored instrumental
+        ("delay", pa.float32()),  # sub-sample delay applied to the stored instrumental, samples
     ]
 )
 
@@ -76,15 +86,30 @@ def shard_path(folder: str | os.PathLike, shard: int) -> Path:
 
 
 def open_shard(folder: str | os.PathLike, shard: int) -> np.ndarray:
-    """Memory-map shard ``shard`` read-only: (n_patches, 2, N_BINS, PATCH_FRAMES) float16."""
-    # a plain ndarray view of the read-only mapping: indexing it skips np.memmap's
-    # per-item subclass overhead (about 1.3x more random patches/s)
+    """Memory-map shard ``shard`` read-only: (2, n_samples) float16."""
+    # a plain ndarray view of the read-only mapping: indexing it skips np.memmap's per-item overhead
     array = np.asarray(np.load(shard_path(folder, shard), mmap_mode="r", allow_pickle=False))
-    if array.ndim != 4 or array.shape[1:] != PATCH_SHAPE or array.dtype != np.dtype(SHARD_DTYPE):
-        raise ValueError(f"{shard_path(folder, shard)}: expected (n, {PATCH_SHAPE}) {SHARD_DTYPE}, got {array.shape} {array.dtype}")
+    if array.ndim != 2 or array.shape[0] != 2 or array.dtype != np.dtype(SHARD_DTYPE):
+        raise ValueError(f"{shard_path(folder, shard)}: expected (2, n) {SHARD_DTYPE}, got {array.shape} {array.dtype}")
     return array
 
 
-def vocal_target(patch: np.ndarray) -> np.ndarray:
-    """Y_v = max(X − g·Y_i, 0) from a stored patch (..., 2, N_BINS, PATCH_FRAMES)."""
-    return core_vocal_target(patch[..., MIXTURE_CHANNEL, :, :], patch[..., INSTRUMENTAL_CHANNEL, :, :])
+def pairs_of(index: pd.DataFrame) -> pd.DataFrame:
+    """One row per pair of an index (its patch rows collapsed), in pair_id order, with ``frames``."""
+    pairs = index.drop_duplicates("pair_id").sort_values("pair_id", kind="stable").reset_index(drop=True)
+    ends = (index["start_frame"] + index["valid_frames"]).groupby(index["pair_id"]).max()
+    pairs["frames"] = pairs["pair_id"].map(ends).astype(np.int64)
+    return pairs[["pair_id", "shard", "offset", "samples", "frames", "split", "scale", "gain", "delay"]]
+
+
+def read_window(array: np.ndarray, offset: int, samples: int, start: int, length: int) -> np.ndarray:
+    """Samples [start, start + length) of a pair stored at [offset, offset + samples), zero outside the pair.
+
+    Returns:
+        float32 (2, length): original and g·instrumental.
+    """
+    out = np.zeros((2, length), dtype=np.float32)
+    lo, hi = max(start, 0), min(start + length, samples)
+    if hi > lo:
+        out[:, lo - start : hi - start] = array[:, offset + lo : offset + hi]
+    return out

@@ -20,11 +20,11 @@ import numpy as np
 from vocalmine.core.atomic import save_npy_atomic, write_text_atomic
 from vocalmine.core.constants import SHARD_DTYPE
 from vocalmine.core.errors import VocalmineError
-from vocalmine.features.shard_format import PATCH_SHAPE, shard_path
+from vocalmine.features.shard_format import shard_path
 
 log = logging.getLogger(__name__)
 
-PART_VERSION = 1  # bump when the part record's layout changes
+PART_VERSION = 2  # bump when the part record's layout changes
 PARTS_FOLDER = "parts"
 _SHARD_RE = re.compile(r"^shard-(\d{5,})\.npy$")
 _PART_RE = re.compile(r"^group-(\d{5,})\.json$")
@@ -43,23 +43,23 @@ def part_path(folder: str | os.PathLike, group: int) -> Path:
     return Path(folder) / PARTS_FOLDER / f"group-{group:05d}.json"
 
 
-def write_group(folder: str | os.PathLike, group: int, patches: list[np.ndarray], record: dict) -> Path:
-    """Write the group's shard (concatenated ``patches``) and then its part record.
+def write_group(folder: str | os.PathLike, group: int, waveforms: list[np.ndarray], record: dict) -> Path:
+    """Write the group's shard (``waveforms`` concatenated along time) and then its part record.
 
     Args:
         folder: the shards folder.
         group: group number, also the shard number.
-        patches: arrays (n_i, 2, 512, 128) float16, in row order.
+        waveforms: arrays (2, n_i) float16, in the order of their offsets.
         record: JSON-serialisable part record; ``shard_rows`` is filled in here.
 
     Raises:
         VocalmineError: when a file cannot be written (disk full, ...), naming it.
     """
-    array = np.concatenate(patches, axis=0) if patches else np.zeros((0, *PATCH_SHAPE), dtype=SHARD_DTYPE)
+    array = np.concatenate(waveforms, axis=1) if waveforms else np.zeros((2, 0), dtype=SHARD_DTYPE)
     path = shard_path(folder, group)
     try:
         save_npy_atomic(path, array.astype(SHARD_DTYPE, copy=False))
-        record = {**record, "version": PART_VERSION, "group": group, "shard_rows": int(array.shape[0])}
+        record = {**record, "version": PART_VERSION, "group": group, "shard_rows": int(array.shape[1])}
         path = part_path(folder, group)
         return write_text_atomic(path, json.dumps(record, allow_nan=True))
     except OSError as exc:
@@ -72,7 +72,7 @@ def _shard_rows(path: Path) -> int | None:
             version = np.lib.format.read_magic(fh)
             reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
             shape, _, _ = reader(fh)
-        return int(shape[0])
+        return int(shape[1]) if len(shape) == 2 else None
     except (OSError, ValueError):
         return None
 

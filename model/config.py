@@ -12,17 +12,26 @@ from vocalmine.core.errors import ConfigError
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 # Fields that define the experiment: a resumed run must keep them, or it is another run.
-RESUME_FIXED = ("skips", "lr", "batch_size", "seed", "precision")
+RESUME_FIXED = ("skips", "lr", "batch_size", "seed", "precision", "schedule", "remix", "epoch_patches")
+SCHEDULES = ("constant", "cosine")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     """Hyper-parameters and run settings of one training run (paper: Adam, L1 loss)."""
 
-    lr: float = 2e-4  # Adam learning rate, constant
+    lr: float = 2e-4  # Adam learning rate (peak of the schedule)
+    schedule: str = "constant"  # constant | cosine (decay to 0 over steps, or over minutes when only a time budget is set)
     batch_size: int = 16  # patches per optimizer step on each process (DDP: per rank)
     epochs: int = 40  # maximum passes over the training split
     steps: int = 0  # maximum optimizer steps in total; 0 = no limit (epochs decide)
+    minutes: float = 0.0  # training time budget in minutes, summed over resumes; 0 = none (validation time excluded)
+    schedule_minutes: float = 0.0  # horizon of a time-based cosine schedule; 0 = ``minutes`` (a staged run sets its final budget)
+    epoch_patches: int = 0  # random crops per epoch (an epoch ends with a validation); 0 = the train split's grid patches
+    remix: bool = True  # exact remix augmentation of training crops (time-domain mixtures of voice and accompaniment)
+    remix_probability: float = 0.75  # share of training crops that are remixed (the others are the mined mixture)
+    remix_other_pair: float = 0.5  # share of remixes whose accompaniment comes from another train pair (else the same pair, shifted)
+    remix_gain_db: float = 3.0  # voice and accompaniment gains are drawn uniformly in ± this, dB
     seed: int = 0  # seeds weights, data order and dropout: same seed, same run
     skips: bool = True  # U-Net skip connections; False = the paper's encoder-decoder baseline
     patience: int = 5  # early stopping: epochs without a validation improvement before stopping
@@ -32,8 +41,8 @@ class TrainConfig:
     log_every: int = 20  # steps between train-loss rows in metrics.csv / TensorBoard
     checkpoint_every: int = 200  # steps between last.pt saves inside an epoch (also saved each epoch)
     max_val_patches: int = 0  # validation patches per evaluation (fixed random subset); 0 = all
-    precision: str = "auto"  # auto (bf16 on CUDA, fp32 on CPU) | fp32 | bf16 | fp16 (with a GradScaler)
-    channels_last: bool = True  # channels_last memory format on CUDA (ignored on CPU)
+    precision: str = "auto"  # auto (bf16 on CUDA and on a bf16-capable CPU, else fp32) | fp32 | bf16 | fp16 (with a GradScaler)
+    channels_last: bool = True  # channels_last memory format on CUDA, and on CPU under bf16
     compile: bool = False  # torch.compile the model (needs a C++ toolchain; CUDA mostly)
 
     def __post_init__(self) -> None:
@@ -113,6 +122,16 @@ def _validate(config: TrainConfig) -> None:
         raise ConfigError(f"train config: lr={config.lr} must be in (0, 1)")
     if not (math.isfinite(config.min_delta) and config.min_delta >= 0):
         raise ConfigError(f"train config: min_delta={config.min_delta} must be >= 0")
+    if config.schedule not in SCHEDULES:
+        raise ConfigError(f"train config: schedule={config.schedule!r} must be one of {SCHEDULES}")
+    for key in ("minutes", "schedule_minutes", "remix_gain_db"):
+        if not (math.isfinite(getattr(config, key)) and getattr(config, key) >= 0):
+            raise ConfigError(f"train config: {key}={getattr(config, key)} must be >= 0")
+    for key in ("remix_probability", "remix_other_pair"):
+        if not 0 <= getattr(config, key) <= 1:
+            raise ConfigError(f"train config: {key}={getattr(config, key)} must be in [0, 1]")
+    if config.epoch_patches < 0:
+        raise ConfigError(f"train config: epoch_patches={config.epoch_patches} must be >= 0")
     if config.precision not in PRECISIONS:
         raise ConfigError(f"train config: precision={config.precision!r} must be one of {PRECISIONS}")
 

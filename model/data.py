@@ -1,30 +1,52 @@
-"""Training data: patches streamed from memory-mapped shards, shuffled across shards.
+"""Training data: random crops of whole pairs, remixed, read from memory-mapped waveform shards.
 
-The dataset hands out the stored float16 patches as they are (X and g·Y_i);
-the target (Y_v or Y_i) is derived on the training device, see
-:mod:`vocalmine.model.objective`, so the loader moves half the bytes and does
-no arithmetic.
+A shard holds each kept pair's aligned waveforms (original, g·instrumental),
+see :mod:`vocalmine.features.shard_format`. An example is a *recipe*, drawn by
+the sampler in the training process as a pure function of (seed, epoch):
+
+- the voice pair ``i`` and the first sample ``start`` of a 128-frame crop of it
+  (pairs drawn with probability proportional to their length, the offset uniform
+  over the pair, anew each epoch);
+- the accompaniment: the same pair at the same place (the mined mixture as it
+  is), or, for a remix, the instrumental of the same pair circularly shifted or
+  of another pair of the split, at a random place, read circularly;
+- the gains of the voice and the accompaniment (1 unless remixed).
+
+The dataset (in the loader workers) only reads the samples a recipe names;
+spectrograms, mixtures and targets are made for the whole batch at once on the
+training device (:func:`vocalmine.model.objective.batch_spectrograms`).
+Validation uses the fixed patch grid of its pairs, unremixed: deterministic.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
 import torch
-from torch.utils.data import DataLoader, Dataset, DistributedSampler, Sampler
+from torch.utils.data import DataLoader, Dataset, Sampler
 
+from vocalmine.core.constants import HOP_LENGTH, N_FFT, PATCH_FRAMES
 from vocalmine.core.errors import ConfigError
+from vocalmine.core.stft import n_frames
 from vocalmine.core.tables import read_table
-from vocalmine.features.shard_format import INDEX_SCHEMA, SPLITS, open_shard, shard_path
+from vocalmine.features.shard_format import INDEX_SCHEMA, INSTRUMENTAL, ORIGINAL, SPLITS, open_shard, shard_path
 
 logger = logging.getLogger(__name__)
 
 INDEX_FILE = "index.parquet"
+FRONT = N_FFT // 2  # samples before a crop's first frame centre that its first frame covers
+SEGMENT = (PATCH_FRAMES - 1) * HOP_LENGTH + N_FFT  # samples behind one 128-frame crop (98,560)
+PATCH_SPAN = PATCH_FRAMES * HOP_LENGTH  # samples between the first frames of two consecutive grid patches
+
+# A recipe: (voice pair, crop start sample, accompaniment pair, its start sample, voice gain,
+# accompaniment gain, circular read of the accompaniment 0/1). Plain numbers: cheap to send to workers.
+Recipe = tuple
 
 
 def read_index(folder: str | os.PathLike) -> pd.DataFrame:
@@ -45,26 +67,50 @@ def read_index(folder: str | os.PathLike) -> pd.DataFrame:
     return index
 
 
-class ShardDataset(Dataset):
-    """Patches of one split, read from memory-mapped shards.
+def split_rows(index: pd.DataFrame, split: str, *, limit: int = 0, seed: int = 0) -> pd.DataFrame:
+    """Grid patch rows of ``split``, optionally a fixed random subset of ``limit`` rows (same for a seed)."""
+    rows = index[index["split"] == split].reset_index(drop=True)
+    if 0 < limit < len(rows):
+        pick = np.sort(np.random.default_rng(seed).choice(len(rows), size=limit, replace=False))
+        rows = rows.iloc[pick].reset_index(drop=True)
+    return rows
+
+
+def valid_frames(samples: int, start: int) -> int:
+    """Frames of a 128-frame crop starting at sample ``start`` that lie inside a pair of ``samples`` samples."""
+    return int(min(PATCH_FRAMES, max(1, n_frames(max(samples - start, 0)))))
+
+
+@dataclass(frozen=True)
+class RemixConfig:
+    """How the sampler draws training examples (see TrainConfig for the meaning of each)."""
+
+    remix: bool = True
+    probability: float = 0.75
+    other_pair: float = 0.5
+    gain_db: float = 3.0
+
+
+class WaveDataset(Dataset):
+    """Waveform crops of the pairs in ``pairs`` (rows of :func:`pairs_of`), served by recipe.
 
     Shards are opened lazily, on first use in each process, so DataLoader
     workers each map the files themselves instead of pickling arrays.
 
-    Args:
-        folder: the shards folder.
-        rows: index rows of the patches to serve (any order, any shards).
-
-    Items: ``{"patch": (2, N_BINS, PATCH_FRAMES) float16, "valid": int}``;
-    batches from :meth:`__getitems__`: ``patch`` (b, 2, N_BINS, PATCH_FRAMES)
-    and ``valid`` (b,) int64, as numpy arrays.
+    A batch from :meth:`__getitems__` holds numpy arrays:
+    ``wave`` (b, 3, SEGMENT) float16: original and g·instrumental of the voice
+    pair's crop, and the accompaniment's crop (zero where the voice pair has no
+    samples); ``gain`` (b, 2) float32: voice and accompaniment gains; ``scale``
+    (b,) float32: the voice pair's max |X|; ``valid`` (b,) int64: frames inside
+    the voice pair.
     """
 
-    def __init__(self, folder: str | os.PathLike, rows: pd.DataFrame):
+    def __init__(self, folder: str | os.PathLike, pairs: pd.DataFrame):
         self.folder = Path(folder)
-        self.shard = rows["shard"].to_numpy(np.int64)
-        self.row = rows["row"].to_numpy(np.int64)
-        self.valid = rows["valid_frames"].to_numpy(np.int64)
+        self.shard = pairs["shard"].to_numpy(np.int64)
+        self.offset = pairs["offset"].to_numpy(np.int64)
+        self.samples = pairs["samples"].to_numpy(np.int64)
+        self.scale = pairs["scale"].to_numpy(np.float32)
         self._shards: dict[int, np.ndarray] = {}
 
     def __len__(self) -> int:
@@ -81,60 +127,128 @@ class ShardDataset(Dataset):
             array = self._shards[shard] = open_shard(self.folder, shard)
         return array
 
-    def __getitem__(self, i: int) -> dict:
-        return {"patch": np.asarray(self._array(int(self.shard[i]))[self.row[i]]), "valid": int(self.valid[i])}
+    def _window(self, pair: int, row: int, start: int, *, circular: bool) -> np.ndarray:
+        """SEGMENT samples of one row of a pair from ``start − FRONT``: zero outside, or wrapped when circular."""
+        array, offset, samples = self._array(int(self.shard[pair])), int(self.offset[pair]), int(self.samples[pair])
+        lo = start - FRONT
+        if circular:
+            return array[row, offset + (lo + np.arange(SEGMENT)) % samples]
+        out = np.zeros(SEGMENT, dtype=array.dtype)
+        a, b = max(lo, 0), min(lo + SEGMENT, samples)
+        if b > a:
+            out[a - lo : b - lo] = array[row, offset + a : offset + b]
+        return out
 
-    def __getitems__(self, indices: Sequence[int]) -> dict:
-        """A whole batch: one fancy-indexed read per shard, rows sorted for locality."""
-        indices = np.asarray(indices, dtype=np.int64)
-        out = np.empty((len(indices), *self._array(int(self.shard[indices[0]])).shape[1:]), dtype=np.float16)
-        shards = self.shard[indices]
-        for shard in np.unique(shards):
-            where = np.flatnonzero(shards == shard)
-            rows = self.row[indices[where]]
-            order = np.argsort(rows, kind="stable")
-            out[where[order]] = self._array(int(shard))[rows[order]]
-        return {"patch": out, "valid": self.valid[indices]}
+    def example(self, recipe: Recipe) -> tuple[np.ndarray, int]:
+        """(3, SEGMENT) float16 waveforms of one recipe and its valid frames."""
+        i, start, j, j_start, _, _, circular = recipe
+        wave = np.empty((3, SEGMENT), dtype=np.float16)
+        wave[0] = self._window(i, ORIGINAL, start, circular=False)
+        wave[1] = self._window(i, INSTRUMENTAL, start, circular=False)
+        wave[2] = self._window(j, INSTRUMENTAL, j_start, circular=bool(circular))
+        samples = int(self.samples[i])
+        # the accompaniment is silent where the voice pair is (its padding stays padding)
+        first, last = FRONT - start, FRONT - start + samples  # columns of the voice pair's samples 0 and samples
+        wave[2, : max(first, 0)] = 0
+        wave[2, max(min(last, SEGMENT), 0) :] = 0
+        return wave, valid_frames(samples, start)
+
+    def __getitem__(self, recipe: Recipe) -> dict:
+        return self.__getitems__([recipe])
+
+    def __getitems__(self, recipes: Sequence[Recipe]) -> dict:
+        waves, valid = zip(*(self.example(r) for r in recipes))
+        return {
+            "wave": np.stack(waves),
+            "gain": np.array([[r[4], r[5]] for r in recipes], dtype=np.float32),
+            "scale": self.scale[[int(r[0]) for r in recipes]],
+            "valid": np.array(valid, dtype=np.int64),
+        }
 
 
 def collate(batch: dict | list[dict]) -> dict[str, torch.Tensor]:
-    """Tensors from a :meth:`ShardDataset.__getitems__` batch (or a list of items)."""
+    """Tensors from a :meth:`WaveDataset.__getitems__` batch."""
     if isinstance(batch, list):
-        batch = {"patch": np.stack([b["patch"] for b in batch]), "valid": np.array([b["valid"] for b in batch])}
-    return {"patch": torch.from_numpy(batch["patch"]), "valid": torch.from_numpy(np.asarray(batch["valid"], np.int64))}
+        batch = {k: np.concatenate([b[k] for b in batch]) for k in batch[0]}
+    return {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in batch.items()}
 
 
-class ResumableSampler(Sampler[int]):
-    """A DistributedSampler (shuffled per epoch from the seed) that can start mid-epoch.
+def grid_recipes(pairs: pd.DataFrame) -> list[Recipe]:
+    """The fixed patch grid over each pair, unremixed: validation's deterministic examples."""
+    out = []
+    for i, frames in enumerate(pairs["frames"].to_numpy(np.int64)):
+        for k in range(max(1, -(-int(frames) // PATCH_FRAMES))):
+            start = k * PATCH_SPAN
+            out.append((i, start, i, start, 1.0, 1.0, 0))
+    return out
 
-    With one process it is a seeded shuffle of the whole split, so patches of
-    all shards interleave. ``start`` skips that many of this rank's indices,
-    which is how a resumed run continues with the exact next batch.
+
+def epoch_recipes(samples: np.ndarray, *, size: int, seed: int, epoch: int, remix: RemixConfig) -> list[Recipe]:
+    """The training examples of one epoch, a pure function of (seed, epoch).
+
+    Args:
+        samples: (n_pairs,) length of each pair in samples.
+        size: examples in the epoch.
+        remix: remix settings.
+    """
+    rng = np.random.default_rng([seed, epoch, 13])
+    samples = np.asarray(samples, dtype=np.int64)
+    weights = samples / samples.sum()
+    voice = rng.choice(len(samples), size=size, p=weights)
+    # uniform over the starts whose whole crop lies in the pair (start 0 for a pair shorter than a crop)
+    room = np.maximum(samples[voice] - (PATCH_FRAMES - 1) * HOP_LENGTH, 0)
+    start = (rng.random(size) * (room + 1)).astype(np.int64)
+    remixed = (rng.random(size) < remix.probability) if remix.remix else np.zeros(size, bool)
+    other = rng.random(size) < remix.other_pair
+    # another pair: drawn by length among the pairs other than the voice's (inverse CDF with its share cut out)
+    cum = np.cumsum(weights)
+    before = cum[voice] - weights[voice]
+    u = rng.random(size) * (1 - weights[voice])
+    u = np.where(u < before, u, u + weights[voice])
+    others = np.minimum(np.searchsorted(cum, u, side="right"), len(samples) - 1)
+    others = np.where(others == voice, (voice + 1) % len(samples), others)  # float round-off at an edge
+    partner = np.where(remixed & other & (len(samples) > 1), others, voice)
+    partner_start = np.where(remixed, (rng.random(size) * samples[partner]).astype(np.int64), start)
+    gains = 10 ** (rng.uniform(-remix.gain_db, remix.gain_db, size=(size, 2)) / 20)
+    gains[~remixed] = 1.0
+    return [(int(voice[k]), int(start[k]), int(partner[k]), int(partner_start[k]), float(gains[k, 0]), float(gains[k, 1]),
+             int(remixed[k])) for k in range(size)]
+
+
+class CropSampler(Sampler[Recipe]):
+    """Random crops (and remixes) drawn anew each epoch, this rank's share, startable mid-epoch.
+
+    The epoch's recipes are a pure function of (seed, epoch); rank r of w takes
+    every w-th. ``start`` skips that many of this rank's recipes, which is how a
+    resumed run continues with the exact next batch.
     """
 
-    def __init__(self, n: int, *, seed: int, shuffle: bool, rank: int = 0, world_size: int = 1):
-        self.inner = DistributedSampler(
-            range(n), num_replicas=world_size, rank=rank, shuffle=shuffle, seed=seed, drop_last=False
-        )
-        self.start = 0
+    def __init__(self, samples: np.ndarray, *, size: int, seed: int, remix: RemixConfig, rank: int = 0, world_size: int = 1):
+        self.samples, self.size, self.seed, self.remix = np.asarray(samples), size, seed, remix
+        self.rank, self.world_size = rank, world_size
+        self.epoch, self.start = 0, 0
 
     def set_position(self, epoch: int, start: int = 0) -> None:
-        """Serve epoch ``epoch`` from its ``start``-th index."""
-        self.inner.set_epoch(epoch)
-        self.start = start
+        """Serve epoch ``epoch`` from its ``start``-th recipe."""
+        self.epoch, self.start = epoch, start
 
-    def __iter__(self) -> Iterator[int]:
-        return iter(list(self.inner)[self.start :])
+    def per_rank(self) -> int:
+        """Recipes per epoch on each rank."""
+        return -(-self.size // self.world_size)
+
+    def __iter__(self) -> Iterator[Recipe]:
+        recipes = epoch_recipes(self.samples, size=self.per_rank() * self.world_size, seed=self.seed, epoch=self.epoch,
+                                remix=self.remix)
+        return iter(recipes[self.rank :: self.world_size][self.start :])
 
     def __len__(self) -> int:
-        return len(self.inner) - self.start
+        return self.per_rank() - self.start
 
 
-def make_loader(
-    dataset: ShardDataset, *, batch_size: int, sampler: Sampler, workers: int, pin_memory: bool = False
-) -> DataLoader:
+def make_loader(dataset: WaveDataset, *, batch_size: int, sampler, workers: int, pin_memory: bool = False) -> DataLoader:
     """A DataLoader over ``dataset`` that leaves torch's global RNG alone.
 
+    ``sampler`` yields recipes (a :class:`CropSampler`, or a list for validation).
     The loader draws its worker seeds from its own generator, so iterating it
     does not shift the dropout randomness of the model (needed for exact resume).
     """
@@ -149,12 +263,3 @@ def make_loader(
         prefetch_factor=4 if workers > 0 else None,
         generator=torch.Generator().manual_seed(0),
     )
-
-
-def split_rows(index: pd.DataFrame, split: str, *, limit: int = 0, seed: int = 0) -> pd.DataFrame:
-    """Rows of ``split``, optionally a fixed random subset of ``limit`` rows (same for a seed)."""
-    rows = index[index["split"] == split].reset_index(drop=True)
-    if 0 < limit < len(rows):
-        pick = np.sort(np.random.default_rng(seed).choice(len(rows), size=limit, replace=False))
-        rows = rows.iloc[pick].reset_index(drop=True)
-    return rows

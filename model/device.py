@@ -40,11 +40,26 @@ def pick_device(name: str, env: DistEnv) -> torch.device:
     return torch.device("cuda", index)
 
 
+def cpu_supports_bf16() -> bool:
+    """True when this CPU runs bf16 natively (AVX-512 BF16 or AMX), as oneDNN reports it."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """The concrete precision of a config precision: "auto" is bf16 on CUDA and on a bf16-capable CPU, else fp32."""
+    if precision != "auto":
+        return precision
+    if device.type == "cuda":
+        return "bf16"
+    return "bf16" if cpu_supports_bf16() else "fp32"
+
+
 def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype for a config precision ("auto": bf16 on CUDA, none on CPU)."""
-    if precision == "auto":
-        precision = "bf16" if device.type == "cuda" else "fp32"
-    return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+    """The autocast dtype for a config precision (see :func:`resolve_precision`); None = fp32."""
+    return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[resolve_precision(precision, device)]
 
 
 def usable_cores() -> int:

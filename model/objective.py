@@ -1,46 +1,65 @@
 """The training objective and the validation measures, in torch on the training device.
 
-Shapes: patches (b, 2, N_BINS, PATCH_FRAMES) as stored (X, g·Y_i); inputs,
-targets and masks (b, 1, N_BINS, PATCH_FRAMES); ``valid`` (b,) frames per
-patch that are not padding.
+Batches come from :class:`vocalmine.model.data.WaveDataset` as waveforms; the
+spectrograms, the remixed mixture and the target are made here for the whole
+batch at once, with the core STFT. Shapes: inputs, targets and masks
+(b, 1, N_BINS, PATCH_FRAMES); ``valid`` (b,) frames per example that are not padding.
 """
 
 from __future__ import annotations
 
 import torch
 
+from vocalmine.core.constants import N_BINS
 from vocalmine.core.errors import ConfigError
-from vocalmine.features.shard_format import INSTRUMENTAL_CHANNEL, MIXTURE_CHANNEL
-from vocalmine.model.checkpoint import TARGETS
+from vocalmine.core.stft import torch_stft
 from vocalmine.core.target import vocal_target
+from vocalmine.model.checkpoint import TARGETS
 
 # A patch whose target holds less energy than this (normalised magnitudes) has
 # nothing to separate; its SDR is undefined, so the proxy skips it.
 SILENT_TARGET_ENERGY = 1e-6
 EPS = 1e-8
+MAX_SCALE_RATIO = 1e3  # bound on (track max / crop max) for a (nearly) silent crop
 
 
-def inputs_and_target(patch: torch.Tensor, *, target: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """Model input X and the target magnitude from stored patches, as float32.
+def batch_spectrograms(batch: dict, *, target: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Model input X and the target magnitude of a batch of waveform crops, float32 on their device.
 
-    Y_v = max(X − g·Y_i, 0) (the paper's half-wave-rectified difference) for
-    "vocals"; g·Y_i for "instrumental".
+    The mixture is made in the time domain: ``gv·(original − g·instrumental) + ga·accompaniment``
+    (the mined original itself when both gains are 1 and the accompaniment is the
+    pair's own instrumental at the same place). The target is the paper's
+    half-wave-rectified difference of that mixture and that accompaniment,
+    max(|X| − |A|, 0), for "vocals", and |A| for "instrumental".
+
+    Normalisation (NORMALISATION "track_max"): magnitudes are divided by the
+    crop's max |X| times the voice pair's (track max / crop max) of its original,
+    which is exactly the track's max |X| for an unremixed crop, as inference uses.
 
     Args:
-        patch: (b, 2, N_BINS, PATCH_FRAMES) any float dtype.
+        batch: ``wave`` (b, 3, SEGMENT), ``gain`` (b, 2), ``scale`` (b,), ``valid`` (b,), see
+            :class:`vocalmine.model.data.WaveDataset`.
         target: "vocals" or "instrumental".
 
     Returns:
-        x, y: each (b, 1, N_BINS, PATCH_FRAMES) float32.
+        x, y: (b, 1, N_BINS, PATCH_FRAMES) float32; valid (b,) int64.
     """
-    patch = patch.float()
-    x = patch[:, MIXTURE_CHANNEL : MIXTURE_CHANNEL + 1]
-    instrumental = patch[:, INSTRUMENTAL_CHANNEL : INSTRUMENTAL_CHANNEL + 1]
-    if target == "vocals":
-        return x, vocal_target(x, instrumental)
-    if target == "instrumental":
-        return x, instrumental
-    raise ConfigError(f"target must be one of {TARGETS}, got {target!r}")
+    if target not in TARGETS:
+        raise ConfigError(f"target must be one of {TARGETS}, got {target!r}")
+    wave = batch["wave"].float()
+    gain = batch["gain"].float()
+    original, instrumental, accompaniment = wave[:, 0], wave[:, 1], wave[:, 2]
+    accompaniment = gain[:, 1:2] * accompaniment
+    mixture = gain[:, 0:1] * (original - instrumental) + accompaniment
+    spec = torch_stft(torch.stack([mixture, accompaniment, original], dim=1), center=False)[:, :, :N_BINS].abs()
+    x, a, o = spec[:, 0:1], spec[:, 1:2], spec[:, 2:3]
+    crop_max_o = o.amax(dim=(1, 2, 3))
+    track = batch["scale"].float()
+    ratio = (track / crop_max_o.clamp_min(EPS)).clamp(1.0, MAX_SCALE_RATIO)
+    scale = (x.amax(dim=(1, 2, 3)) * ratio).clamp_min(EPS)[:, None, None, None]
+    x, a = x / scale, a / scale
+    y = vocal_target(x, a) if target == "vocals" else a
+    return x, y, batch["valid"]
 
 
 def frame_mask(valid: torch.Tensor, frames: int) -> torch.Tensor:

@@ -2,8 +2,8 @@
 
 Each "pair" is a generated song: a harmonic, vibrato-laden "voice" singing
 phrases of notes over a "band" of coloured noise, a bass line and clicks. The
-shards store, like the features stage, X = |STFT(voice + band)| and
-g·Y_i = |STFT(band)|, both divided by the pair's max |X|. Separating the voice
+shards store, like the features stage, the original (voice + band) and the
+instrumental (band) as aligned waveforms. Separating the voice
 needs the harmonic structure, so a model beats the identity mask only by learning.
 """
 
@@ -19,8 +19,8 @@ import pandas as pd
 from vocalmine.core.atomic import save_npy_atomic
 from vocalmine.core.constants import PATCH_FRAMES, SAMPLE_RATE, SHARD_DTYPE
 from vocalmine.core.tables import write_table
-from vocalmine.features.shard_format import INDEX_SCHEMA, PATCH_SHAPE, shard_path
-from vocalmine.core.stft import magnitude, stft
+from vocalmine.features.shard_format import INDEX_SCHEMA, shard_path
+from vocalmine.core.stft import magnitude, n_frames, stft
 
 
 @dataclass(frozen=True)
@@ -72,14 +72,20 @@ def _band(n: int, rng: np.random.Generator) -> np.ndarray:
     return 0.25 * smooth + 0.6 * bass + 0.8 * clicks
 
 
-def pair_spectrograms(*, seconds: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Magnitudes of one synthetic song: (X, g·Y_i), each (N_BINS, frames) float32."""
+def pair_waveforms(*, seconds: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """One synthetic song: (original = voice + band, instrumental = band), each (n,) float32."""
     rng = np.random.default_rng(seed)
     n = int(seconds * SAMPLE_RATE)
     voice = _voice(n, rng)
     band = _band(n, rng) * rng.uniform(0.5, 1.5)
-    mixture = (voice + band).astype(np.float32)
-    return magnitude(stft(mixture)), magnitude(stft(band.astype(np.float32)))
+    peak = float(np.abs(voice + band).max()) / 0.9  # keep the original within full scale
+    return ((voice + band) / peak).astype(np.float32), (band / peak).astype(np.float32)
+
+
+def pair_spectrograms(*, seconds: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Magnitudes of one synthetic song: (X, g·Y_i), each (N_BINS, frames) float32."""
+    original, band = pair_waveforms(seconds=seconds, seed=seed)
+    return magnitude(stft(original)), magnitude(stft(band))
 
 
 def write_synthetic_shards(
@@ -87,50 +93,46 @@ def write_synthetic_shards(
     *,
     splits: dict[str, int] | None = None,
     seconds: float = 20.0,
-    patches_per_shard: int = 4,
+    pairs_per_shard: int = 2,
     seed: int = 0,
 ) -> SyntheticShards:
-    """Write shard-*.npy and index.parquet for generated pairs.
+    """Write shard-*.npy and index.parquet for generated pairs, in the features stage's format.
 
     Args:
         folder: the shards folder to write (created).
         splits: pairs per split, default {"train": 4, "validation": 2}.
-        seconds: song length; patches cover it with hop PATCH_FRAMES, the last
-            one zero-padded after its ``valid_frames``.
-        patches_per_shard: patches per shard file, so patches span shards.
+        seconds: song length (the index's grid patches cover it, the last one partly).
+        pairs_per_shard: pairs per shard file, so pairs span shards.
         seed: generator seed; the same seed writes the same bytes.
 
     Returns:
         The folder, the index DataFrame and the number of shards.
     """
     folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     splits = splits or {"train": 4, "validation": 2}
-    patches: list[np.ndarray] = []
+    waves: list[list[np.ndarray]] = [[]]
     rows: list[dict] = []
-    pair_number = 0
+    pair_number, column = 0, 0
     for split, count in splits.items():
         for _ in range(count):
+            if len(waves[-1]) == pairs_per_shard:
+                waves.append([])
+                column = 0
             pair_id = f"synthetic-{seed}-{pair_number:04d}"
-            x, yi = pair_spectrograms(seconds=seconds, seed=seed * 10_000 + pair_number)
-            scale = float(x.max())
-            frames = x.shape[1]
+            original, band = pair_waveforms(seconds=seconds, seed=seed * 10_000 + pair_number)
+            scale = float(magnitude(stft(original)).max())
+            frames = n_frames(len(original))
             for number, start in enumerate(range(0, frames, PATCH_FRAMES)):
-                valid = min(PATCH_FRAMES, frames - start)
-                patch = np.zeros(PATCH_SHAPE, dtype=np.float32)
-                patch[0, :, :valid] = x[:, start : start + valid] / scale
-                patch[1, :, :valid] = np.minimum(yi[:, start : start + valid] / scale, 1.0)
-                patches.append(patch.astype(SHARD_DTYPE))
-                rows.append({"patch_id": f"{pair_id}-{number:05d}", "pair_id": pair_id, "start_frame": start,
-                             "valid_frames": valid, "split": split, "scale": scale})
+                rows.append({"patch_id": f"{pair_id}-{number:05d}", "pair_id": pair_id, "shard": len(waves) - 1,
+                             "offset": column, "samples": len(original), "start_frame": start,
+                             "valid_frames": min(PATCH_FRAMES, frames - start), "split": split, "scale": scale,
+                             "gain": 1.0, "delay": 0.0})
+            waves[-1].append(np.stack([original, band]).astype(SHARD_DTYPE))
+            column += len(original)
             pair_number += 1
-    n_shards = 0
-    for shard, first in enumerate(range(0, len(patches), patches_per_shard)):
-        chunk = np.stack(patches[first : first + patches_per_shard])
-        save_npy_atomic(shard_path(folder, shard), chunk)
-        for offset in range(len(chunk)):
-            rows[first + offset].update(shard=shard, row=offset)
-        n_shards += 1
+    for shard, chunk in enumerate(waves):
+        save_npy_atomic(shard_path(folder, shard), np.concatenate(chunk, axis=1))
     index = pd.DataFrame(rows)
     write_table(index, folder / "index.parquet", INDEX_SCHEMA)
-    return SyntheticShards(folder=folder, index=index[INDEX_SCHEMA.names], n_shards=n_shards)
-
+    return SyntheticShards(folder=folder, index=index[INDEX_SCHEMA.names], n_shards=len(waves))

@@ -32,9 +32,10 @@ from vocalmine.core.progress import progress
 from vocalmine.model import distributed
 from vocalmine.model.checkpoint import TARGETS, load_checkpoint, make_payload, save_checkpoint
 from vocalmine.model.config import TrainConfig, check_resumable
-from vocalmine.model.data import ResumableSampler, ShardDataset, make_loader, read_index, split_rows
-from vocalmine.model.device import autocast_dtype, pick_device, set_cpu_threads
-from vocalmine.model.objective import inputs_and_target, l1_sums, masked_l1, sdr_sums
+from vocalmine.features.shard_format import pairs_of
+from vocalmine.model.data import CropSampler, RemixConfig, WaveDataset, grid_recipes, make_loader, read_index, split_rows
+from vocalmine.model.device import autocast_dtype, pick_device, resolve_precision, set_cpu_threads
+from vocalmine.model.objective import batch_spectrograms, l1_sums, masked_l1, sdr_sums
 from vocalmine.model.run_log import MetricsLog
 from vocalmine.model.unet import UNet
 
@@ -54,8 +55,8 @@ class TrainSummary:
     world_size: int  # processes (DDP ranks)
     steps: int  # optimizer steps done in total (including before a resume)
     epochs: int  # epochs completed
-    stopped: str  # why it ended: steps | epochs | early_stopping
-    train_patches: int  # patches in the train split
+    stopped: str  # why it ended: steps | minutes | epochs | early_stopping
+    train_patches: int  # grid patches in the train split (an epoch draws epoch_patches random crops)
     val_patches: int  # validation patches evaluated each epoch
     best_step: int  # step of best.pt
     best_val_loss: float  # validation L1 of best.pt (NaN without validation patches)
@@ -65,11 +66,14 @@ class TrainSummary:
     seconds: float  # wall time of this invocation
     patches_per_s: float  # training patches per second in this invocation, all ranks
     weights_digest: str  # sha256 of the final weights (equal on every rank under DDP)
+    precision: str = "fp32"  # the precision trained in: fp32 | bf16 | fp16
+    patches_seen: int = 0  # training crops seen in total (including before a resume), all ranks
+    trained_minutes: float = 0.0  # training time in total (including before a resume), validation excluded
 
     def describe(self) -> str:
         """A few lines for the terminal."""
         return (
-            f"trained {self.run_dir.name} on {self.device} x{self.world_size}: {self.steps} steps, "
+            f"trained {self.run_dir.name} on {self.device} x{self.world_size} ({self.precision}): {self.steps} steps, "
             f"{self.epochs} epochs, stopped by {self.stopped} ({self.seconds:.0f} s, {self.patches_per_s:.1f} patches/s)\n"
             f"validation L1 {self.best_val_loss:.5f} at step {self.best_step} vs identity mask {self.identity_val_loss:.5f}; "
             f"SDR proxy {self.best_val_sdr:.2f} dB vs {self.identity_val_sdr:.2f} dB\n"
@@ -143,18 +147,26 @@ class _Run:
     def __init__(self, shards: Path, run_dir: Path, target: str, config: TrainConfig, device: torch.device, env):
         self.shards, self.run_dir, self.target, self.config, self.device, self.env = shards, run_dir, target, config, device, env
         self.cuda = device.type == "cuda"
+        self.precision = resolve_precision(config.precision, device)
         self.amp_dtype = autocast_dtype(config.precision, device)
-        self.channels_last = self.cuda and config.channels_last
+        # channels_last pays on CUDA, and on CPU under bf16 (oneDNN's blocked bf16 convolutions)
+        self.channels_last = config.channels_last and (self.cuda or self.amp_dtype == torch.bfloat16)
         if self.cuda:
             torch.backends.cudnn.benchmark = True
         else:
             set_cpu_threads(config.threads, env)
         index = read_index(shards)
         self.train_rows = split_rows(index, "train")
-        self.val_rows = split_rows(index, "validation", limit=config.max_val_patches, seed=config.seed)
+        self.train_pairs = pairs_of(self.train_rows)
+        self.val_pairs = pairs_of(split_rows(index, "validation"))
+        self.val_recipes = grid_recipes(self.val_pairs)
+        if 0 < config.max_val_patches < len(self.val_recipes):  # a fixed random subset, the same for a seed
+            pick = np.sort(np.random.default_rng(config.seed).choice(len(self.val_recipes), config.max_val_patches, replace=False))
+            self.val_recipes = [self.val_recipes[k] for k in pick]
+        self.val_rows = self.val_recipes
         if self.train_rows.empty:
             raise NothingUsableError(f"{shards}/index.parquet: no patches in the train split (nothing to train on)")
-        if self.val_rows.empty:
+        if not self.val_recipes:
             logger.warning("%s: no validation patches: no early stopping, best.pt follows last.pt", shards)
 
     # -- setup -----------------------------------------------------------------------------
@@ -197,6 +209,8 @@ class _Run:
         self.step = payload["step"] if payload is not None else 0
         self.epoch = payload["epoch"] if payload is not None else 0
         self.batch_in_epoch = extra.get("batch_in_epoch", 0)
+        self.trained_s = float(extra.get("trained_s", 0.0))
+        self.patches_seen = int(extra.get("patches_seen", self.step * self.config.batch_size * self.env.world_size))
         self.best = {k: extra.get(k, d) for k, d in
                      (("best_val_loss", math.inf), ("best_val_sdr", math.nan), ("best_step", 0), ("bad_epochs", 0))}
         self.identity = (extra.get("identity_val_loss"), extra.get("identity_val_sdr"))
@@ -212,20 +226,22 @@ class _Run:
 
     def _loaders(self) -> None:
         cfg, env = self.config, self.env
-        self.sampler = ResumableSampler(len(self.train_rows), seed=cfg.seed, shuffle=True, rank=env.rank, world_size=env.world_size)
-        self.loader = make_loader(ShardDataset(self.shards, self.train_rows), batch_size=cfg.batch_size,
+        remix = RemixConfig(remix=cfg.remix, probability=cfg.remix_probability, other_pair=cfg.remix_other_pair,
+                            gain_db=cfg.remix_gain_db)
+        self.sampler = CropSampler(self.train_pairs["samples"].to_numpy(), size=cfg.epoch_patches or len(self.train_rows),
+                                   seed=cfg.seed, remix=remix, rank=env.rank, world_size=env.world_size)
+        self.loader = make_loader(WaveDataset(self.shards, self.train_pairs), batch_size=cfg.batch_size,
                                   sampler=self.sampler, workers=cfg.workers, pin_memory=self.cuda)
-        self.steps_per_epoch = math.ceil(len(self.sampler.inner) / cfg.batch_size)
-        val_indices = list(range(env.rank, len(self.val_rows), env.world_size))  # no padding: exact sums
-        self.val_loader = make_loader(ShardDataset(self.shards, self.val_rows), batch_size=cfg.batch_size,
-                                      sampler=val_indices, workers=min(cfg.workers, 1), pin_memory=self.cuda)
+        self.steps_per_epoch = math.ceil(self.sampler.per_rank() / cfg.batch_size)
+        val_recipes = self.val_recipes[env.rank :: env.world_size]  # no padding: exact sums
+        self.val_loader = make_loader(WaveDataset(self.shards, self.val_pairs), batch_size=cfg.batch_size,
+                                      sampler=val_recipes, workers=min(cfg.workers, 1), pin_memory=self.cuda)
 
     # -- steps -----------------------------------------------------------------------------
 
     def _batch(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        patch = batch["patch"].to(self.device, non_blocking=True)
-        valid = batch["valid"].to(self.device, non_blocking=True)
-        x, y = inputs_and_target(patch, target=self.target)
+        batch = {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
+        x, y, valid = batch_spectrograms(batch, target=self.target)
         inp = x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
         return x, y, valid, inp
 
@@ -237,16 +253,38 @@ class _Run:
         """One optimizer step on ``batch``; the loss (detached, on the device)."""
         x, y, valid, inp = self._batch(batch)
         loss = masked_l1(self._forward(self.net, inp), x, y, valid)
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.learning_rate()
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         self.scaler.step(self.optimizer)
         self.scaler.update()
         return loss.detach()
 
+    def _out_of_time(self) -> bool:
+        """True when the time budget is spent (on any rank: all ranks stop together)."""
+        if not self.config.minutes:
+            return False
+        over = torch.tensor(float(self.trained_s >= self.config.minutes * 60), device=self.device)
+        return distributed.all_sum([over], self.env)[0] > 0
+
+    def learning_rate(self) -> float:
+        """The scheduled learning rate of the next step: constant, or cosine over steps (or over the time budget)."""
+        cfg = self.config
+        if cfg.schedule == "constant":
+            return cfg.lr
+        if cfg.steps:
+            progress = self.step / cfg.steps
+        elif cfg.schedule_minutes or cfg.minutes:
+            progress = self.trained_s / ((cfg.schedule_minutes or cfg.minutes) * 60)
+        else:
+            progress = self.step / max(cfg.epochs * self.steps_per_epoch, 1)
+        return cfg.lr * 0.5 * (1 + math.cos(math.pi * min(max(progress, 0.0), 1.0)))
+
     @torch.no_grad()
     def evaluate(self, *, identity: bool = False) -> tuple[float, float]:
         """Validation L1 and SDR proxy over all ranks; ``identity`` scores mask = 1 instead."""
-        if self.val_rows.empty:
+        if not self.val_recipes:
             return math.nan, math.nan
         # The plain module, not DDP: ranks may hold different numbers of validation batches.
         distributed.broadcast_buffers(self.model, self.env)
@@ -269,6 +307,7 @@ class _Run:
         if not self.env.is_main:
             return
         extra = {**self.best, "batch_in_epoch": self.batch_in_epoch, "val_loss": val_loss,
+                 "trained_s": self.trained_s, "patches_seen": self.patches_seen,
                  "identity_val_loss": self.identity[0], "identity_val_sdr": self.identity[1],
                  "world_size": self.env.world_size,
                  "rng": {"torch": [r["torch"] for r in ranks], "cuda": [r["cuda"] for r in ranks]}}
@@ -325,9 +364,13 @@ class _Run:
         done_patches, window_loss, window_steps, window_patches = 0, torch.zeros((), device=self.device), 0, 0
         window_start = started
         stopped = ""
+        tick = time.perf_counter()
         while not stopped:
             if cfg.steps and self.step >= cfg.steps:
                 stopped = "steps"
+                break
+            if self._out_of_time():
+                stopped = "minutes"
                 break
             if self.epoch >= cfg.epochs:
                 stopped = "epochs"
@@ -336,10 +379,14 @@ class _Run:
                 stopped = "early_stopping"
                 break
             self.sampler.set_position(self.epoch, self.batch_in_epoch * cfg.batch_size)
+            out_of_time = False
             for batch in self.loader:
                 window_loss += self.train_step(batch)
                 n = len(batch["valid"]) * env.world_size
                 done_patches, window_steps, window_patches = done_patches + n, window_steps + 1, window_patches + n
+                self.patches_seen += n
+                now = time.perf_counter()
+                self.trained_s, tick = self.trained_s + now - tick, now
                 self.step, self.batch_in_epoch = self.step + 1, self.batch_in_epoch + 1
                 bar.update(1)
                 if self.step % cfg.log_every == 0:
@@ -355,12 +402,16 @@ class _Run:
                     self._save((LAST,), math.nan)
                 if cfg.steps and self.step >= cfg.steps:
                     break
+                out_of_time = self._out_of_time()
+                if out_of_time:
+                    break
             epoch_done = self.batch_in_epoch >= self.steps_per_epoch
-            if epoch_done or (cfg.steps and self.step >= cfg.steps):
+            if epoch_done or out_of_time or (cfg.steps and self.step >= cfg.steps):
                 paused = time.perf_counter()
                 if self._validate_and_save(wall=paused - started, epoch_done=epoch_done):
                     stopped = "early_stopping"
                 window_start += time.perf_counter() - paused  # throughput counts training time only
+            tick = time.perf_counter()  # validation and the loader's epoch start-up are not training time
         bar.close()
         distributed.broadcast_buffers(self.model, env)
         seconds = time.perf_counter() - started
@@ -370,7 +421,8 @@ class _Run:
             val_patches=len(self.val_rows), best_step=self.best["best_step"], best_val_loss=self.best["best_val_loss"],
             best_val_sdr=self.best["best_val_sdr"], identity_val_loss=self.identity[0], identity_val_sdr=self.identity[1],
             seconds=seconds, patches_per_s=done_patches / seconds if seconds > 0 else 0.0,
-            weights_digest=weights_digest(self.model),
+            weights_digest=weights_digest(self.model), precision=self.precision, patches_seen=self.patches_seen,
+            trained_minutes=self.trained_s / 60,
         )
         if env.is_main:
             logger.info("%s", summary.describe())

@@ -24,7 +24,7 @@ from vocalmine.core.tables import REJECTS_SCHEMA, read_table, write_table
 from vocalmine.features import reasons
 from vocalmine.features.config import FeaturesConfig, config_from_overrides
 from vocalmine.features.pipeline import build
-from vocalmine.features.shard_format import INDEX_SCHEMA, QUALITY_SCHEMA, open_shard, shard_path, vocal_target
+from vocalmine.features.shard_format import INDEX_SCHEMA, QUALITY_SCHEMA, open_shard, pairs_of, shard_path
 from vocalmine.features.store import part_path
 from vocalmine.mining.schema import PAIRS_SCHEMA, pair_id_for
 
@@ -126,11 +126,37 @@ def test_build_writes_tables_and_shards_and_resumes(tmp_path, corpus, threaded_s
     # the 14 s song spans two patches, the last one padded
     long_pair = index[index["pair_id"] == pairs.loc["O1", "pair_id"]]
     assert list(long_pair["start_frame"]) == [0, PATCH_FRAMES] and long_pair["valid_frames"].iloc[-1] < PATCH_FRAMES
-    # every index row points at its shard row; the stored X is normalised per pair
-    for shard, rows in index.groupby("shard"):
+    # the pairs tile their shards end to end: (2, samples) waveforms at 8192 Hz
+    stored = pairs_of(index)
+    for shard, rows in stored.groupby("shard"):
         array = open_shard(folder, shard)
-        assert len(array) == len(rows) and sorted(rows["row"]) == list(range(len(rows)))
-        assert float(array[:, 0].max()) <= 1.0 and vocal_target(array).min() >= 0
+        assert array.shape == (2, int(rows["samples"].sum())) and array.dtype == np.float16
+        assert list(rows["offset"]) == [0, *np.cumsum(rows["samples"])[:-1]]
+    # the derived voice original − g·instrumental is the true vocal stem (time domain, sub-sample alignment)
+    for k in range(3):
+        row = stored.set_index("pair_id").loc[pairs.loc[f"O{k}", "pair_id"]]
+        wave = open_shard(folder, int(row["shard"]))[:, row["offset"] : row["offset"] + row["samples"]].astype(np.float64)
+        acc, voc = tone_song(SONGS[k].get("seconds", 6.0), seed=k)
+        import soxr
+
+        start = max(0, -int(quality.loc[row.name, "offset_samples"]))
+        truth = soxr.resample(voc, SR_FILE, SAMPLE_RATE)[start : start + int(row["samples"])]
+        derived = (wave[0] - wave[1])[: len(truth)]
+        edge = slice(512, len(truth) - 512)
+        sdr = 10 * np.log10(np.sum(truth[edge] ** 2) / np.sum((derived[edge] - truth[edge]) ** 2))
+        assert sdr > 25, (k, sdr)  # integer-sample alignment alone gives ~5-19 dB here
+        assert abs(row["gain"] - 1 / SONGS[k]["gain"]) < 0.02  # the stored instrumental is scaled back to the original
+    # the report's example spectrograms: frames of the core STFT of the stored waveforms, X in [0, 1]
+    from vocalmine.core.stft import magnitude, stft
+    from vocalmine.evaluation.report_data import example_spectrograms
+
+    long_row = stored.set_index("pair_id").loc[pairs.loc["O1", "pair_id"]]
+    wave = open_shard(folder, int(long_row["shard"]))[:, long_row["offset"] : long_row["offset"] + long_row["samples"]]
+    mags = magnitude(stft(np.asarray(wave, np.float32))) / long_row["scale"]
+    spectra = example_spectrograms(folder, index, long_row.name, start_frame=20, frames=100)
+    assert spectra.shape == (3, 512, 100) and spectra[0].max() <= 1.0 + 1e-3
+    np.testing.assert_allclose(spectra[:2], mags[:, :, 20:120], atol=1e-3)
+    np.testing.assert_allclose(spectra[2], np.maximum(mags[0, :, 20:120] - mags[1, :, 20:120], 0), atol=1e-3)
     assert index.groupby("pair_id")["split"].nunique().max() == 1
     assert (quality.groupby("artist_norm")["split"].nunique() == 1).all()
 
@@ -180,8 +206,8 @@ def test_disk_full_is_one_error_naming_the_shard_and_leaves_no_stale_index(tmp_p
     resumed = build(catalog=catalog, scheduler=threaded_scheduler, config=other)
     assert resumed.groups_built >= 1 and resumed.groups_built + resumed.groups_skipped == 3
     index = read_table(catalog.shards / "index.parquet", INDEX_SCHEMA)
-    for shard, rows in index.groupby("shard"):
-        assert len(open_shard(catalog.shards, shard)) == len(rows)
+    for shard, rows in pairs_of(index).groupby("shard"):
+        assert open_shard(catalog.shards, shard).shape[1] == rows["samples"].sum()
 
 
 def test_config_overrides_are_validated():

@@ -9,13 +9,12 @@ import pytest
 import soxr
 
 from vocalmine.core.audio import write_audio
-from vocalmine.core.constants import N_BINS, PATCH_FRAMES, SAMPLE_RATE
+from vocalmine.core.constants import PATCH_FRAMES, SAMPLE_RATE
 from vocalmine.core.errors import AudioError
 from vocalmine.features import reasons
 from vocalmine.features.align import apply_offset, estimate_offset
 from vocalmine.features.config import FeaturesConfig
-from vocalmine.features.pair import cut_patches, load_pair, pair_features, vocal_estimate
-from vocalmine.features.shard_format import vocal_target
+from vocalmine.features.pair import load_pair, pair_features, patch_grid, vocal_estimate
 from vocalmine.core.stft import magnitude, n_frames, stft
 
 
@@ -119,7 +118,7 @@ def test_exclusion_reasons(stems):
     assert pair_features(original, 0.8 * original).reason == reasons.TOO_SIMILAR
     other_acc, _ = song(9.0, seed=11)
     different = pair_features(original, other_acc)
-    assert different.reason == reasons.TOO_DIFFERENT and different.patches is None
+    assert different.reason == reasons.TOO_DIFFERENT and different.waveforms is None
     silent = pair_features(original, np.zeros_like(acc))
     assert silent.reason == reasons.SILENT and "instrumental" in silent.detail
     assert pair_features(original[:8192], acc[:8192]).reason == reasons.TOO_SHORT
@@ -136,25 +135,40 @@ def test_exclusion_reasons(stems):
     assert pair_features(original, other_acc, config=strict).reason == reasons.TOO_DIFFERENT
 
 
-def test_patches_are_normalised_padded_and_carry_the_vocal_target(stems):
+def test_kept_pairs_store_aligned_gain_matched_waveforms_and_their_patch_grid(stems):
     acc, voc = stems
     original = acc + voc
-    result = pair_features(original, acc)
+    result = pair_features(original, 0.5 * acc)
     frames = n_frames(len(original))
-    assert result.patches.shape == (math.ceil(frames / PATCH_FRAMES), 2, N_BINS, PATCH_FRAMES)
-    assert result.patches.dtype == np.float16
-    assert result.valid_frames[-1] == frames - PATCH_FRAMES * (len(result.patches) - 1)
-    assert float(result.patches[:, 0].max()) == pytest.approx(1.0, abs=1e-3)
-    assert not result.patches[-1, :, :, result.valid_frames[-1] :].any()
-    mix = magnitude(stft(original))
-    inst = result.gain * magnitude(stft(acc))
-    expected = np.maximum(mix - inst, 0) / result.scale
-    got = vocal_target(result.patches)[0][:, : min(frames, PATCH_FRAMES)]
-    np.testing.assert_allclose(got, expected[:, :PATCH_FRAMES], atol=2e-3)
+    assert result.waveforms.shape == (2, len(original)) and result.waveforms.dtype == np.float16
+    assert result.n_patches == math.ceil(frames / PATCH_FRAMES) == len(result.valid_frames)
+    assert result.valid_frames[-1] == frames - PATCH_FRAMES * (result.n_patches - 1)
+    assert list(result.start_frames) == [PATCH_FRAMES * k for k in range(result.n_patches)]
+    assert result.wave_gain == pytest.approx(2.0, rel=1e-2) and abs(result.delay) < 0.05  # least squares: the voice leaks in a little
+    np.testing.assert_allclose(result.waveforms[0].astype(np.float32), original, atol=1e-3)
+    derived = result.waveforms[0].astype(np.float64) - result.waveforms[1].astype(np.float64)
+    sdr = 10 * np.log10(np.sum(voc.astype(np.float64) ** 2) / np.sum((derived - voc) ** 2))
+    assert sdr > 40  # float16 storage costs ~60 dB; nothing else is lost
+    assert float(magnitude(stft(original)).max()) == pytest.approx(result.scale, rel=1e-6)
 
 
-def test_cut_patches_exact_multiple_has_no_padding():
-    mix = np.random.default_rng(0).random((N_BINS, 2 * PATCH_FRAMES)).astype(np.float32)
-    patches, valid, starts = cut_patches(mix, mix * 0.5, scale=float(mix.max()))
-    assert patches.shape[0] == 2 and list(valid) == [PATCH_FRAMES, PATCH_FRAMES] and list(starts) == [0, PATCH_FRAMES]
-    np.testing.assert_allclose(patches[1, 0].astype(np.float32), mix[:, PATCH_FRAMES:] / mix.max(), atol=1e-3)
+def test_patch_grid_exact_multiple_has_no_padding():
+    valid, starts = patch_grid(2 * PATCH_FRAMES)
+    assert list(valid) == [PATCH_FRAMES, PATCH_FRAMES] and list(starts) == [0, PATCH_FRAMES]
+    valid, starts = patch_grid(PATCH_FRAMES + 5)
+    assert list(valid) == [PATCH_FRAMES, 5]
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.3, -0.5, 0.93])
+def test_sub_sample_delay_is_recovered_and_the_derived_voice_is_exact(delay, stems):
+    from vocalmine.features.align import fractional_shift, refine_alignment
+
+    acc, voc = stems
+    original = (acc + voc).astype(np.float32)
+    instrumental = fractional_shift(acc, -delay) / 0.8  # instrumental(n + delay) = acc(n) / 0.8
+    fine = refine_alignment(original, instrumental)
+    assert fine.delay == pytest.approx(delay, abs=0.02) and fine.gain == pytest.approx(0.8, rel=1e-2)
+    derived = original - fine.gain * fractional_shift(instrumental, fine.delay)
+    edge = slice(256, -256)
+    sdr = 10 * np.log10(np.sum(voc[edge].astype(np.float64) ** 2) / np.sum((derived[edge] - voc[edge]) ** 2))
+    assert sdr > 30

@@ -7,14 +7,14 @@ import pytest
 from vocalmine.model.synthetic import SyntheticShards, write_synthetic_shards
 
 # 20 s songs give two patches per pair, the second one zero-padded after 87 frames;
-# three patches per shard make every batch span shards.
+# two pairs per shard make batches span shards.
 SONG_SECONDS = 20.0
 
 
 @pytest.fixture(scope="session")
 def shards(tmp_path_factory) -> SyntheticShards:
-    """6 train pairs (12 patches), 2 validation pairs (4 patches), 1 test pair (2): 18 patches in 6 shards."""
+    """6 train pairs (12 grid patches), 2 validation pairs (4), 1 test pair (2), two pairs per shard: 5 shards."""
     folder = tmp_path_factory.mktemp("shards")
     return write_synthetic_shards(folder, splits={"train": 6, "validation": 2, "test": 1},
-                                  seconds=SONG_SECONDS, patches_per_shard=3, seed=3)
+                                  seconds=SONG_SECONDS, pairs_per_shard=2, seed=3)
 

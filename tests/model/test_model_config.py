@@ -33,6 +33,10 @@ def test_unknown_keys_are_rejected_with_their_names():
         ({"skips": "maybe"}, r"skips='maybe' is not a valid bool"),
         ({"epochs": 2.5}, r"epochs=2.5 must be a int"),
         ({"workers": True}, r"workers=True must be a int"),
+        ({"schedule": "linear"}, r"schedule='linear' must be one of"),
+        ({"minutes": -1}, r"minutes=-1.0 must be >= 0"),
+        ({"remix_probability": 1.5}, r"remix_probability=1.5 must be in \[0, 1\]"),
+        ({"epoch_patches": -1}, r"epoch_patches=-1 must be >= 0"),
     ],
 )
 def test_invalid_values_are_rejected(overrides, message):
@@ -51,3 +55,17 @@ def test_resume_refuses_a_different_experiment_but_allows_longer_runs():
     check_resumable(saved, TrainConfig(lr=1e-3, steps=500, workers=0), source="last.pt")
     with pytest.raises(ConfigError, match=r"last.pt: cannot resume: it was trained with lr=0.001.*lr=0.0002"):
         check_resumable(saved, TrainConfig(), source="last.pt")
+
+
+def test_auto_precision_is_bf16_on_a_bf16_cpu_and_fp32_stays_available(monkeypatch):
+    import torch
+
+    from vocalmine.model import device
+
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(device, "cpu_supports_bf16", lambda: True)
+    assert device.resolve_precision("auto", cpu) == "bf16" and device.autocast_dtype("auto", cpu) == torch.bfloat16
+    assert device.autocast_dtype("fp32", cpu) is None
+    monkeypatch.setattr(device, "cpu_supports_bf16", lambda: False)
+    assert device.resolve_precision("auto", cpu) == "fp32"
+    assert device.resolve_precision("auto", torch.device("cuda", 0)) == "bf16"

@@ -1,4 +1,4 @@
-"""Shard dataset, loader and sampler; the objective's targets, padding mask and SDR proxy."""
+"""Waveform dataset, crop sampler and loader; batch spectrograms, remixes, targets, padding mask and SDR proxy."""
 
 from __future__ import annotations
 
@@ -9,65 +9,150 @@ import numpy as np
 import pytest
 import torch
 
-from vocalmine.core.constants import PATCH_FRAMES
+from vocalmine.core.constants import HOP_LENGTH, N_BINS, PATCH_FRAMES
 from vocalmine.core.errors import CatalogError, ConfigError
-from vocalmine.features.shard_format import open_shard, vocal_target
-from vocalmine.model.data import ResumableSampler, ShardDataset, make_loader, read_index, split_rows
-from vocalmine.model.objective import inputs_and_target, masked_l1, sdr_sums
+from vocalmine.core.stft import magnitude, stft
+from vocalmine.features.shard_format import open_shard, pairs_of
+from vocalmine.model.data import (
+    FRONT,
+    PATCH_SPAN,
+    SEGMENT,
+    CropSampler,
+    RemixConfig,
+    WaveDataset,
+    collate,
+    epoch_recipes,
+    grid_recipes,
+    make_loader,
+    read_index,
+    split_rows,
+)
+from vocalmine.model.objective import batch_spectrograms, masked_l1, sdr_sums
+
+NO_REMIX = RemixConfig(remix=False)
 
 
 @pytest.fixture(scope="module")
-def train_set(shards):
-    return ShardDataset(shards.folder, split_rows(read_index(shards.folder), "train"))
+def train_pairs(shards):
+    return pairs_of(split_rows(read_index(shards.folder), "train"))
 
 
-def test_items_and_batches_are_the_stored_patches(shards, train_set):
-    rows = split_rows(read_index(shards.folder), "train")
-    assert len(train_set) == 12 and rows["shard"].nunique() >= 4
-    for i in (0, 5, 11):
-        stored = open_shard(shards.folder, int(rows["shard"][i]))[int(rows["row"][i])]
-        np.testing.assert_array_equal(train_set[i]["patch"], stored)
-        assert train_set[i]["valid"] == rows["valid_frames"][i]
-    picked = [11, 0, 7, 3]  # unsorted and across shards
-    batch = train_set.__getitems__(picked)
-    np.testing.assert_array_equal(batch["patch"], np.stack([train_set[i]["patch"] for i in picked]))
-    np.testing.assert_array_equal(batch["valid"], [train_set[i]["valid"] for i in picked])
-    assert set(batch["valid"]) == {PATCH_FRAMES, 87}  # full patches and padded song ends
+@pytest.fixture(scope="module")
+def train_set(shards, train_pairs):
+    return WaveDataset(shards.folder, train_pairs)
 
 
-def test_sampler_shuffles_across_shards_per_epoch_and_resumes_mid_epoch(train_set):
-    sampler = ResumableSampler(len(train_set), seed=0, shuffle=True)
+def _pair_wave(shards, pairs, i) -> np.ndarray:
+    row = pairs.iloc[i]
+    return np.asarray(open_shard(shards.folder, int(row["shard"]))[:, row["offset"] : row["offset"] + row["samples"]], np.float32)
+
+
+def test_grid_crops_give_the_tracks_own_spectrogram_and_target(shards, train_pairs, train_set):
+    # an unremixed grid crop is exactly frames [t0, t0 + 128) of the whole pair's STFT, normalised by its track max
+    assert len(train_pairs) == 6 and train_pairs["shard"].nunique() == 3
+    recipes = grid_recipes(train_pairs)
+    assert len(recipes) == 12
+    batch = collate(train_set.__getitems__(recipes[:2]))
+    x, y, valid = batch_spectrograms(batch, target="vocals")
+    assert x.shape == y.shape == (2, 1, N_BINS, PATCH_FRAMES) and x.dtype == torch.float32
+    wave = _pair_wave(shards, train_pairs, 0)
+    mix, inst = magnitude(stft(wave[0])), magnitude(stft(wave[1]))
+    scale = float(train_pairs["scale"][0])
+    assert mix.max() == pytest.approx(scale, rel=1e-3)
+    assert list(valid) == [PATCH_FRAMES, mix.shape[1] - PATCH_FRAMES]
+    for k, t0 in enumerate((0, PATCH_FRAMES)):
+        n = int(valid[k])
+        np.testing.assert_allclose(x[k, 0, :, :n].numpy(), mix[:, t0 : t0 + n] / scale, atol=2e-3)
+        want_v = np.maximum(mix[:, t0 : t0 + n] - inst[:, t0 : t0 + n], 0) / scale
+        np.testing.assert_allclose(y[k, 0, :, :n].numpy(), want_v, atol=2e-3)
+        assert np.abs(x[k, 0, :, n + 1 :].numpy()).max(initial=0) < 1e-3  # padding frames are silent
+    _, y_i, _ = batch_spectrograms(batch, target="instrumental")
+    np.testing.assert_allclose(y_i[0, 0].numpy(), inst[:, :PATCH_FRAMES] / scale, atol=2e-3)
+    with pytest.raises(ConfigError, match=r"target must be one of .* got 'drums'"):
+        batch_spectrograms(batch, target="drums")
+
+
+def test_a_remix_is_the_mixture_of_its_parts_and_its_target_their_rectified_difference(shards, train_pairs, train_set):
+    # voice of pair 0 at 0.7, the accompaniment of pair 3 read circularly from sample 12345 at 1.3
+    recipe = (0, 5000, 3, 12345, 0.7, 1.3, 1)
+    batch = collate(train_set.__getitems__([recipe]))
+    x, y, valid = batch_spectrograms(batch, target="vocals")
+    voice_pair, acc_pair = _pair_wave(shards, train_pairs, 0), _pair_wave(shards, train_pairs, 3)
+    voice = voice_pair[0] - voice_pair[1]
+    seg = np.arange(SEGMENT) + 5000 - FRONT
+    inside = (seg >= 0) & (seg < voice.shape[0])
+    v = np.where(inside, voice[np.clip(seg, 0, voice.shape[0] - 1)], 0)
+    a = np.where(inside, acc_pair[1][(seg + 12345 - 5000) % acc_pair.shape[1]], 0)
+    mixture = 0.7 * v + 1.3 * a
+    from vocalmine.core.stft import torch_stft
+
+    mx = torch_stft(torch.from_numpy(mixture.astype(np.float32)), center=False)[:N_BINS].abs().numpy()
+    ma = torch_stft(torch.from_numpy((1.3 * a).astype(np.float32)), center=False)[:N_BINS].abs().numpy()
+    scale = x[0, 0].max().item()
+    ratio = mx.max() / scale  # the normalisation divides both by the same number
+    np.testing.assert_allclose(x[0, 0].numpy() * ratio, mx, atol=2e-3 * mx.max())
+    np.testing.assert_allclose(y[0, 0].numpy() * ratio, np.maximum(mx - ma, 0), atol=2e-3 * mx.max())
+    assert int(valid[0]) == PATCH_FRAMES
+    assert x.max().item() <= 1.0 + 1e-6
+
+
+def test_epoch_recipes_crop_anywhere_weight_by_length_and_remix_within_the_split():
+    samples = np.array([30 * 8192, 5 * 8192, 60 * 8192])
+    remix = RemixConfig(remix=True, probability=0.75, other_pair=0.5, gain_db=3.0)
+    recipes = epoch_recipes(samples, size=4000, seed=1, epoch=0, remix=remix)
+    voice = np.array([r[0] for r in recipes])
+    share = np.bincount(voice, minlength=3) / len(recipes)
+    np.testing.assert_allclose(share, samples / samples.sum(), atol=0.03)  # weighted by length
+    starts = np.array([r[1] for r in recipes])
+    assert np.all(starts[voice == 1] == 0)  # shorter than a crop: starts at 0, padded
+    long = starts[voice == 2]
+    assert long.max() <= samples[2] - (PATCH_FRAMES - 1) * HOP_LENGTH and len(np.unique(long % HOP_LENGTH)) > 100
+    remixed = np.array([r[6] for r in recipes], bool)
+    assert 0.7 < remixed.mean() < 0.8
+    partner = np.array([r[2] for r in recipes])
+    assert np.all(partner[~remixed] == voice[~remixed]) and np.all(partner < 3)  # only pairs of the given split
+    assert 0.4 < np.mean(partner[remixed] != voice[remixed]) < 0.6
+    gains = np.array([[r[4], r[5]] for r in recipes])
+    assert np.all(gains[~remixed] == 1.0) and np.all(np.abs(20 * np.log10(gains[remixed])) <= 3.0 + 1e-9)
+    assert epoch_recipes(samples, size=4000, seed=1, epoch=0, remix=remix) == recipes  # a pure function
+    assert epoch_recipes(samples, size=4000, seed=1, epoch=1, remix=remix) != recipes  # new crops each epoch
+    plain = epoch_recipes(samples, size=500, seed=1, epoch=0, remix=NO_REMIX)
+    assert not any(r[6] for r in plain) and all(r[4] == r[5] == 1.0 for r in plain)
+
+
+def test_sampler_resumes_mid_epoch_and_splits_ranks(train_pairs):
+    sampler = CropSampler(train_pairs["samples"].to_numpy(), size=20, seed=0, remix=RemixConfig())
     sampler.set_position(0)
     epoch0 = list(sampler)
-    assert sorted(epoch0) == list(range(12)) and epoch0 != sorted(epoch0)
-    assert len(set(train_set.shard[epoch0[:4]])) > 1  # a batch mixes shards
+    assert len(epoch0) == 20
     sampler.set_position(1)
     assert list(sampler) != epoch0
     sampler.set_position(0, start=5)
-    assert list(sampler) == epoch0[5:] and len(sampler) == 7
-    ranks = [ResumableSampler(len(train_set), seed=0, shuffle=True, rank=r, world_size=2) for r in (0, 1)]
-    assert sorted(list(ranks[0]) + list(ranks[1])) == list(range(12))
+    assert list(sampler) == epoch0[5:] and len(sampler) == 15
+    ranks = [CropSampler(train_pairs["samples"].to_numpy(), size=20, seed=0, remix=RemixConfig(), rank=r, world_size=2)
+             for r in (0, 1)]
+    assert sorted(list(ranks[0]) + list(ranks[1])) == sorted(epoch0)
 
 
-def test_workers_open_their_own_memmaps_and_yield_the_same_batches(train_set):
-    train_set[0]
+def test_workers_open_their_own_memmaps_and_yield_the_same_batches(train_set, train_pairs):
+    train_set.__getitems__(grid_recipes(train_pairs)[:1])
     assert train_set._shards and not pickle.loads(pickle.dumps(train_set))._shards
     batches = []
     for workers in (0, 1):
-        sampler = ResumableSampler(len(train_set), seed=4, shuffle=True)
+        sampler = CropSampler(train_pairs["samples"].to_numpy(), size=12, seed=4, remix=RemixConfig())
         sampler.set_position(0)
         loader = make_loader(train_set, batch_size=5, sampler=sampler, workers=workers)
-        batches.append([b["patch"] for b in loader])
+        batches.append([b["wave"] for b in loader])
     assert [b.shape[0] for b in batches[0]] == [5, 5, 2]
     for a, b in zip(*batches):
-        assert a.dtype == torch.float16 and torch.equal(a, b)
+        assert a.dtype == torch.float16 and a.shape[1:] == (3, SEGMENT) and torch.equal(a, b)
 
 
-def test_loader_leaves_the_global_rng_alone(train_set):
+def test_loader_leaves_the_global_rng_alone(train_set, train_pairs):
     torch.manual_seed(0)
     expected = torch.rand(1)
     torch.manual_seed(0)
-    sampler = ResumableSampler(len(train_set), seed=0, shuffle=True)
+    sampler = CropSampler(train_pairs["samples"].to_numpy(), size=8, seed=0, remix=RemixConfig())
     list(make_loader(train_set, batch_size=4, sampler=sampler, workers=0))
     assert torch.equal(torch.rand(1), expected)
 
@@ -82,15 +167,10 @@ def test_index_problems_are_reported(shards, tmp_path):
         read_index(tmp_path)
 
 
-def test_targets_follow_the_shard_format(train_set):
-    patch = torch.from_numpy(train_set.__getitems__([0, 1])["patch"])
-    x, y_v = inputs_and_target(patch, target="vocals")
-    _, y_i = inputs_and_target(patch, target="instrumental")
-    np.testing.assert_array_equal(y_v[:, 0].numpy(), vocal_target(patch.float().numpy()))  # in float32, not float16
-    torch.testing.assert_close(y_i[:, 0], patch[:, 1].float())
-    assert x.dtype == torch.float32 and x.shape == (2, 1, 512, PATCH_FRAMES)
-    with pytest.raises(ConfigError, match=r"target must be one of .* got 'drums'"):
-        inputs_and_target(patch, target="drums")
+def test_grid_recipes_step_by_one_patch(train_pairs):
+    recipes = grid_recipes(train_pairs)
+    assert [r[1] for r in recipes[:2]] == [0, PATCH_SPAN]
+    assert all(r[0] == r[2] and r[1] == r[3] and r[6] == 0 for r in recipes)
 
 
 def test_loss_ignores_padding_frames_and_is_the_mean_over_real_ones():

@@ -7,8 +7,9 @@ import pytest
 import torch
 
 from vocalmine.core.constants import N_BINS, PATCH_FRAMES
-from vocalmine.model.data import ShardDataset, collate, read_index, split_rows
-from vocalmine.model.objective import inputs_and_target, masked_l1
+from vocalmine.features.shard_format import pairs_of
+from vocalmine.model.data import WaveDataset, collate, grid_recipes, read_index, split_rows
+from vocalmine.model.objective import batch_spectrograms, masked_l1
 from vocalmine.model.unet import UNet
 
 # Encoder: sum of (25·c_in + 1)·c_out weights and biases + 2·c_out batch-norm parameters over
@@ -48,10 +49,10 @@ def test_parameter_counts_match_the_stated_figures():
 
 
 def test_one_adam_step_lowers_the_loss_on_a_fixed_batch(shards):
-    rows = split_rows(read_index(shards.folder), "train").iloc[:3]
-    batch = collate(ShardDataset(shards.folder, rows).__getitems__([0, 1, 2]))
-    x, y = inputs_and_target(batch["patch"], target="vocals")
-    assert int(batch["valid"].min()) < PATCH_FRAMES  # the batch holds a padded patch
+    pairs = pairs_of(split_rows(read_index(shards.folder), "train"))
+    batch = collate(WaveDataset(shards.folder, pairs).__getitems__(grid_recipes(pairs)[:3]))
+    x, y, valid = batch_spectrograms(batch, target="vocals")
+    assert int(valid.min()) < PATCH_FRAMES  # the batch holds a padded patch
 
     torch.manual_seed(0)
     model = UNet().train()
@@ -59,7 +60,7 @@ def test_one_adam_step_lowers_the_loss_on_a_fixed_batch(shards):
 
     def loss_with_fixed_dropout() -> torch.Tensor:
         torch.manual_seed(123)  # the same dropout masks each time
-        return masked_l1(model(x), x, y, batch["valid"])
+        return masked_l1(model(x), x, y, valid)
 
     loss = loss_with_fixed_dropout()
     loss.backward()

@@ -62,17 +62,9 @@ def _song(rng: np.random.Generator, seconds: float) -> tuple[np.ndarray, np.ndar
 
 
 def _patches(original: np.ndarray, instrumental: np.ndarray) -> tuple[np.ndarray, float]:
-    """Stored patches (n, 2, 512, 128) float16 of an aligned pair, and the scale."""
-    x, yi = magnitude(stft(original)), magnitude(stft(instrumental))
-    scale = float(x.max()) or 1.0
-    frames = x.shape[1]
-    n = -(-frames // PATCH_FRAMES)
-    out = np.zeros((n, 2, x.shape[0], PATCH_FRAMES), dtype=np.float16)
-    for i in range(n):
-        sl = slice(i * PATCH_FRAMES, min(frames, (i + 1) * PATCH_FRAMES))
-        out[i, 0, :, : sl.stop - sl.start] = x[:, sl] / scale
-        out[i, 1, :, : sl.stop - sl.start] = yi[:, sl] / scale
-    return out, scale
+    """The stored waveforms (2, n) float16 of an aligned pair (features/shard_format.py), and the scale."""
+    scale = float(magnitude(stft(original)).max()) or 1.0
+    return np.stack([original, instrumental]).astype(np.float16), scale
 
 
 def fabricate(root: Path, *, n_pairs: int = 12, n_artists: int = 5, audio_files: int | None = None,
@@ -141,16 +133,17 @@ def fabricate(root: Path, *, n_pairs: int = 12, n_artists: int = 5, audio_files:
             "coherence": float(rng.uniform(0.9, 1.0)), "segment_coherence": float(rng.uniform(0.8, 1.0)),
             "carried_fraction": float(rng.uniform(0.3, 0.9)), "min_coherence": 0.9, "min_segment_coherence": 0.8,
             "clip_fraction": 0.0, "silence_fraction": float(rng.uniform(0, 0.1)),
-            "n_patches": 0 if excluded else len(patches), "scale": scale,
+            "n_patches": 0 if excluded else -(-n_frames(patches.shape[1]) // PATCH_FRAMES), "scale": scale,
         })
         if excluded:
             reasons[("features", excluded)] = reasons.get(("features", excluded), 0) + 1
             continue
         frames = n_frames(int(seconds * SAMPLE_RATE))
-        for j in range(len(patches)):
-            index.append({"patch_id": f"{pid}-{j:05d}", "pair_id": pid, "shard": shard, "row": j,
-                          "start_frame": j * PATCH_FRAMES,
-                          "valid_frames": min(PATCH_FRAMES, frames - j * PATCH_FRAMES), "split": split, "scale": scale})
+        for j in range(-(-frames // PATCH_FRAMES)):
+            index.append({"patch_id": f"{pid}-{j:05d}", "pair_id": pid, "shard": shard, "offset": 0,
+                          "samples": patches.shape[1], "start_frame": j * PATCH_FRAMES,
+                          "valid_frames": min(PATCH_FRAMES, frames - j * PATCH_FRAMES), "split": split, "scale": scale,
+                          "gain": 1.0, "delay": 0.0})
 
     rejects = []
     def reject(stage, reason, track_id="", pair_id=""):

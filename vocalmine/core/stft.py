@@ -81,3 +81,29 @@ def magnitude(spec: np.ndarray) -> np.ndarray:
 def n_frames(n_samples: int, *, hop: int = HOP_LENGTH) -> int:
     """Number of STFT frames :func:`stft` yields for ``n_samples`` samples."""
     return 1 + (n_samples + hop) // hop
+
+
+def torch_stft(y, *, n_fft: int = N_FFT, hop: int = HOP_LENGTH, center: bool = True):
+    """The same STFT in torch, for a whole batch on the training device.
+
+    Args:
+        y: float tensor (..., n_samples) on any device.
+        n_fft, hop: as :func:`stft`.
+        center: True gives exactly the frames of :func:`stft` (zero padding of
+            n_fft // 2 in front, n_fft // 2 + hop at the end). False frames the
+            samples as they are, frame t covering [t·hop, t·hop + n_fft): the loader
+            cuts segments that already hold the padding, so that the frames of a
+            segment starting at sample t0·hop − n_fft // 2 are frames t0.. of :func:`stft`.
+
+    Returns:
+        complex64 tensor (..., n_fft // 2 + 1, n_frames).
+    """
+    import torch
+
+    y = y.float()
+    if center:
+        y = torch.nn.functional.pad(y, (n_fft // 2, hop + n_fft // 2))
+    window = torch.hann_window(n_fft, periodic=True, device=y.device, dtype=y.dtype)
+    frames = y.unfold(-1, n_fft, hop)  # (..., n_frames, n_fft), a view
+    spec = torch.fft.rfft(frames * window, dim=-1)
+    return spec.transpose(-1, -2)
