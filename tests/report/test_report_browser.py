@@ -80,3 +80,26 @@ def test_page_in_headless_chromium(shared_report, tmp_path):
         finally:
             browser.close()
     assert (tmp_path / "report.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("width", [1024, 1280])
+def test_status_column_is_in_view_without_scrolling_sideways(shared_report, tmp_path, width):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    _, _, text = shared_report
+    html_file = tmp_path / "index.html"
+    html_file.write_text(text, encoding="utf-8")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=os.fspath(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": 800})
+            page.goto(html_file.as_uri(), wait_until="load")
+            page.locator("#pairs-section").scroll_into_view_if_needed()
+            for name in ("status", "reason"):
+                th = page.locator(f'.tablebox[data-key="pairs"] th[data-col="{_index(page, "pairs", name)}"]')
+                box = th.bounding_box()
+                assert box is not None and 0 <= box["x"] and box["x"] + box["width"] <= width, (name, box)
+            statuses = set(_column(page, "pairs", "status"))
+            assert statuses and statuses <= {"kept", "excluded", "rejected", "not_built"}
+            assert page.evaluate("window.scrollX") == 0
+        finally:
+            browser.close()
