@@ -24,6 +24,7 @@ or residual ratio > 0.3 -> too_different, vocal ratio < 0.01 -> too_similar),
 computed from the same run. Per-case values go to ``<out>/seed-<seed>/results.csv``.
 
     .venv/bin/python bench/bench_quality_gate.py [--seed 101] [--pairs-per-band 12] [--workers 2] [--set key=value ...]
+    .venv/bin/python bench/bench_quality_gate.py --seed 101 --reuse --set min_coherence=0.8   # judge the same audio again
 
 The default thresholds were set on seed 101 and checked on seed 202; the tests
 use neither. Timings are wall-clock on a possibly shared machine.

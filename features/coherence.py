@@ -64,8 +64,8 @@ def frame_gain(mix_mag: np.ndarray, inst_mag: np.ndarray, energetic: np.ndarray,
     A fade or a dynamics processor that only one release has makes the gain vary
     in time. A voice raises |X| above g·|Y_i| in the bins it holds, so a low
     quantile, not the mean, follows the instrumental's own level even when the
-    voice holds most bins. Median-filtered over ``smooth`` frames; frames with
-    fewer than 16 energetic bins keep ``gain``.
+    voice holds most bins. Taken over every other frequency bin, median-filtered
+    over ``smooth`` frames; frames with fewer than 16 such bins keep ``gain``.
 
     Args:
         mix_mag: |X|, (K, T).
@@ -78,11 +78,18 @@ def frame_gain(mix_mag: np.ndarray, inst_mag: np.ndarray, energetic: np.ndarray,
     Returns:
         (T,) float64 gain per frame.
     """
-    ratio = np.where(energetic, mix_mag / np.maximum(inst_mag, 1e-30), np.nan)
-    enough = np.count_nonzero(energetic, axis=0) >= 16
+    # sorted per frame with the unused bins last (+inf): the quantile is an index into each column
+    # (the "lower" quantile; np.nanquantile costs about 8x more)
+    mix_mag, inst_mag, energetic = mix_mag[::2], inst_mag[::2], energetic[::2]  # every other bin is plenty, at half the cost
+    ratio = np.full(mix_mag.shape, np.inf, dtype=np.float32)
+    np.divide(mix_mag, inst_mag, out=ratio, where=energetic)
+    ratio.sort(axis=0)
+    count = np.count_nonzero(energetic, axis=0)
+    enough = count >= 16
     out = np.full(mix_mag.shape[1], float(gain))
     if enough.any():
-        out[enough] = np.nanquantile(ratio[:, enough], quantile, axis=0)
+        rows = np.floor(quantile * (count[enough] - 1)).astype(np.int64)
+        out[enough] = ratio[rows, np.flatnonzero(enough)]
     if smooth > 1 and out.size >= smooth:
         out = scipy.ndimage.median_filter(out, size=smooth, mode="nearest")
     return out
@@ -161,24 +168,23 @@ def phase_coherence(mix_spec: np.ndarray, inst_spec: np.ndarray, *, gain: float,
     selected = carried_bins(mix_mag, inst_mag, ratio=ratio) & energetic_bins
     if not selected.any():
         return nothing
-    cross = np.where(selected, mix_spec * np.conj(inst_spec) * scale[None, :], 0)  # (K, T), 0 outside the selection
-    mix_power = np.where(selected, mix_mag * mix_mag, 0)  # (K, T)
-    inst_power = np.where(selected, inst_mag * inst_mag, 0)  # (K, T)
+    cross = mix_spec * np.conj(inst_spec)  # (K, T) complex64
+    cross *= scale[None, :]
+    cross[~selected] = 0  # only the selected bins count
+    mix_sel, inst_sel = mix_mag * selected, inst_mag * selected  # (K, T), 0 outside the selection
+    mix_power = np.einsum("kt,kt->t", mix_sel, mix_sel, dtype=np.float64)  # (T,)
+    inst_power = np.einsum("kt,kt->t", inst_sel, inst_sel, dtype=np.float64)  # (T,)
 
-    def fold_sums(folds: list[tuple[int, int]]):
-        sums = np.stack([cross[:, a:b].sum(axis=1, dtype=np.complex128) for a, b in folds], axis=1)  # (K, n_folds)
-        others = sums.sum(axis=1, keepdims=True) - sums  # (K, n_folds) the phase reference from the other folds
-        rotor = np.conj(others) / np.maximum(np.abs(others), 1e-300)
-        projected = np.real(np.sum(sums * rotor, axis=0))  # (n_folds,)
-        px = np.array([float(mix_power[:, a:b].sum(dtype=np.float64)) for a, b in folds])
-        py = np.array([float(inst_power[:, a:b].sum(dtype=np.float64)) for a, b in folds])
-        return projected, px, py
-
-    projected, px, py = fold_sums(_folds(n_frames, bounds))
+    folds = _folds(n_frames, bounds)
+    edges = np.array([a for a, _ in folds])
+    sums = np.add.reduceat(cross, edges, axis=1, dtype=np.complex128)  # (K, n_folds)
+    others = sums.sum(axis=1, keepdims=True) - sums  # the phase reference of each fold, from the other folds
+    projected = np.real(np.sum(sums * np.conj(others) / np.maximum(np.abs(others), 1e-300), axis=0))  # (n_folds,)
+    px, py = np.add.reduceat(mix_power, edges), np.add.reduceat(inst_power, edges)  # (n_folds,)
     whole = float(projected.sum() / math.sqrt(px.sum() * py.sum()))
     segments = np.full(len(bounds), math.nan)
     if len(bounds) >= 2:
-        counts = np.array([np.count_nonzero(selected[:, a:b]) for a, b in bounds])
+        counts = np.add.reduceat(np.count_nonzero(selected, axis=0), edges)
         ok = (counts >= min_bins) & (px * py > 0)
         segments[ok] = projected[ok] / np.sqrt(px[ok] * py[ok])
     elif np.count_nonzero(selected) >= min_bins:
