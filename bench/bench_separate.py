@@ -1,20 +1,28 @@
-"""Benchmark: `separate` on a generated 3-minute track, realtime factor on CPU (and CUDA).
+"""Benchmark: `separate` on a 3-minute 44.1 kHz stereo song, whole file path, time per step.
 
-Times vocalmine's whole-track separation (streamed STFT, 50%-overlapped
-128-frame windows, batched, cross-faded, both models) against the naive loop a
-user would otherwise write: the whole spectrogram at once, non-overlapped
-windows, one window per forward pass. The speed of an untrained U-Net equals a
-trained one's, so no checkpoint is needed. Also times the file path end to end
-(decode 44.1 kHz WAV, resample, separate, write two WAVs).
+Full band at the native rate (the default of `vocalmine separate`): decode,
+downmix + resample to 8192 Hz, model masks (8192 Hz STFT, 128-frame windows,
+both models), native STFT of each channel, mask interpolation and extension,
+iSTFT, write two 16-bit WAVs. Beside it, in the same run: the paper's 8192 Hz
+path (decode, resample, masks, 8192 Hz iSTFT, write mono float) and the naive
+loop a user would write (librosa.load at 8192 Hz, whole spectrogram,
+non-overlapped windows, one window per forward pass, iSTFT, write). The input is
+a generated song written as WAV and as MP3. Untrained U-Nets run as fast as
+trained ones, so no checkpoint is needed.
 
     .venv/bin/python bench/bench_separate.py [--seconds 180] [--repeats 3] [--threads 2]
 
-Targets: >= 100x realtime on 2 CPU cores, >= 1000x on an H200.
+Medians of --repeats runs after a warm-up. Wall time on a shared machine
+suffers from other processes: the run prints the load average and the process
+CPU time too.
+
+Goal on 2 CPU cores: >= 300x realtime end to end for the WAV, model + STFT >= 500x.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -22,134 +30,162 @@ import time
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
 import torch
 
+from vocalmine.core.audio import resample
 from vocalmine.core.constants import N_BINS, PATCH_FRAMES, SAMPLE_RATE
 from vocalmine.core.stft import istft, stft
-from vocalmine.model.checkpoint import make_payload, save_checkpoint
-from vocalmine.model.inference import separate_files, separate_track
+from vocalmine.model.fullband import MaskOptions, native_masks, native_stft_params
+from vocalmine.model.loading import LoadedModels
+from vocalmine.model.output import read_audio, write_outputs
+from vocalmine.model.separator import Separator
 from vocalmine.model.unet import UNet
 
 
-def generated_track(seconds: float, sr: int = SAMPLE_RATE, seed: int = 0) -> np.ndarray:
-    """A song-like test signal: a vibrato voice with harmonics over chords and noise."""
+def generated_song(seconds: float, sr: int = 44100, seed: int = 0) -> np.ndarray:
+    """(n, 2) a vibrato voice with harmonics (centre) over panned chords, noise and hi-hat-like bursts."""
     rng = np.random.default_rng(seed)
     t = np.arange(int(seconds * sr)) / sr
     f0 = 220 * 2 ** (np.floor(t / 0.5) % 5 / 12) * (1 + 0.01 * np.sin(2 * np.pi * 5 * t))
     phase = 2 * np.pi * np.cumsum(f0) / sr
-    voice = 0.2 * sum(np.sin(k * phase) / k for k in range(1, 8))
+    voice = 0.2 * sum(np.sin(k * phase) / k for k in range(1, 12))
     chords = 0.1 * sum(np.sin(2 * np.pi * f * t) for f in (110.0, 138.6, 164.8, 220.0))
-    return (voice + chords + 0.02 * rng.standard_normal(t.size)).astype(np.float32)
+    hats = 0.03 * rng.standard_normal(t.size) * (np.mod(t, 0.25) < 0.03)
+    left, right = voice + 0.8 * chords + hats, voice + 1.2 * chords + 0.5 * hats
+    return (0.7 * np.stack([left, right], axis=1) / np.abs(np.stack([left, right])).max()).astype(np.float32)
 
 
-def naive_separate(y: np.ndarray, models: list[UNet], device: str) -> list[np.ndarray]:
-    """The baseline: whole spectrogram, non-overlapped windows, one window per forward pass."""
+def naive_loop(path: Path, models: list[UNet], out_dir: Path) -> None:
+    """What a user would write: librosa.load, whole spectrogram, one window per forward pass."""
+    import librosa
+
+    y, _ = librosa.load(path, sr=SAMPLE_RATE, mono=True)
     spec = stft(y)[:N_BINS]
     mag = np.abs(spec)
     mag = mag / max(mag.max(), 1e-12)
     frames = mag.shape[1]
     padded = -(-frames // PATCH_FRAMES) * PATCH_FRAMES
     mag = np.pad(mag, ((0, 0), (0, padded - frames)))
-    outs = []
     with torch.inference_mode():
-        for model in models:
-            masks = []
-            for start in range(0, padded, PATCH_FRAMES):
-                x = torch.from_numpy(mag[None, None, :, start : start + PATCH_FRAMES]).to(device)
-                masks.append(model(x)[0, 0].cpu().numpy())
+        for name, model in zip(("vocals", "instrumental"), models):
+            masks = [model(torch.from_numpy(mag[None, None, :, s : s + PATCH_FRAMES]))[0, 0].numpy() for s in range(0, padded, PATCH_FRAMES)]
             mask = np.concatenate(masks, axis=1)[:, :frames]
-            outs.append(istft(mask * spec, y.shape[0]))
-    return outs
+            sf.write(out_dir / f"naive.{name}.wav", istft(mask * spec, y.shape[0]), SAMPLE_RATE, subtype="FLOAT")
 
 
-CPU_TIMES: list[float] = []  # process CPU seconds of the last timed() call's runs
+class Steps:
+    """Wall and CPU seconds per named step of one run."""
+
+    def __init__(self):
+        self.wall: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+        self._t = (time.perf_counter(), time.process_time())
+
+    def mark(self, name: str) -> None:
+        w, c = time.perf_counter(), time.process_time()
+        self.wall[name] = self.wall.get(name, 0.0) + w - self._t[0]
+        self.cpu[name] = self.cpu.get(name, 0.0) + c - self._t[1]
+        self._t = (w, c)
 
 
-def timed(fn, repeats: int) -> float:
-    """Median wall time of ``repeats`` calls after one warm-up call (CPU time kept in CPU_TIMES)."""
+def native_path(separator: Separator, path: Path, out_dir: Path) -> Steps:
+    """The steps of Separator.separate_file(output="native"), timed one by one (the same functions)."""
+    s = Steps()
+    x, rate = read_audio(path)
+    s.mark("decode")
+    mono = resample(np.ascontiguousarray(x.mean(axis=0, dtype=np.float32)), rate, SAMPLE_RATE)
+    s.mark("downmix + resample")
+    masks = separator.model_masks(mono)
+    s.mark("model (8192 Hz STFT + U-Nets)")
+    n_fft, hop = native_stft_params(rate)
+    spec = stft(x, n_fft=n_fft, hop=hop)
+    s.mark("native STFT")
+    full = native_masks(masks, sample_rate=rate, n_frames_native=spec.shape[-1], extension=separator.mask.extension)
+    masked = full[:, None] * spec[None]
+    s.mark("full-band mask")
+    est = istft(masked, x.shape[-1], n_fft=n_fft, hop=hop)
+    s.mark("iSTFT")
+    write_outputs({"vocals": est[0], "instrumental": est[1]}, rate, out_dir, "native", subtype="PCM_16")
+    s.mark("write")
+    return s
+
+
+def model_path(separator: Separator, path: Path, out_dir: Path) -> Steps:
+    """The paper's output: 8192 Hz mono."""
+    s = Steps()
+    x, rate = read_audio(path)
+    s.mark("decode")
+    mono = resample(np.ascontiguousarray(x.mean(axis=0, dtype=np.float32)), rate, SAMPLE_RATE)
+    s.mark("downmix + resample")
+    masks = separator.model_masks(mono)
+    s.mark("model (8192 Hz STFT + U-Nets)")
+    est = istft(masks * stft(mono)[None, :N_BINS], mono.shape[0])
+    s.mark("iSTFT")
+    write_outputs({"vocals": est[0], "instrumental": est[1]}, SAMPLE_RATE, out_dir, "model", subtype="FLOAT")
+    s.mark("write")
+    return s
+
+
+def median_steps(fn, repeats: int) -> tuple[dict[str, float], dict[str, float], float, float]:
+    """Median wall and CPU seconds per step and in total over ``repeats`` runs after a warm-up."""
     fn()
-    times = []
-    CPU_TIMES.clear()
-    for _ in range(repeats):
-        t0, c0 = time.perf_counter(), time.process_time()
-        fn()
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - t0)
-        CPU_TIMES.append(time.process_time() - c0)
-    return statistics.median(times)
-
-
-def bench_device(device: str, y: np.ndarray, seconds: float, repeats: int, batch_size: int) -> dict:
-    torch.manual_seed(0)
-    models = [UNet().eval().to(device), UNet().eval().to(device)]
-    ours = timed(lambda: separate_track(y, vocals_model=models[0], instrumental_model=models[1], device=device, batch_size=batch_size), repeats)
-    ours_cpu = statistics.median(CPU_TIMES)
-    quarter = timed(lambda: separate_track(y, vocals_model=models[0], instrumental_model=models[1], device=device,
-                                           batch_size=batch_size, window_hop=96), repeats)
-    naive = timed(lambda: naive_separate(y, models, device), repeats)
-    return {"device": device, "ours_s": ours, "naive_s": naive, "ours_x": seconds / ours, "naive_x": seconds / naive,
-            "ours_cpu_s": ours_cpu, "quarter_s": quarter}
+    runs = [fn() for _ in range(repeats)]
+    wall = {k: statistics.median(r.wall[k] for r in runs) for k in runs[0].wall}
+    cpu = {k: statistics.median(r.cpu[k] for r in runs) for k in runs[0].cpu}
+    return wall, cpu, statistics.median(sum(r.wall.values()) for r in runs), statistics.median(sum(r.cpu.values()) for r in runs)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=180.0, help="track length")
+    parser.add_argument("--seconds", type=float, default=180.0, help="song length")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per measurement (median)")
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (the target is for 2 cores)")
-    parser.add_argument("--batch-size", type=int, default=8, help="windows per forward pass on CPU")
-    parser.add_argument("--cuda-batch-size", type=int, default=32, help="windows per forward pass on CUDA")
-    parser.add_argument("--skip-cpu", action="store_true", help="only the CUDA measurement")
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (the goal is for 2 cores)")
+    parser.add_argument("--batch-size", type=int, default=8, help="windows per forward pass")
     args = parser.parse_args()
-
     torch.set_num_threads(args.threads)
-    y = generated_track(args.seconds)
-    print(f"track: {args.seconds:.0f} s at {SAMPLE_RATE} Hz; torch {torch.__version__}, {args.threads} CPU threads")
-    rows = []
-    if not args.skip_cpu:
-        rows.append(bench_device("cpu", y, args.seconds, args.repeats, args.batch_size))
-    if torch.cuda.is_available():
-        print(f"cuda: {torch.cuda.get_device_name(0)}")
-        torch.backends.cudnn.benchmark = True
-        rows.append(bench_device("cuda", y, args.seconds, args.repeats, args.cuda_batch_size))
-    else:
-        print("cuda: not available, CPU only")
-    print(f"\n{'device':8s} {'vocalmine (s)':>14s} {'x realtime':>11s} {'naive (s)':>10s} {'x realtime':>11s} {'ratio':>6s}")
-    for r in rows:
-        print(f"{r['device']:8s} {r['ours_s']:14.3f} {r['ours_x']:11.0f} {r['naive_s']:10.3f} {r['naive_x']:11.0f} {r['naive_s'] / r['ours_s']:6.2f}")
-    if not args.skip_cpu:
-        # CPU time of a one-thread run: what a dedicated core costs, unlike wall time on a shared machine
-        torch.set_num_threads(1)
-        torch.manual_seed(0)
-        m1 = [UNet().eval(), UNet().eval()]
-        timed(lambda: separate_track(y, vocals_model=m1[0], instrumental_model=m1[1], batch_size=args.batch_size), args.repeats)
-        one = statistics.median(CPU_TIMES)
-        torch.set_num_threads(args.threads)
-        print(f"cpu, 1 thread: {one:.2f} CPU-s per run = {args.seconds / one:.0f}x realtime per dedicated core "
-              f"(~{args.threads * args.seconds / one:.0f}x on {args.threads} dedicated cores at perfect scaling)")
-    for r in rows:
-        print(f"{r['device']}: with 25% overlap (window_hop=96): {r['quarter_s']:.3f} s, {args.seconds / r['quarter_s']:.0f}x realtime")
-        if r["device"] == "cpu":
-            per_core = r["ours_cpu_s"] / args.threads
-            print(f"cpu: vocalmine used {r['ours_cpu_s']:.2f} CPU-s per run = {args.seconds / per_core:.0f}x realtime "
-                  f"if its {args.threads} threads had their cores to themselves (wall figures suffer on a shared machine)")
-    print("(vocalmine: 50% overlap = 2x the windows of the naive loop, plus cross-fade; naive has seams at window joins)")
-
-    if not args.skip_cpu:
-        import soundfile as sf
-        import soxr
-
-        with tempfile.TemporaryDirectory() as tmp:
-            tmp = Path(tmp)
-            torch.manual_seed(0)
-            for target in ("vocals", "instrumental"):
-                save_checkpoint(tmp / "models" / target / "best.pt", make_payload(model=UNet(), target=target, config={}, step=0, epoch=0))
-            wav = tmp / "track.wav"
-            sf.write(wav, soxr.resample(y, SAMPLE_RATE, 44100), 44100, subtype="PCM_16")
-            run = lambda: separate_files(paths=[wav], out_dir=tmp / "out", models_dir=tmp / "models", device="cpu")  # noqa: E731
-            total = timed(run, args.repeats)
-            print(f"\nfile path (44.1 kHz WAV -> decode, resample, separate, write 2 WAVs) on CPU: "
-                  f"{total:.3f} s, {args.seconds / total:.0f}x realtime")
+    torch.manual_seed(0)
+    models = {"vocals": UNet().eval(), "instrumental": UNet().eval()}
+    configs = {
+        "default (fp32, 50% overlap)": dict(),
+        "fast (bf16, 25% overlap)": dict(precision="bf16", window_hop=96),
+    }
+    load = os.getloadavg()
+    print(f"song: {args.seconds:.0f} s, 44.1 kHz stereo; torch {torch.__version__}, {args.threads} threads; "
+          f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} CPUs")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        song = generated_song(args.seconds)
+        wav, mp3 = tmp / "song.wav", tmp / "song.mp3"
+        sf.write(wav, song, 44100, subtype="PCM_16")
+        sf.write(mp3, song, 44100, format="MP3")
+        results = []
+        for label, options in configs.items():
+            sep = Separator(LoadedModels(models, tmp), device="cpu", batch_size=args.batch_size, mask=MaskOptions(), **options)
+            for fname, path in (("WAV", wav), ("MP3", mp3)):
+                results.append((f"full band, {label}, {fname}",) + median_steps(lambda: native_path(sep, path, tmp), args.repeats))
+            results.append((f"8192 Hz mono, {label}, WAV",) + median_steps(lambda: model_path(sep, wav, tmp), args.repeats))
+        naive = []
+        for _ in range(args.repeats + 1):
+            t0, c0 = time.perf_counter(), time.process_time()
+            naive_loop(wav, list(models.values()), tmp)
+            naive.append((time.perf_counter() - t0, time.process_time() - c0))
+        naive = naive[1:]
+        print(f"\n| path | total s | x realtime | CPU s | x realtime per CPU-s/{args.threads} | model+STFT s | x realtime |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for name, wall, cpu, total, total_cpu in results:
+            core = sum(v for k, v in wall.items() if k.startswith(("model", "native STFT", "full-band", "iSTFT")))
+            print(f"| {name} | {total:.3f} | {args.seconds / total:.0f} | {total_cpu:.2f} | "
+                  f"{args.seconds / (total_cpu / args.threads):.0f} | {core:.3f} | {args.seconds / core:.0f} |")
+        nw, nc = statistics.median(w for w, _ in naive), statistics.median(c for _, c in naive)
+        print(f"| naive loop (librosa.load, 1 window per pass), 8192 Hz mono, WAV | {nw:.3f} | {args.seconds / nw:.0f} | "
+              f"{nc:.2f} | {args.seconds / (nc / args.threads):.0f} | | |")
+        for name, wall, cpu, total, total_cpu in results:
+            print(f"\n{name}: median seconds per step (wall / CPU)")
+            for k in wall:
+                print(f"  {k:32s} {wall[k]:7.3f} / {cpu[k]:6.3f}")
+    load = os.getloadavg()
+    print(f"\nload average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
     return 0
 
 

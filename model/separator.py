@@ -132,7 +132,10 @@ class Separator:
             spec = stft(mono)[:N_BINS]
             est = istft(masks * spec[None], mono.shape[0])
             return {t: est[k] for k, t in enumerate(TARGETS)}
-        est = apply_native(channels, masks, sample_rate=int(sample_rate), extension=self.mask.extension)
+        # ratio masks sum to 1 in every bin: instrumental = mixture - vocals, one iSTFT fewer
+        complementary = len(self.targets) == 1 or self.mask.mode == "ratio"
+        est = apply_native(channels, masks, sample_rate=int(sample_rate), extension=self.mask.extension,
+                           complementary=complementary)
         return {t: est[k].reshape(x.shape) for k, t in enumerate(TARGETS)}
 
     def separate_file(self, path: str | os.PathLike, out_dir: str | os.PathLike, *, name: str | None = None,

@@ -113,3 +113,10 @@ def test_every_option_shows_its_default(command):
                and p.name not in ("help",)]
     for option in options:
         assert option.show_default or "[default:" in (option.help or ""), f"{command} {option.opts}"
+
+
+def test_cli_mask_defaults_are_the_librarys():
+    from vocalmine.model.fullband import MaskOptions
+
+    defaults = {p.name: p.default for c in ("separate", "evaluate") for p in cli.commands[c].params}
+    assert (defaults["mask"], defaults["power"], defaults["extension"]) == (MaskOptions().mode, MaskOptions().power, MaskOptions().extension)

@@ -200,3 +200,15 @@ def test_high_band_snr():
     assert high_band_snr(ref, ref, sr) == float("inf")
     assert 5.5 < high_band_snr(ref, 0.5 * ref, sr) < 6.5
     assert np.isnan(high_band_snr(ref[:8192], ref[:8192], SAMPLE_RATE))
+
+
+@pytest.mark.parametrize("sr, n", [(44100, 44100 * 2 + 7), (8192, 8192 + 1), (48000, 3000)])
+def test_overlap_add_equals_the_core_istft(sr, n):
+    from vocalmine.core.stft import istft, stft
+    from vocalmine.model.fullband import overlap_add
+
+    n_fft, hop = native_stft_params(sr)
+    x = (0.1 * np.random.default_rng(n).standard_normal((2, n))).astype(np.float32)
+    spec = stft(x, n_fft=n_fft, hop=hop) * np.float32(0.7)
+    np.testing.assert_allclose(overlap_add(spec, n, n_fft=n_fft, hop=hop), istft(spec, n, n_fft=n_fft, hop=hop), atol=2e-6)
+    np.testing.assert_allclose(overlap_add(stft(x, n_fft=n_fft, hop=hop), n, n_fft=n_fft, hop=hop), x, atol=2e-6)

@@ -1,0 +1,103 @@
+"""Which masks for the full-band output: own vs ratio (power p), and the extension above 4 kHz.
+
+On the evaluation songs at 44.1 kHz stereo (the demo's E001, E003, ...), runs
+the models once per song and scores every variant with the same references:
+BSS Eval v3 (channels as one signal), and the high-band SNR above 5 kHz (plain,
+after a steep high-pass; see evaluation/clips.py). Beside them: the 8192 Hz
+output resampled to 44.1 kHz, and the oracle ratio mask at the native STFT.
+
+    .venv/bin/python bench/bench_fullband.py [--catalog data_catalog.yaml] [--models unet]
+
+Duration-weighted means over the songs, dB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+
+from vocalmine.core.audio import resample
+from vocalmine.core.catalog import load_catalog
+from vocalmine.core.constants import N_BINS, SAMPLE_RATE
+from vocalmine.core.stft import istft, stft
+from vocalmine.evaluation.bss import BssEvalV3
+from vocalmine.evaluation.clips import ClipJob, high_band_snr, load_clip_native, oracle_irm_native, silence_reason
+from vocalmine.evaluation.evaluate import read_eval_set
+from vocalmine.evaluation.tables import markdown
+from vocalmine.model.fullband import EXTENSIONS, MaskOptions, apply_native, combine_masks
+from vocalmine.model.separator import Separator
+
+VARIANTS = [("own", 1.0), ("ratio", 1.0), ("ratio", 2.0)]
+
+
+def _fit(y: np.ndarray, n: int) -> np.ndarray:
+    return y[:n] if y.shape[0] >= n else np.pad(y, (0, n - y.shape[0]))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--catalog", default="data_catalog.yaml")
+    parser.add_argument("--models", default="unet", help="model set under the catalog's models folder")
+    parser.add_argument("--rate", type=int, default=44100, help="score the evaluation songs at this rate only")
+    parser.add_argument("--seconds", type=float, default=0.0, help="score only the first SECONDS of each song (0: all)")
+    args = parser.parse_args()
+    catalog = load_catalog(args.catalog)
+    clips = read_eval_set(catalog.eval_set)
+    separator = Separator.from_file(catalog.models, name=args.models, device="cpu", mask=MaskOptions(mode="own"))
+    rows = []
+    t0 = time.perf_counter()
+    for clip in clips.itertuples(index=False):
+        job = ClipJob(clip.song, clip.mixture, clip.vocals, clip.accompaniment, (), ())
+        mixture, vocals, accompaniment, rate = load_clip_native(job)
+        if rate != args.rate or silence_reason(mixture, vocals, accompaniment, silence_db=-60.0):
+            continue
+        if args.seconds > 0:
+            cut = int(args.seconds * rate)
+            mixture, vocals, accompaniment = mixture[:, :cut], vocals[:, :cut], accompaniment[:, :cut]
+        refs = np.stack([vocals, accompaniment])
+        scorer = BssEvalV3(refs.reshape(2, -1))
+        x = mixture.astype(np.float32)
+        mono = resample(np.ascontiguousarray(x.mean(axis=0)), rate, SAMPLE_RATE)
+        raw = separator.model_masks(mono)  # (2, 512, T): each model's own mask
+        spec8 = stft(mono)[:N_BINS]
+        n = x.shape[1]
+        systems = {"oracle-irm (native)": oracle_irm_native(mixture, vocals, accompaniment, rate)}
+        for mode, p in VARIANTS:
+            masks = combine_masks(raw, MaskOptions(mode=mode, power=p))
+            label = "own" if mode == "own" else f"ratio p={p:g}"
+            low = istft(masks * spec8[None], mono.shape[0])
+            back = np.stack([_fit(resample(s, SAMPLE_RATE, rate), n) for s in low])
+            systems[f"{label}, 8192 Hz resampled"] = np.repeat(back[:, None], x.shape[0], axis=1)
+            for ext in EXTENSIONS:
+                systems[f"{label}, full band, {ext}"] = apply_native(x, masks, sample_rate=rate, extension=ext)
+        for name, est in systems.items():
+            sdr, sir, sar = scorer.score(est.reshape(2, -1))
+            for k, source in enumerate(("vocals", "instrumental")):
+                rows.append({"song": clip.song, "system": name, "source": source, "seconds": n / rate, "sdr": sdr[k],
+                             "sir": sir[k], "sar": sar[k], "snr_high": high_band_snr(refs[k], est[k], rate)})
+        print(f"{clip.song}: {len(systems)} systems scored ({time.perf_counter() - t0:.0f} s)", flush=True)
+    if not rows:
+        print(f"no evaluation song at {args.rate} Hz with both sources")
+        return 1
+    df = pd.DataFrame(rows)
+    w = lambda g, c: float(np.average(g[c], weights=g["seconds"]))  # noqa: E731
+    table = []
+    for name, g in df.groupby("system", sort=False):
+        row = {"system": name}
+        for source, short in (("vocals", "V"), ("instrumental", "I")):
+            s = g[g["source"] == source]
+            row.update({f"{short} SDR": w(s, "sdr"), f"{short} SIR": w(s, "sir"), f"{short} SAR": w(s, "sar"),
+                        f"{short} SNR>5k": w(s, "snr_high")})
+        table.append(row)
+    out = pd.DataFrame(table)
+    print(f"\n{df['song'].nunique()} songs at {args.rate} Hz, stereo; duration-weighted means, dB; V = vocals, I = instrumental")
+    print(markdown(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
