@@ -1,25 +1,28 @@
 """Phase coherence of an original and its aligned instrumental: "the same recording plus a voice" or not.
 
-Model: in the complex STFT, X = g·e^{jφ_k}·Y_i + V for the same recording, with
-V the voice and φ_k a constant phase per frequency (a residual sub-sample delay
-after integer alignment, a linear-phase resampler). In the time-frequency bins
-where the gain-matched instrumental carries most of the original — where |X|
-and g·|Y_i| agree within a factor ``ratio`` — the voice is weak, so X and Y_i
-have the same phase up to φ_k, however loud the voice is elsewhere. Another
-recording (another performance, a live take, another song) has unrelated phases
-even where its magnitudes happen to look alike, and another edit has them only
-in the parts that line up. Magnitudes alone cannot tell these apart:
-|V + A| falls below |A| in about half of the bins where the voice is faint.
+Model: in the complex STFT, X = g_t·e^{jφ_k}·Y_i + V for the same recording, with
+V the voice, g_t the instrumental's gain (it may drift with a fade or dynamics
+that one release has) and φ_k a constant phase per frequency (a residual
+sub-sample delay after integer alignment, a linear-phase resampler). In the
+time-frequency bins where the gain-matched instrumental carries most of the
+original — where |X| and g_t·|Y_i| agree within a factor ``ratio`` — the voice
+is weak, so X and Y_i have the same phase up to φ_k, however loud the voice is
+elsewhere. Another recording (another performance, a live take, another song)
+has unrelated phases even where its magnitudes happen to look alike, and
+another edit has them only in the parts that line up. Magnitudes alone cannot
+tell these apart: |V + A| falls below |A| in about half of the bins where the
+voice is faint.
 
-Two numbers:
+The track is cut into segments of a few seconds. For each segment, the sums
+Σ_t X·conj(g_t·Y_i) per frequency over its selected bins are projected on the
+phase e^{jφ_k} estimated from the *other* segments:
 
-- the whole-track coherence, Σ_k |Σ_t X·conj(Y)| / sqrt(Σ|X|² · Σ|Y|²) over the
-  selected bins: the modulus per frequency discards φ_k; about 1 for the same
-  recording, about 1/sqrt(selected frames per frequency) for unrelated phases;
-- per segment (a few seconds), the same sums projected on the whole-track phase
-  e^{jφ_k}: Re Σ X·conj(Y)·e^{−jφ_k} / sqrt(Σ|X|² · Σ|Y|²), which is near zero
-  (it may be negative) where the recordings do not line up, with no bias from
-  the segment's few frames. The gate takes the lowest segment.
+    c_j = Re Σ_k S_jk · e^{−jφ_k} / sqrt(Σ|X|² · Σ|g_t·Y_i|²)      (bins of segment j)
+
+about 1 for the same recording, about 0 (either sign) where the phases are
+unrelated, however few bins a segment has: its own bins never set its
+reference. The whole-track coherence sums the projections of all segments over
+all the power. The gate takes both the whole-track value and the lowest segment.
 
 Pure NumPy; see ../shared/DESIGN.md, "Quality gates tuned on one corpus".
 """
@@ -40,10 +43,10 @@ ENERGY_FLOOR_DB = -50.0
 class Coherence:
     """Result of :func:`phase_coherence`."""
 
-    whole: float  # coherence over the whole aligned overlap, 0..1 (NaN when no bin is selected)
+    whole: float  # coherence over the whole aligned overlap, about -1..1 (NaN when no bin is selected)
     segments: np.ndarray  # (n_segments,) float64 per-segment coherence, -1..1, NaN where a segment has too few bins
     segment_starts: np.ndarray  # (n_segments,) int64 first STFT frame of each segment
-    selected_fraction: float  # share of the energetic bins selected (|X| and g·|Y_i| within the ratio)
+    selected_fraction: float  # share of the energetic bins selected (|X| and g_t·|Y_i| within the ratio)
 
     @property
     def lowest_segment(self) -> float:
@@ -114,7 +117,7 @@ def carried_bins(mix_mag: np.ndarray, inst_mag: np.ndarray, *, ratio: float) -> 
 
 
 def segment_bounds(n_frames: int, segment_frames: int) -> list[tuple[int, int]]:
-    """Frame ranges [a, b) of consecutive segments; a remainder shorter than half a segment joins the last one."""
+    """Frame ranges [a, b) of round(n_frames / segment_frames) consecutive segments of (nearly) equal length."""
     if n_frames <= segment_frames:
         return [(0, n_frames)]
     count = max(1, int(round(n_frames / segment_frames)))
