@@ -66,6 +66,7 @@ def make_corpus(root: Path, songs: list[dict]) -> pd.DataFrame:
             "title_score": 100.0, "title_threshold": 85.0, "original_duration_s": 6.0, "instrumental_duration_s": 6.0,
             "duration_delta_s": 0.0, "original_path": str(orig_path), "instrumental_path": str(inst_path),
             "original_fingerprint": f"fo{k}", "instrumental_fingerprint": f"fi{k}",
+            "marker": "instrumental", "marker_family": "instrumental",
         })
     return pd.DataFrame(rows)
 
@@ -145,7 +146,7 @@ def test_build_writes_tables_and_shards_and_resumes(tmp_path, corpus, threaded_s
         edge = slice(512, len(truth) - 512)
         sdr = 10 * np.log10(np.sum(truth[edge] ** 2) / np.sum((derived[edge] - truth[edge]) ** 2))
         assert sdr > 25, (k, sdr)  # integer-sample alignment alone gives ~5-19 dB here
-        assert abs(row["gain"] - 1 / SONGS[k]["gain"]) < 0.02  # the stored instrumental is scaled back to the original
+        assert abs(row["gain"] - SONGS[k]["gain"]) < 0.02  # instrumental = acc / gain: scaled back to the original
     # the report's example spectrograms: frames of the core STFT of the stored waveforms, X in [0, 1]
     from vocalmine.core.stft import magnitude, stft
     from vocalmine.evaluation.report_data import example_spectrograms
