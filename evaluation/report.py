@@ -26,6 +26,7 @@ from vocalmine.core.atomic import write_text_atomic
 from vocalmine.core.catalog import DataCatalog
 from vocalmine.core.constants import HOP_LENGTH, N_FFT, SAMPLE_RATE
 from vocalmine.core.errors import VocalmineError
+from vocalmine.core.paths import resolve_under
 from vocalmine.core.progress import progress
 from vocalmine.core.tables import UNVERSIONED, read_metadata
 from vocalmine.evaluation import report_plots as plots
@@ -191,7 +192,9 @@ def _example_views(catalog: DataCatalog, artifacts: Artifacts, table: pd.DataFra
         start_frame = 0
         if config.with_audio:
             try:
-                ex = load_excerpts(pair["original_path"], pair["instrumental_path"], offset_samples=int(q["offset_samples"]),
+                root = catalog.tracks.audio_root  # pairs.parquet paths are relative to it; an escaping one is refused
+                ex = load_excerpts(resolve_under(root, pair["original_path"]), resolve_under(root, pair["instrumental_path"]),
+                                   offset_samples=int(q["offset_samples"]),
                                    gain=float(q["gain"]), seconds=config.excerpt_seconds)
                 audio = tuple((name, ogg_data_uri(y, quality=config.audio_quality)) for name, y in
                               (("original", ex.original), ("instrumental × g (aligned)", ex.instrumental),

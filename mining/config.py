@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
 from vocalmine.core.errors import ConfigError
+from vocalmine.core.overrides import apply_overrides
 
 MISSING_DURATION_POLICIES = ("reject", "keep")
 
@@ -42,9 +42,9 @@ class MiningConfig:
             raise ConfigError(f"n_workers and dask_partitions must be >= 1, got {self.n_workers}, {self.dask_partitions}")
 
     def replace(self, **overrides: Any) -> "MiningConfig":
-        """A copy with ``overrides`` (None values ignored); unknown keys raise ConfigError."""
-        names = {f.name for f in dataclasses.fields(self)}
-        unknown = sorted(set(overrides) - names)
-        if unknown:
-            raise ConfigError(f"unknown mining setting {unknown[0]!r}; expected one of {sorted(names)}")
-        return dataclasses.replace(self, **{k: v for k, v in overrides.items() if v is not None})
+        """A copy with ``overrides`` coerced to each field's type (None values ignored), range-checked again.
+
+        Raises:
+            ConfigError: on unknown keys, values of the wrong type, or values out of range.
+        """
+        return apply_overrides(self, overrides, section="mining config")

@@ -1,14 +1,20 @@
-"""Fingerprinting many files: the Parquet cache and parallel decoding on dask.distributed."""
+"""The decoded-audio cache: fingerprints of decoded files kept in Parquet, and decoding the rest on dask.distributed.
+
+Decoding a file is the slow step of mining, so its result (the fingerprint
+envelope, the decoded duration, or why the file cannot be decoded) is cached in
+catalog.fingerprints, keyed by (absolute path, size, mtime_ns) and the fingerprint
+length. A later run decodes only files that are new or changed since. Files not in
+the cache are decoded one Dask task each, on the client of vocalmine.core.dask_client.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from pathlib import Path
-from typing import Iterator
 
 import pandas as pd
 
+from vocalmine.core.dask_client import dask_client
 from vocalmine.core.errors import CatalogError
 from vocalmine.core.progress import progress
 from vocalmine.core.tables import read_table, write_table
@@ -43,22 +49,6 @@ def save_cache(path: Path, cache: dict[tuple[str, int, int], Fingerprint], *, se
     write_table(df, path, FINGERPRINTS_SCHEMA, stage="mine", settings={"fingerprint_seconds": seconds})
 
 
-@contextlib.contextmanager
-def dask_client(scheduler: str | None, *, n_workers: int) -> Iterator[object]:
-    """A distributed Client: on ``scheduler`` (an address) or on a new LocalCluster."""
-    from dask.distributed import Client, LocalCluster
-
-    if scheduler:
-        client = Client(scheduler)
-        try:
-            yield client
-        finally:
-            client.close()
-        return
-    with LocalCluster(n_workers=min(n_workers, 2), threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, Client(cluster) as client:
-        yield client
-
-
 def fingerprint_paths(
     paths: list[str], *, cache_path: Path, seconds: float, scheduler: str | None, n_workers: int
 ) -> tuple[dict[str, Fingerprint], int, int]:
@@ -69,7 +59,7 @@ def fingerprint_paths(
         cache_path: the Parquet cache (catalog.fingerprints); rewritten when anything was decoded.
         seconds: fingerprint length (part of the cache validity).
         scheduler: a dask scheduler address, None for a LocalCluster, or "sync" for in-process.
-        n_workers: LocalCluster processes.
+        n_workers: LocalCluster processes (no more than there are files to decode; logged).
 
     Returns:
         (path -> Fingerprint, files decoded, files served from the cache)
@@ -83,7 +73,7 @@ def fingerprint_paths(
         if scheduler == SYNC:
             results = [fingerprint_file(p, seconds) for p in progress(todo, desc="fingerprint", unit="file")]
         else:
-            with dask_client(scheduler, n_workers=n_workers) as client:
+            with dask_client(scheduler=scheduler, workers=n_workers, tasks=len(todo), stage="mine") as client:
                 # One task per file (see DESIGN.md: ~2 ms per task).
                 futures = client.map(fingerprint_file, todo, seconds=seconds, pure=False)
                 results = [f.result() for f in progress(futures, desc="fingerprint", unit="file")]

@@ -1,6 +1,6 @@
 """Engines that drive ingest and :func:`match_partition`: pandas (in memory) or dask.dataframe.
 
-Both parse with the same reader (ingest.read_csv_block: malformed records become
+Both parse with the same reader (csv_reader.read_csv_block: malformed records become
 malformed_row rejects with the same row numbers), run the same row-local
 validation (ingest.validate_rows), the same
 duplicate-id rule (ingest.duplicate_rows, on partitions holding whole ids),
@@ -23,10 +23,8 @@ from vocalmine.core.catalog import TrackCatalog
 from vocalmine.core.errors import ConfigError
 from vocalmine.mining.audio_check import annotate_audio, audio_rejects
 from vocalmine.mining.config import MiningConfig
-from vocalmine.mining.ingest import (
-    CsvBlock, check_columns, duplicate_rows, finalize_rows, ingest, malformed_rows, read_csv_block, read_header, split_rows,
-    track_ids, validate_rows,
-)
+from vocalmine.mining.csv_reader import CsvBlock, read_csv_block, read_header
+from vocalmine.mining.ingest import check_columns, duplicate_rows, finalize_rows, ingest, malformed_rows, split_rows, track_ids, validate_rows
 from vocalmine.mining.matching import artist_partition, empty_decisions, match_partition, prepare_tracks, sort_decisions
 
 log = logging.getLogger(__name__)
@@ -104,7 +102,7 @@ def pair_catalog(tracks: TrackCatalog, *, config: MiningConfig, engine: str = "p
         decoded: audio path -> (decoded seconds, error): when given, rows are checked against
             their decoded audio before pairing (mining/audio_check.py).
 
-    Both engines read with ingest.read_csv_block, so a record whose field count is not the
+    Both engines read with csv_reader.read_csv_block, so a record whose field count is not the
     header's is the same malformed_row reject, with the same row number, in either.
 
     Raises:

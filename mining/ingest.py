@@ -1,4 +1,4 @@
-"""Catalog ingest: read the track CSV through the column mapping and validate rows.
+"""Catalog ingest: the track CSV's records (mining/csv_reader.py) through the column mapping, validated.
 
 A malformed row never stops the run: it becomes a reject (stage "ingest") with
 its reason and the original row as JSON; a record whose field count is not the
@@ -9,26 +9,20 @@ CatalogError naming the file and the column.
 
 from __future__ import annotations
 
-import codecs
-import csv
 import dataclasses
-import io
 import json
 import logging
-import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.csv as pacsv
 
 from vocalmine.core.catalog import TrackCatalog
 from vocalmine.core.errors import CatalogError
 from vocalmine.core.paths import resolve_under
 from vocalmine.mining import reasons as R
 from vocalmine.mining.config import MiningConfig
+from vocalmine.mining.csv_reader import CsvBlock, read_csv_block, read_header
 
 log = logging.getLogger(__name__)
 
@@ -38,168 +32,6 @@ TRACK_COLUMNS = ("track_id", "artist", "title", "duration_s", "audio_path")
 _MMSS = r"^\s*(?:(\d+):)?(\d+):(\d{1,2}(?:\.\d*)?)\s*$"
 # Duration cells that mean "unknown" rather than a wrong value (--missing-duration keep keeps their rows).
 MISSING_DURATION = r"\s*(?:|n/?a|\?+|-+|[-\s]*:[-\s]*(?::[-\s]*)?|none|null|nan|unknown|tbd)\s*"
-
-
-_HEAD_BYTES = 1 << 16  # the header row must end within the file's first 64 KiB
-
-
-def read_header(path: Path, *, delimiter: str = ",") -> list[str]:
-    """Column names of a CSV file: its first record, parsed as a CSV record (quotes respected).
-
-    Only "\\r" and "\\n" end the record (not the other code points str.splitlines
-    breaks at, such as U+2028 or "\\x0c"); names are stripped of surrounding blanks.
-
-    Raises:
-        CatalogError: when the file is missing, binary, has no header row, or a
-            header that is not UTF-8 or does not end within its first 64 KiB.
-    """
-    if not path.is_file():
-        raise CatalogError(f"{path}: track catalog not found")
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(_HEAD_BYTES)
-            more = bool(fh.read(1))
-    except OSError as exc:
-        raise CatalogError(f"{path}: cannot read the track catalog ({exc})") from exc
-    if b"\x00" in head:
-        raise CatalogError(f"{path}: not a CSV file (binary content)")
-    # surrogateescape keeps a non-UTF-8 byte visible (a lone surrogate) instead of a silent U+FFFD
-    text = head.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
-    buffer = io.StringIO(text, newline="")
-    try:
-        record = next(csv.reader(buffer, delimiter=delimiter), [])
-    except csv.Error as exc:
-        raise CatalogError(f"{path}: not a CSV file (header row: {exc})") from exc
-    if more and buffer.tell() >= len(text) and not text.endswith(("\n", "\r")):
-        raise CatalogError(f"{path}: the header row does not end within the first {_HEAD_BYTES // 1024} KiB (an unclosed quote?)")
-    if not record or (len(record) == 1 and not record[0].strip()):
-        raise CatalogError(f"{path}: not a CSV file (empty, no header row)")
-    names = [n.strip() for n in record]
-    for name in names:
-        if any("\udc80" <= ch <= "\udcff" for ch in name):
-            raw = name.encode("utf-8", errors="surrogateescape")
-            raise CatalogError(f"{path}: the header row is not UTF-8 (column name {raw!r}); save the catalog as UTF-8")
-    return names
-
-
-@dataclass(frozen=True)
-class CsvBlock:
-    """The records of a CSV file or block: well-formed rows, and the malformed ones set apart."""
-
-    raw: pd.DataFrame  # (n_ok rows) columns as str, "" for empty cells; index: data-row numbers (0 = first after the header)
-    bad_rows: np.ndarray  # (n_bad,) int64 data-row numbers of the records whose field count is not the header's
-    bad_text: tuple[str, ...]  # (n_bad,) their text as read (no line end)
-    bad_fields: np.ndarray  # (n_bad,) int64 their field counts
-    n_records: int  # n_ok + n_bad: every data record read, none lost
-
-
-_QUOTED = re.compile(r'"[^"]*(?:""[^"]*)*"(?!")')  # a closed quoted field ("" inside is a quote)
-
-
-def _open_quote(text: str, delimiter: str) -> bool:
-    """Whether a record's text ends inside a quoted field (arrow opens quotes only at a field's start)."""
-    pos = 0
-    while True:
-        if text.startswith('"', pos):
-            match = _QUOTED.match(text, pos)
-            if match is None:
-                return True
-            pos = match.end()
-        pos = text.find(delimiter, pos)
-        if pos < 0:
-            return False
-        pos += 1
-
-
-def _check_utf8(source, *, path: Path) -> None:
-    """Raise CatalogError unless the file or bytes are UTF-8 (arrow cannot hand a non-UTF-8 malformed row over)."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    offset = 0
-    try:
-        if isinstance(source, (bytes, bytearray)):
-            decoder.decode(source, final=True)
-            return
-        with open(source, "rb") as fh:
-            while chunk := fh.read(1 << 24):
-                decoder.decode(chunk)
-                offset += len(chunk)
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError as exc:
-        raise CatalogError(f"{path}: not a CSV file that can be parsed (invalid UTF8 near byte {offset + exc.start}; "
-                           "save the catalog as UTF-8)") from exc
-    except OSError as exc:
-        raise CatalogError(f"{path}: cannot read the track catalog ({exc})") from exc
-
-
-def _string_frame(table: pa.Table, names: list[str], rows: np.ndarray) -> pd.DataFrame:
-    return table.rename_columns(names).to_pandas().fillna("").set_axis(pd.Index(rows, dtype=np.int64), axis=0)
-
-
-def read_csv_block(source, *, names: list[str], path: Path, delimiter: str = ",", header: bool = True,
-                   first_row: int = 0, block: int | None = None) -> CsvBlock:
-    """Parse CSV records with every column as str; a record with another field count than the header is set apart.
-
-    Args:
-        source: a file path, or the bytes of a block of whole lines.
-        names: the column names (read_header); records must have len(names) fields.
-        path: the catalog file, named in errors.
-        delimiter: field delimiter.
-        header: whether the first record is the header row (checked against names, not returned).
-        first_row: data-row number of the first data record (a block's offset in the file).
-        block: the dask block number, named in errors (None: the whole file).
-
-    Raises:
-        CatalogError: when the data cannot be parsed (invalid UTF-8, a field beyond the reader's
-            block), the header row parses differently, or a quote opened on the last record is never closed.
-    """
-    generated = [f"f{i}" for i in range(len(names))]
-    bad: list[tuple[int | None, str, int]] = []
-
-    def on_invalid(row) -> str:
-        bad.append((row.number, row.text, row.actual_columns))
-        return "skip"
-
-    _check_utf8(source, path=path)
-    if isinstance(source, (bytes, bytearray)):
-        if not source.strip(b"\r\n"):
-            empty = pa.table({n: pa.array([], pa.string()) for n in generated})
-            return CsvBlock(_string_frame(empty, names, np.zeros(0, np.int64)), np.zeros(0, np.int64), (), np.zeros(0, np.int64), 0)
-        source = pa.BufferReader(source)
-    try:
-        table = pacsv.read_csv(
-            source,
-            # serial: the invalid-row handler gets record numbers only from the serial reader
-            read_options=pacsv.ReadOptions(block_size=1 << 24, column_names=generated, use_threads=False),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid),
-            convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in generated},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        raise CatalogError(f"{path}: not a CSV file that can be parsed ({str(exc).splitlines()[0]})") from exc
-    assert all(number is not None for number, _, _ in bad), "arrow's serial reader numbers invalid rows"
-    skip = int(header)
-    if header:
-        # Positional names typed as strings: arrow's own header parse never decides a column's type,
-        # and the header comes back as row 0 to check that both parsers agree on it.
-        if bad and bad[0][0] == 1:
-            raise CatalogError(f"{path}: the header row cannot be parsed consistently (read {names}, then {bad[0][2]} fields)")
-        first = [str(v).strip() for v in table.slice(0, 1).to_pylist()[0].values()] if table.num_rows else []
-        if first != names:
-            raise CatalogError(f"{path}: the header row cannot be parsed consistently (read {names} and {first})")
-        table = table.slice(1)
-    n_records = table.num_rows + len(bad)
-    local = np.array([number - 1 - skip for number, _, _ in bad], dtype=np.int64)  # record 1 is the first of the source
-    if len(local) and local[-1] == n_records - 1 and _open_quote(bad[-1][1], delimiter):
-        if block is None:
-            raise CatalogError(f"{path}: not a CSV file that can be parsed (row {local[-1] + 2}: a quoted field is never closed)")
-        raise CatalogError(f"{path}: not a CSV file that can be parsed (a quoted field in dask block {block} is never closed "
-                           "before the block ends; a quoted line break cannot cross blocks: raise dask_blocksize or use the pandas engine)")
-    ok = np.setdiff1d(np.arange(n_records, dtype=np.int64), local, assume_unique=True) + first_row
-    fields = np.array([n for _, _, n in bad], dtype=np.int64)
-    return CsvBlock(_string_frame(table, names, ok), local + first_row, tuple(t for _, t, _ in bad), fields, n_records)
 
 
 def malformed_rows(block: CsvBlock, *, expected: int) -> pd.DataFrame:
@@ -268,6 +100,127 @@ def check_columns(names: list[str], tracks: TrackCatalog) -> None:
 RAW = "raw:"  # prefix of the original CSV columns inside a validated frame
 
 
+@dataclass(frozen=True)
+class RowFields:
+    """The mapped fields of a block of rows, parsed but not yet judged: (n,) each, positional."""
+
+    track_id: pd.Series  # str ids ("" when any id part is empty), see track_ids
+    artist: pd.Series  # str, stripped
+    title: pd.Series  # str, stripped
+    duration_text: pd.Series  # the duration cell as written, stripped
+    duration_s: np.ndarray  # float64 seconds parsed from duration_text; NaN where empty or unparseable
+
+
+def parse_fields(raw: pd.DataFrame, *, tracks: TrackCatalog) -> RowFields:
+    """The mapped fields of CSV rows, through the catalog's column mapping and duration unit.
+
+    Args:
+        raw: (n rows) CSV columns as str, positional index.
+        tracks: the catalog's track section.
+    """
+    cols = tracks.columns
+    duration_text = raw[cols.duration].str.strip()
+    return RowFields(
+        track_id=track_ids(raw, cols.track_id),
+        artist=raw[cols.artist].str.strip(),
+        title=raw[cols.title].str.strip(),
+        duration_text=duration_text,
+        duration_s=parse_durations(duration_text, unit=tracks.duration_unit),
+    )
+
+
+def _flag(reason: np.ndarray, detail: np.ndarray, mask: np.ndarray, code: str, message) -> None:
+    """Set ``code`` and its detail (a str, or a function of the row position) where mask holds and no reason is set yet."""
+    mask = mask & (reason == "")
+    if mask.any():
+        reason[mask] = code
+        detail[mask] = [message(i) for i in np.flatnonzero(mask)] if callable(message) else message
+
+
+def unusable_durations(fields: RowFields) -> np.ndarray:
+    """(n,) bool: rows whose duration is not a positive number of seconds (empty, unparseable, <= 0)."""
+    return ~(np.isfinite(fields.duration_s) & (fields.duration_s > 0))
+
+
+def field_reasons(fields: RowFields, *, tracks: TrackCatalog, config: MiningConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The first failing field check of each row, in order: id, title, artist, duration.
+
+    With an audio column no duration is rejected here: the decoded audio decides at
+    `mine` (mining/audio_check.py). Without one, missing_duration="keep" keeps rows
+    whose duration cell says "unknown" (MISSING_DURATION).
+
+    Returns:
+        (reason, detail): (n,) object arrays, "" where every field check passes.
+    """
+    cols = tracks.columns
+    n = len(fields.title)
+    reason = np.full(n, "", dtype=object)
+    detail = np.full(n, "", dtype=object)
+    _flag(reason, detail, (fields.track_id == "").to_numpy(), R.MISSING_ID, f"empty track id (column {cols.track_id!r})")
+    _flag(reason, detail, (fields.title == "").to_numpy(), R.MISSING_TITLE, f"empty title (column {cols.title!r})")
+    _flag(reason, detail, (fields.artist == "").to_numpy(), R.MISSING_ARTIST, f"empty artist (column {cols.artist!r})")
+    missing = fields.duration_text.str.fullmatch(MISSING_DURATION, case=False).to_numpy(dtype=bool)
+    unusable = unusable_durations(fields)
+    if cols.audio_path is not None:
+        bad = np.zeros(n, dtype=bool)
+    elif config.missing_duration == "keep":
+        bad = unusable & ~missing
+    else:
+        bad = unusable
+    _flag(reason, detail, bad, R.BAD_DURATION, lambda i: (
+        f"duration {fields.duration_text.iat[i]!r} is not a positive {tracks.duration_unit} duration"
+        + (" (--missing-duration keep keeps rows whose duration is missing)" if missing[i] else "")))
+    return reason, detail
+
+
+def check_audio_path(audio_root, relative: str) -> tuple[str, str, str]:
+    """One catalog audio path against the audio root.
+
+    Returns:
+        (absolute path, "", "") for a file inside the root, else ("", reason, detail) with
+        reason path_escapes_root or audio_not_found.
+    """
+    try:
+        resolved = resolve_under(audio_root, relative)
+    except CatalogError as exc:
+        if exc.__cause__ is not None:  # "cannot be resolved": a symlink loop, a name too long
+            return "", R.AUDIO_NOT_FOUND, f"audio path {relative!r} cannot be resolved ({exc.__cause__})"
+        return "", R.PATH_ESCAPES_ROOT, f"audio path {relative!r} resolves outside {audio_root}"
+    try:
+        found, why = resolved.is_file(), "not found"
+    except OSError as exc:  # Path.is_file only swallows "not found": ENAMETOOLONG, EACCES, EIO raise
+        found, why = False, f"not readable ({exc.strerror or exc})"
+    if not found:
+        return "", R.AUDIO_NOT_FOUND, f"audio file {str(resolved)!r} {why}"
+    return str(resolved), "", ""
+
+
+def audio_path_reasons(raw: pd.DataFrame, early: np.ndarray, *, tracks: TrackCatalog) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Resolve the audio path of every row that passed the field checks.
+
+    Args:
+        raw: (n rows) CSV columns as str, positional index.
+        early: (n,) field-check reasons; rows with one are not looked up.
+        tracks: the catalog's track section (audio column and root).
+
+    Returns:
+        (reason, detail, path): (n,) object arrays; path is absolute where the file was
+        found, "" elsewhere (and everywhere in a metadata-only catalog).
+    """
+    n = len(raw)
+    reason = np.full(n, "", dtype=object)
+    detail = np.full(n, "", dtype=object)
+    paths = np.full(n, "", dtype=object)
+    column = tracks.columns.audio_path
+    if column is None:
+        return reason, detail, paths
+    rel = raw[column].str.strip()
+    _flag(reason, detail, (rel == "").to_numpy(), R.MISSING_AUDIO_PATH, f"empty audio path (column {column!r})")
+    for i in np.flatnonzero((early == "") & (reason == "")):
+        paths[i], reason[i], detail[i] = check_audio_path(tracks.audio_root, rel.iat[i])
+    return reason, detail, paths
+
+
 def validate_rows(raw: pd.DataFrame, *, tracks: TrackCatalog, config: MiningConfig) -> pd.DataFrame:
     """Row-local checks of a block of CSV rows (every check but duplicate ids).
 
@@ -281,72 +234,20 @@ def validate_rows(raw: pd.DataFrame, *, tracks: TrackCatalog, config: MiningConf
         audio_path), _early/_early_detail (id, title, artist, duration reasons),
         _late/_late_detail (audio path reasons), and the raw columns prefixed RAW.
     """
-    cols = tracks.columns
-    n = len(raw)
     rows = raw.index.to_numpy(dtype=np.int64)
     raw = raw.reset_index(drop=True)
-    ids = track_ids(raw, cols.track_id)
-    artist = raw[cols.artist].str.strip()
-    title = raw[cols.title].str.strip()
-    dur_text = raw[cols.duration].str.strip()
-    duration = parse_durations(dur_text, unit=tracks.duration_unit)
-    early = np.full(n, "", dtype=object)
-    early_detail = np.full(n, "", dtype=object)
-    late = np.full(n, "", dtype=object)
-    late_detail = np.full(n, "", dtype=object)
-
-    def flag(reason, detail, mask: np.ndarray, code: str, message) -> None:
-        mask = mask & (reason == "")
-        if mask.any():
-            reason[mask] = code
-            detail[mask] = [message(i) for i in np.flatnonzero(mask)] if callable(message) else message
-
-    flag(early, early_detail, (ids == "").to_numpy(), R.MISSING_ID, f"empty track id (column {cols.track_id!r})")
-    flag(early, early_detail, (title == "").to_numpy(), R.MISSING_TITLE, f"empty title (column {cols.title!r})")
-    flag(early, early_detail, (artist == "").to_numpy(), R.MISSING_ARTIST, f"empty artist (column {cols.artist!r})")
-    missing_dur = dur_text.str.fullmatch(MISSING_DURATION, case=False).to_numpy(dtype=bool)
-    unusable = ~(np.isfinite(duration) & (duration > 0))
-    if cols.audio_path is not None:
-        # The audio decides: an unusable duration is replaced by the decoded one at `mine` (mining/audio_check.py).
-        bad = np.zeros(n, dtype=bool)
-    elif config.missing_duration == "keep":
-        bad = unusable & ~missing_dur
-    else:
-        bad = unusable
-    flag(early, early_detail, bad, R.BAD_DURATION, lambda i: (
-        f"duration {dur_text.iat[i]!r} is not a positive {tracks.duration_unit} duration"
-        + (" (--missing-duration keep keeps rows whose duration is missing)" if missing_dur[i] else "")))
-    empty_dur = unusable  # NaN from here on: missing, or left to the decoded audio
-
-    paths = np.full(n, "", dtype=object)
-    if cols.audio_path is not None:
-        rel = raw[cols.audio_path].str.strip()
-        flag(late, late_detail, (rel == "").to_numpy(), R.MISSING_AUDIO_PATH, f"empty audio path (column {cols.audio_path!r})")
-        for i in np.flatnonzero((early == "") & (late == "")):
-            try:
-                resolved = resolve_under(tracks.audio_root, rel.iat[i])
-            except CatalogError as exc:
-                if exc.__cause__ is not None:  # "cannot be resolved": a symlink loop, a name too long
-                    late[i], late_detail[i] = R.AUDIO_NOT_FOUND, f"audio path {rel.iat[i]!r} cannot be resolved ({exc.__cause__})"
-                else:
-                    late[i], late_detail[i] = R.PATH_ESCAPES_ROOT, f"audio path {rel.iat[i]!r} resolves outside {tracks.audio_root}"
-                continue
-            try:
-                found, why = resolved.is_file(), "not found"
-            except OSError as exc:  # Path.is_file only swallows "not found": ENAMETOOLONG, EACCES, EIO raise
-                found, why = False, f"not readable ({exc.strerror or exc})"
-            if not found:
-                late[i], late_detail[i] = R.AUDIO_NOT_FOUND, f"audio file {str(resolved)!r} {why}"
-                continue
-            paths[i] = str(resolved)
+    fields = parse_fields(raw, tracks=tracks)
+    early, early_detail = field_reasons(fields, tracks=tracks, config=config)
+    late, late_detail, paths = audio_path_reasons(raw, early, tracks=tracks)
     # object columns: matching works on Python strings (pandas 3 would convert to Arrow and back)
     frame = pd.DataFrame(
         {
             "_row": rows,
-            "track_id": pd.Series(ids.to_numpy(dtype=object), dtype=object),
-            "artist": pd.Series(artist.to_numpy(dtype=object), dtype=object),
-            "title": pd.Series(title.to_numpy(dtype=object), dtype=object),
-            "duration_s": np.where(empty_dur, np.nan, duration),
+            "track_id": pd.Series(fields.track_id.to_numpy(dtype=object), dtype=object),
+            "artist": pd.Series(fields.artist.to_numpy(dtype=object), dtype=object),
+            "title": pd.Series(fields.title.to_numpy(dtype=object), dtype=object),
+            # NaN: missing, or left to the decoded audio
+            "duration_s": np.where(unusable_durations(fields), np.nan, fields.duration_s),
             "audio_path": pd.Series(paths, dtype=object),
             "_early": pd.Series(early, dtype=object),
             "_early_detail": pd.Series(early_detail, dtype=object),

@@ -6,10 +6,12 @@ same-artist (original, instrumental) whose base titles score at least
 ``candidate_floor``; it pairs when the score reaches ``title_threshold``, the
 qualifier words agree ("live", "remix", "radio edit" ... must match) and the
 durations agree within the tolerance. Assignment is one-to-one and greedy over
-candidates sorted by title score desc, |duration delta| asc, original_id asc,
-instrumental_id asc (the contract's tie-break order).
+candidates sorted by title score desc, full-title score desc, |duration delta|
+asc, original_id asc, instrumental_id asc (the contract's tie-break order).
 
-:func:`match_partition` is the partition function: it needs whole artist
+:func:`match_partition` is the partition function, in four steps of their own:
+:func:`find_candidates`, :func:`candidate_verdicts`, :func:`assign_one_to_one`,
+and the decision rows (:func:`candidate_frame`, :func:`no_original_frame`). It needs whole artist
 blocks, which both engines guarantee (pandas: one partition; dask: partitions
 by :func:`artist_partition`).
 """
@@ -17,6 +19,7 @@ by :func:`artist_partition`).
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -150,6 +153,175 @@ def empty_decisions() -> pd.DataFrame:
     return frame
 
 
+@dataclass(frozen=True)
+class Candidates:
+    """The scored candidates of one partition: (m,) arrays aligned by candidate, positions into the tracks."""
+
+    inst: np.ndarray  # (m,) int64 row positions of the instrumentals
+    orig: np.ndarray  # (m,) int64 row positions of the originals
+    score: np.ndarray  # (m,) float64 title score that decides, 0..100 (the full-title one when both carry other text)
+    full_score: np.ndarray  # (m,) float64 score of the full titles (other bracketed text kept); ranks rivals
+    delta: np.ndarray  # (m,) float64 instrumental minus original duration, seconds; NaN when either is unknown
+
+
+def find_candidates(tracks: pd.DataFrame, is_instrumental: np.ndarray, *, config: MiningConfig) -> Candidates:
+    """Same-artist (instrumental, original) candidates with their title scores and duration deltas.
+
+    Other bracketed text (credits, translations) counts in the score only when both titles
+    carry some, so that it never blocks a pair on its own.
+
+    Args:
+        tracks: (n rows) prepared tracks (PREPARED_COLUMNS, track_id, duration_s), positional index.
+        is_instrumental: (n,) bool.
+        config: candidate_floor.
+
+    Returns:
+        the candidates scoring at least candidate_floor on their base titles.
+    """
+    base = tracks["base_title"].to_numpy(dtype=object)
+    pi, po, scores = scored_candidates(tracks["artist_norm"].to_numpy(dtype=object), is_instrumental, base, floor=config.candidate_floor)
+    full = tracks["full_title"].to_numpy(dtype=object)
+    full_scores = (np.round(process.cpdist(full[pi].tolist(), full[po].tolist(), scorer=fuzz.ratio, workers=-1).astype(np.float64), 4)
+                   if len(pi) else np.zeros(0))
+    other = tracks["has_other"].to_numpy(dtype=bool)
+    scores = np.where(other[pi] & other[po], full_scores, scores)
+    dur = tracks["duration_s"].to_numpy(dtype=np.float64)
+    return Candidates(pi, po, scores, full_scores, dur[pi] - dur[po])
+
+
+def candidate_verdicts(qualifiers: np.ndarray, cand: Candidates, *, config: MiningConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Each candidate's verdict before assignment: PAIRED, title_mismatch or duration_mismatch.
+
+    Args:
+        qualifiers: (n,) int64 bit masks of the version-qualifier words of each track.
+        cand: the candidates.
+        config: title_threshold and duration_tolerance_s.
+
+    Returns:
+        (status, detail): (m,) object arrays; detail is "" for PAIRED.
+    """
+    threshold = config.title_threshold
+    same_quals = qualifiers[cand.inst] == qualifiers[cand.orig]  # "live", "remix", "radio edit" must agree
+    title_ok = (cand.score >= threshold) & same_quals
+    dur_ok = ~(np.abs(cand.delta) > config.duration_tolerance_s)  # NaN (missing duration, policy keep) passes
+    status = np.full(len(cand.inst), PAIRED, dtype=object)
+    detail = np.full(len(cand.inst), "", dtype=object)
+    low = np.flatnonzero(cand.score < threshold)
+    status[low] = R.TITLE_MISMATCH
+    detail[low] = [f"title score {s:.1f} < threshold {threshold:g}" for s in cand.score[low].tolist()]
+    quals = np.flatnonzero((cand.score >= threshold) & ~same_quals)
+    status[quals] = R.TITLE_MISMATCH
+    detail[quals] = [f"qualifiers differ: {mask_words(a)} vs {mask_words(b)}"
+                     for a, b in zip(qualifiers[cand.orig[quals]].tolist(), qualifiers[cand.inst[quals]].tolist())]
+    longer = np.flatnonzero(title_ok & ~dur_ok)
+    status[longer] = R.DURATION_MISMATCH
+    detail[longer] = [f"duration delta {d:+.1f} s exceeds tolerance {config.duration_tolerance_s:g} s" for d in cand.delta[longer].tolist()]
+    return status, detail
+
+
+def assign_one_to_one(ids: np.ndarray, cand: Candidates, status: np.ndarray, detail: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Greedy one-to-one assignment of the PAIRED candidates in the contract's tie-break order.
+
+    Order: title score desc, full-title score desc, |duration delta| asc (unknown last),
+    original_id asc, instrumental_id asc. A candidate whose original or instrumental is
+    already taken becomes lost_to_better_match, naming the winner.
+
+    Args:
+        ids: (n,) track ids.
+        cand: the candidates.
+        status, detail: (m,) verdicts of :func:`candidate_verdicts` (not modified).
+
+    Returns:
+        (status, detail): new (m,) arrays.
+    """
+    status, detail = status.copy(), detail.copy()
+    eligible = np.flatnonzero(status == PAIRED)
+    abs_delta = np.where(np.isnan(cand.delta), np.inf, np.abs(cand.delta))
+    _, id_rank = np.unique(np.concatenate([ids[cand.orig[eligible]], ids[cand.inst[eligible]]]), return_inverse=True)
+    rank_o, rank_i = id_rank[: len(eligible)], id_rank[len(eligible):]
+    order = eligible[np.lexsort((rank_i, rank_o, abs_delta[eligible], -cand.full_score[eligible], -cand.score[eligible]))]
+    used_o: dict[int, int] = {}
+    used_i: dict[int, int] = {}
+    for k, o, i in zip(order.tolist(), cand.orig[order].tolist(), cand.inst[order].tolist()):
+        winner = used_o.get(o, used_i.get(i))
+        if winner is None:
+            used_o[o] = used_i[i] = k
+            continue
+        status[k] = R.LOST_TO_BETTER_MATCH
+        detail[k] = (f"{ids[cand.orig[winner]]} + {ids[cand.inst[winner]]} won "
+                     f"(score {cand.score[winner]:.1f}, delta {cand.delta[winner]:+.1f} s)")
+    return status, detail
+
+
+def candidate_frame(tracks: pd.DataFrame, cand: Candidates, status: np.ndarray, detail: np.ndarray, *,
+                    config: MiningConfig) -> pd.DataFrame:
+    """The decision rows of the candidates (DECISION_COLUMNS, candidate order)."""
+    po, pi = cand.orig, cand.inst
+    column = {c: tracks[c].to_numpy(dtype=object) for c in ("track_id", "artist", "artist_norm", "title", "audio_path", "marker", "marker_family")}
+    dur = tracks["duration_s"].to_numpy(dtype=np.float64)
+    return object_frame(
+        {
+            "status": status,
+            "original_id": column["track_id"][po],
+            "instrumental_id": column["track_id"][pi],
+            "artist": column["artist"][po],
+            "artist_norm": column["artist_norm"][po],
+            "original_title": column["title"][po],
+            "instrumental_title": column["title"][pi],
+            "base_title": tracks["base_title"].to_numpy(dtype=object)[pi],
+            "title_score": cand.score,
+            "title_threshold": np.full(len(pi), float(config.title_threshold)),
+            "original_duration_s": dur[po],
+            "instrumental_duration_s": dur[pi],
+            "duration_delta_s": cand.delta,
+            "original_path": column["audio_path"][po],
+            "instrumental_path": column["audio_path"][pi],
+            "marker": column["marker"][pi],
+            "marker_family": column["marker_family"][pi],
+            "full_score": cand.full_score,
+            "detail": detail,
+        }
+    )
+
+
+def no_original_frame(tracks: pd.DataFrame, lonely: np.ndarray, *, config: MiningConfig) -> pd.DataFrame:
+    """The no_original decision rows of instrumentals without any candidate (DECISION_COLUMNS).
+
+    Args:
+        tracks: (n rows) prepared tracks, positional index.
+        lonely: (k,) positions of the instrumentals that had no candidate.
+        config: title_threshold and candidate_floor (named in the rows).
+    """
+    n_l = len(lonely)
+
+    def nothing(dtype=object):
+        return np.full(n_l, None if dtype is object else np.nan, dtype=dtype)
+
+    return object_frame(
+        {
+            "status": np.full(n_l, R.NO_ORIGINAL, dtype=object),
+            "original_id": nothing(),
+            "instrumental_id": tracks["track_id"].to_numpy(dtype=object)[lonely],
+            "artist": tracks["artist"].to_numpy(dtype=object)[lonely],
+            "artist_norm": tracks["artist_norm"].to_numpy(dtype=object)[lonely],
+            "original_title": nothing(),
+            "instrumental_title": tracks["title"].to_numpy(dtype=object)[lonely],
+            "base_title": tracks["base_title"].to_numpy(dtype=object)[lonely],
+            "title_score": nothing(np.float64),
+            "title_threshold": np.full(n_l, float(config.title_threshold)),
+            "original_duration_s": nothing(np.float64),
+            "instrumental_duration_s": tracks["duration_s"].to_numpy(dtype=np.float64)[lonely],
+            "duration_delta_s": nothing(np.float64),
+            "original_path": nothing(),
+            "instrumental_path": tracks["audio_path"].to_numpy(dtype=object)[lonely],
+            "marker": tracks["marker"].to_numpy(dtype=object)[lonely],
+            "marker_family": tracks["marker_family"].to_numpy(dtype=object)[lonely],
+            "full_score": nothing(np.float64),
+            "detail": np.full(n_l, f"no original by the same artist with a title score >= {config.candidate_floor:g}", dtype=object),
+        }
+    )
+
+
 def match_partition(tracks: pd.DataFrame, *, config: MiningConfig) -> pd.DataFrame:
     """Candidates, their verdicts and the one-to-one assignment for whole artist blocks.
 
@@ -168,103 +340,13 @@ def match_partition(tracks: pd.DataFrame, *, config: MiningConfig) -> pd.DataFra
     is_inst = tracks["is_instrumental"].to_numpy(dtype=bool)
     if not is_inst.any():
         return empty_decisions()
-    base = tracks["base_title"].to_numpy(dtype=object)
-    pi, po, scores = scored_candidates(tracks["artist_norm"].to_numpy(dtype=object), is_inst, base, floor=config.candidate_floor)
-    # Other bracketed text (credits, translations) counts in the score only when both titles carry some,
-    # so that it never blocks a pair on its own; the full-title score also ranks rival candidates.
-    full = tracks["full_title"].to_numpy(dtype=object)
-    full_scores = (np.round(process.cpdist(full[pi].tolist(), full[po].tolist(), scorer=fuzz.ratio, workers=-1).astype(np.float64), 4)
-                   if len(pi) else np.zeros(0))
-    other = tracks["has_other"].to_numpy(dtype=bool)
-    both_other = other[pi] & other[po]
-    scores = np.where(both_other, full_scores, scores)
-
-    ids = tracks["track_id"].to_numpy(dtype=object)
-    dur = tracks["duration_s"].to_numpy(dtype=np.float64)
-    delta = dur[pi] - dur[po]
-    # Qualifier words ("live", "remix", "radio edit") must agree (bit masks of the words).
-    sig = tracks["qualifiers"].to_numpy(dtype=np.int64)
-    same_quals = sig[pi] == sig[po]
-    title_ok = (scores >= config.title_threshold) & same_quals
-    dur_ok = ~(np.abs(delta) > config.duration_tolerance_s)  # NaN (missing duration, policy keep) passes
-    status = np.full(len(pi), PAIRED, dtype=object)
-    detail = np.full(len(pi), "", dtype=object)
-    low = np.flatnonzero(scores < config.title_threshold)
-    status[low] = R.TITLE_MISMATCH
-    detail[low] = [f"title score {s:.1f} < threshold {config.title_threshold:g}" for s in scores[low].tolist()]
-    quals = np.flatnonzero((scores >= config.title_threshold) & ~same_quals)
-    status[quals] = R.TITLE_MISMATCH
-    detail[quals] = [f"qualifiers differ: {mask_words(a)} vs {mask_words(b)}" for a, b in zip(sig[po[quals]].tolist(), sig[pi[quals]].tolist())]
-    longer = np.flatnonzero(title_ok & ~dur_ok)
-    status[longer] = R.DURATION_MISMATCH
-    detail[longer] = [f"duration delta {d:+.1f} s exceeds tolerance {config.duration_tolerance_s:g} s" for d in delta[longer].tolist()]
-
-    # One-to-one greedy assignment in the contract's tie-break order.
-    eligible = np.flatnonzero(status == PAIRED)
-    abs_delta = np.where(np.isnan(delta), np.inf, np.abs(delta))
-    _, id_rank = np.unique(np.concatenate([ids[po[eligible]], ids[pi[eligible]]]), return_inverse=True)
-    rank_o, rank_i = id_rank[: len(eligible)], id_rank[len(eligible):]
-    order = eligible[np.lexsort((rank_i, rank_o, abs_delta[eligible], -full_scores[eligible], -scores[eligible]))]
-    used_o: dict[int, int] = {}
-    used_i: dict[int, int] = {}
-    for k, o, i in zip(order.tolist(), po[order].tolist(), pi[order].tolist()):
-        winner = used_o.get(o, used_i.get(i))
-        if winner is None:
-            used_o[o] = used_i[i] = k
-            continue
-        status[k] = R.LOST_TO_BETTER_MATCH
-        detail[k] = f"{ids[po[winner]]} + {ids[pi[winner]]} won (score {scores[winner]:.1f}, delta {delta[winner]:+.1f} s)"
-
-    frame = object_frame(
-        {
-            "status": status,
-            "original_id": ids[po],
-            "instrumental_id": ids[pi],
-            "artist": tracks["artist"].to_numpy(dtype=object)[po],
-            "artist_norm": tracks["artist_norm"].to_numpy(dtype=object)[po],
-            "original_title": tracks["title"].to_numpy(dtype=object)[po],
-            "instrumental_title": tracks["title"].to_numpy(dtype=object)[pi],
-            "base_title": base[pi],
-            "title_score": scores,
-            "title_threshold": np.full(len(pi), float(config.title_threshold)),
-            "original_duration_s": dur[po],
-            "instrumental_duration_s": dur[pi],
-            "duration_delta_s": delta,
-            "original_path": tracks["audio_path"].to_numpy(dtype=object)[po],
-            "instrumental_path": tracks["audio_path"].to_numpy(dtype=object)[pi],
-            "marker": tracks["marker"].to_numpy(dtype=object)[pi],
-            "marker_family": tracks["marker_family"].to_numpy(dtype=object)[pi],
-            "full_score": full_scores,
-            "detail": detail,
-        }
-    )
-    # Instrumentals that had no candidate at all.
-    lonely = np.setdiff1d(np.flatnonzero(is_inst), pi)
+    cand = find_candidates(tracks, is_inst, config=config)
+    status, detail = candidate_verdicts(tracks["qualifiers"].to_numpy(dtype=np.int64), cand, config=config)
+    status, detail = assign_one_to_one(tracks["track_id"].to_numpy(dtype=object), cand, status, detail)
+    frame = candidate_frame(tracks, cand, status, detail, config=config)
+    lonely = np.setdiff1d(np.flatnonzero(is_inst), cand.inst)
     if len(lonely):
-        n_l = len(lonely)
-        none = object_frame(
-            {
-                "status": np.full(n_l, R.NO_ORIGINAL, dtype=object),
-                "original_id": np.full(n_l, None, dtype=object),
-                "instrumental_id": ids[lonely],
-                "artist": tracks["artist"].to_numpy(dtype=object)[lonely],
-                "artist_norm": tracks["artist_norm"].to_numpy(dtype=object)[lonely],
-                "original_title": np.full(n_l, None, dtype=object),
-                "instrumental_title": tracks["title"].to_numpy(dtype=object)[lonely],
-                "base_title": base[lonely],
-                "title_score": np.full(n_l, np.nan),
-                "title_threshold": np.full(n_l, float(config.title_threshold)),
-                "original_duration_s": np.full(n_l, np.nan),
-                "instrumental_duration_s": dur[lonely],
-                "duration_delta_s": np.full(n_l, np.nan),
-                "original_path": np.full(n_l, None, dtype=object),
-                "instrumental_path": tracks["audio_path"].to_numpy(dtype=object)[lonely],
-                "marker": tracks["marker"].to_numpy(dtype=object)[lonely],
-                "marker_family": tracks["marker_family"].to_numpy(dtype=object)[lonely],
-                "full_score": np.full(n_l, np.nan),
-                "detail": np.full(n_l, f"no original by the same artist with a title score >= {config.candidate_floor:g}", dtype=object),
-            }
-        )
+        none = no_original_frame(tracks, lonely, config=config)
         frame = pd.concat([frame, none], ignore_index=True) if len(frame) else none
     return sort_decisions(frame)
 

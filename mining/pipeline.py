@@ -11,12 +11,14 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from vocalmine.core.catalog import DataCatalog
+from vocalmine.core.dask_client import dask_client
 from vocalmine.core.errors import NothingUsableError
+from vocalmine.core.paths import relative_under
 from vocalmine.core.tables import REJECTS_SCHEMA, write_table
 from vocalmine.mining import reasons as R
 from vocalmine.mining.accounting import check_accounting, unpaired_rows
 from vocalmine.mining.config import MiningConfig
-from vocalmine.mining.decode import fingerprint_paths
+from vocalmine.mining.decode import SYNC, fingerprint_paths
 from vocalmine.mining.dedupe import dedupe_pairs
 from vocalmine.mining.engines import pair_catalog
 from vocalmine.mining.fingerprint import canonical_fingerprints
@@ -100,6 +102,7 @@ def mine(*, catalog: DataCatalog, engine: str = "pandas", scheduler: str | None 
     pairs again with rows whose decoded audio contradicts the catalog set aside
     (mining/audio_check.py), so that their rivals can pair. Metadata-only catalogs
     (no audio_path column mapped) skip decoding: paths and fingerprints are "".
+    pairs.parquet stores audio paths relative to catalog.tracks.audio_root (POSIX).
 
     Args:
         catalog: the data catalog.
@@ -115,10 +118,8 @@ def mine(*, catalog: DataCatalog, engine: str = "pandas", scheduler: str | None 
     start = time.perf_counter()
 
     def run_pairing(decoded_durations=None):
-        if engine == "dask" and scheduler not in (None, "sync"):
-            from dask.distributed import Client
-
-            with Client(scheduler) as client:
+        if engine == "dask" and scheduler not in (None, SYNC):
+            with dask_client(scheduler=scheduler, workers=config.n_workers, stage="mine") as client:
                 return pair_catalog(catalog.tracks, config=config, engine=engine, scheduler=client, decoded=decoded_durations)
         return pair_catalog(catalog.tracks, config=config, engine=engine, scheduler=scheduler, decoded=decoded_durations)
 
@@ -146,7 +147,10 @@ def mine(*, catalog: DataCatalog, engine: str = "pandas", scheduler: str | None 
         if paths - set(prints):
             more, d2, c2 = fingerprints(paths - set(prints))
             prints, decoded, cached = {**prints, **more}, decoded + d2, cached + c2
-        prints = {p: prints[p] for p in paths}
+        # From here on paths are as pairs.parquet stores them: relative to the audio root.
+        stored = {p: relative_under(catalog.tracks.audio_root, p) for p in paths}
+        pairs = pairs.assign(original_path=pairs["original_path"].map(stored), instrumental_path=pairs["instrumental_path"].map(stored))
+        prints = {stored[p]: prints[p] for p in paths}
         canonical = canonical_fingerprints(prints, threshold_db=config.same_content_db)
         pairs, content_rejects = dedupe_pairs(pairs, prints=prints, canonical=canonical)
     else:

@@ -122,7 +122,7 @@ def test_pipeline_content_rejects_and_cache(tmp_path, caplog):
     assert again.files_decoded == 0 and again.files_cached == 8
     pd.testing.assert_frame_equal(read_table(catalog.pairs, PAIRS_SCHEMA), pairs)
     # A touched file is decoded again.
-    write_audio(Path(pairs["original_path"].iloc[0]), song(1)[0], SR)
+    write_audio(catalog.tracks.audio_root / pairs["original_path"].iloc[0], song(1)[0], SR)  # stored relative to the root
     assert mine(catalog=catalog, scheduler="sync").files_decoded == 1
     assert len(pd.read_parquet(catalog.fingerprints)) == 8  # the stale entry of the touched file is gone
 

@@ -1,4 +1,4 @@
-"""Resolving catalog paths against a declared root, rejecting any that escape it."""
+"""Catalog paths against a declared root: resolved for reading (any that escape it rejected), stored relative to it."""
 
 from __future__ import annotations
 
@@ -29,3 +29,15 @@ def resolve_under(root: str | os.PathLike, relative: str | os.PathLike) -> Path:
     if candidate != root_real and root_real not in candidate.parents:
         raise CatalogError(f"path {text!r} escapes the declared root {root_real}")
     return candidate
+
+
+def relative_under(root: str | os.PathLike, path: str | os.PathLike) -> str:
+    """``path``, a real path inside ``root`` (as :func:`resolve_under` returns), as artifacts store it.
+
+    The inverse of :func:`resolve_under`: POSIX-style and relative to the resolved root
+    (``"album/track.flac"``), so that a data folder can be moved or shared.
+
+    Raises:
+        ValueError: when ``path`` is not inside the resolved ``root`` (a caller's bug).
+    """
+    return Path(path).relative_to(Path(root).resolve()).as_posix()
