@@ -67,7 +67,7 @@ QUALITY_SCHEMA = pa.schema(
         ("align_confidence", pa.float64()),  # normalised cross-correlation peak, 0..1
         ("vocal_ratio", pa.float64()),  # energy of Y_v over energy of X
         ("residual_ratio", pa.float64()),  # residual energy in frames the instrumental explains
-        ("coherence", pa.float64()),  # whole-track phase coherence of original and instrumental in the bins it carries, 0..1
+        ("coherence", pa.float64()),  # whole-track phase coherence of original and instrumental in the bins it carries, about -1..1
         ("segment_coherence", pa.float64()),  # the lowest per-segment phase coherence, -1..1 (null: no segment judged)
         ("carried_fraction", pa.float64()),  # share of energetic bins the coherence is measured on
         ("min_coherence", pa.float64()),  # threshold of the gate on coherence (config min_coherence)
