@@ -45,7 +45,7 @@ class PairFeatures:
     scale: float = math.nan  # max of X over the track; stored X = X / scale
     vocal_ratio: float = math.nan  # sum Y_v² / sum X²
     residual_ratio: float = math.nan  # sum (X − g·Y_i)² / sum X² in the frames the instrumental explains
-    coherence: float = math.nan  # whole-track phase coherence of X and Y_i in the bins the instrumental carries, 0..1
+    coherence: float = math.nan  # whole-track phase coherence of X and Y_i in the bins the instrumental carries, about -1..1
     segment_coherence: float = math.nan  # the lowest per-segment phase coherence, -1..1 (NaN: no segment judged)
     carried_fraction: float = math.nan  # share of energetic bins where |X| and g·|Y_i| agree (the coherence's bins)
     clip_fraction: float = math.nan  # share of original samples at full scale
