@@ -217,9 +217,12 @@ def compute_funnel(artifacts: Artifacts) -> Funnel:
 
 
 def quality_score(quality: pd.DataFrame) -> pd.Series:
-    """One number per pair, higher is better: align_confidence · (1 − min(residual_ratio, 1))."""
-    residual = quality["residual_ratio"].clip(lower=0.0, upper=1.0).fillna(1.0)
-    return (quality["align_confidence"].fillna(0.0) * (1.0 - residual)).astype(float)
+    """One number per pair, higher is better: the lower of the whole-track and the worst segment's
+    phase coherence (the quality gate's two measures; neither depends on how loud the vocal is).
+    """
+    whole = quality["coherence"].astype(float)
+    segment = quality["segment_coherence"].astype(float).fillna(whole)
+    return whole.combine(segment, min).fillna(0.0).astype(float)
 
 
 # status first, so it shows without scrolling sideways; the id last (it is for search and joins).

@@ -130,7 +130,9 @@ def fabricate(root: Path, *, n_pairs: int = 12, n_artists: int = 5, audio_files:
             "reason": excluded, "duration_s": seconds, "offset_samples": offset, "offset_s": offset / SAMPLE_RATE,
             "gain": gain, "gain_db": 20 * np.log10(gain), "align_confidence": float(rng.uniform(0.3, 1.0)),
             "vocal_ratio": float(rng.uniform(0.05, 0.6)), "residual_ratio": float(rng.uniform(0, 0.5)),
-            "coherence": float(rng.uniform(0.9, 1.0)), "segment_coherence": float(rng.uniform(0.8, 1.0)),
+            # the hostile artist's pairs rank best, so an example caption carries the name the page must escape
+            "coherence": 1.0 if artist == HOSTILE else float(rng.uniform(0.9, 0.99)),
+            "segment_coherence": 1.0 if artist == HOSTILE else float(rng.uniform(0.8, 0.99)),
             "carried_fraction": float(rng.uniform(0.3, 0.9)), "min_coherence": 0.9, "min_segment_coherence": 0.8,
             "clip_fraction": 0.0, "silence_fraction": float(rng.uniform(0, 0.1)),
             "n_patches": 0 if excluded else -(-n_frames(patches.shape[1]) // PATCH_FRAMES), "scale": scale,

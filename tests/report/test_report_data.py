@@ -101,3 +101,16 @@ def test_command_prints_the_funnel(shared_report, monkeypatch):
     assert "Funnel" in result.output and "Top reject reasons" in result.output
     assert f"{fab.catalog_rows:,}" in result.output and "bad_duration" in result.output
     assert "index.html" in result.output and f"{summary.n_pairs:,} pairs" in result.output
+
+
+def test_quality_score_ranks_by_coherence_not_by_vocal_level():
+    from vocalmine.evaluation.report_data import quality_score
+
+    quality = pd.DataFrame({
+        "coherence": [0.99, 0.95, 0.97, np.nan],
+        "segment_coherence": [0.98, 0.60, np.nan, np.nan],
+        "vocal_ratio": [0.9, 0.01, 0.5, 0.2],  # loud, quiet, medium: must not matter
+        "align_confidence": [0.1, 0.9, 0.5, 0.5],
+        "residual_ratio": [0.9, 0.0, 0.5, 0.5],
+    })
+    np.testing.assert_allclose(quality_score(quality), [0.98, 0.60, 0.97, 0.0])
