@@ -257,7 +257,7 @@ def train_model(catalog, name: str, *, budget: dict, args, stages: list[float]) 
     record_path = run_dir / "bench.json"
     base = dict(batch_size=args.batch_size, seed=args.seed, workers=1, lr=args.lr, schedule=args.schedule,
                 epoch_patches=args.epoch_patches, patience=args.patience, precision=args.precision,
-                checkpoint_every=50, log_every=10, **overrides)
+                checkpoint_every=25, log_every=10, threads=args.threads, **overrides)
     if budget.get("minutes"):
         base["schedule_minutes"] = budget["minutes"]
     record = json.loads(record_path.read_text()) if record_path.is_file() else {"stages": []}
@@ -301,6 +301,8 @@ def main() -> int:
     parser.add_argument("--patience", type=int, default=1000, help="early stopping patience (validations); best.pt is kept anyway")
     parser.add_argument("--precision", default="auto", help="auto | fp32 | bf16")
     parser.add_argument("--device", default="auto", help="training device: auto, cpu, cuda")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="torch CPU threads (0 = all usable cores; 1 is twice as fast when other jobs load the cores)")
     parser.add_argument("--workers", type=int, default=2, help="Dask workers (build) and evaluation processes")
     parser.add_argument("--seed", type=int, default=0, help="offsets/gains, split and training seed")
     parser.add_argument("--json", type=Path, default=None, help="write the results here too (default WORK/results.json)")
