@@ -60,7 +60,8 @@ class EvaluateConfig:
     rate: str = "model"  # "model": mono at 8192 Hz (the paper's); "native": the files' own rate and channels
     mask: str = "ratio"  # model masks as applied: "ratio" (m^p / sum of both) or "own"
     power: float = 1.0  # p of the ratio mask
-    extension: str = "top-mean"  # mask above the model's 4 kHz at the native rate
+    extension: str = "zeros"  # mask above the model's 4 kHz at the native rate (see model/fullband.py)
+    channels: str = "mid"  # native rate: the vocal mask on every channel ("each") or on their mean ("mid")
 
     def __post_init__(self):
         from vocalmine.evaluation.clips import RATES
@@ -234,6 +235,7 @@ def evaluate(
             mask=config.mask,
             power=config.power,
             extension=config.extension,
+            channels=config.channels,
         )
         for row in clips.itertuples(index=False)
     ]

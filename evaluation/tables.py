@@ -95,14 +95,19 @@ def global_table(scores: pd.DataFrame) -> pd.DataFrame:
 
 
 def native_table(scores: pd.DataFrame) -> pd.DataFrame:
-    """Per system and source: SDR, SIR, SAR, NSDR (duration-weighted) and the high-band SNR above 5 kHz."""
+    """Per kind of file (rate, channels), system and source: SDR, SIR, SAR, NSDR (duration-weighted)
+    and the high-band SNR above 5 kHz."""
     rows = []
-    for system in system_order(scores):
-        for source in SOURCES:
-            s = scores[(scores["system"] == system) & (scores["source"] == source)]
-            rows.append({"system": system, "source": LABELS[source],
-                         **{label: weighted_mean(s[col], s["duration_s"]) for col, label in
-                            (("sdr", "SDR"), ("sir", "SIR"), ("sar", "SAR"), ("nsdr", "NSDR"), ("snr_high", "SNR>5k"))}})
+    kinds = scores[["sample_rate", "channels"]].drop_duplicates().sort_values(["sample_rate", "channels"], ascending=False)
+    for rate, channels in kinds.itertuples(index=False):
+        files = scores[(scores["sample_rate"] == rate) & (scores["channels"] == channels)]
+        label = f"{rate} Hz {'stereo' if channels == 2 else 'mono' if channels == 1 else f'{channels} ch'} ({files['song'].nunique()})"
+        for system in system_order(scores):
+            for source in SOURCES:
+                s = files[(files["system"] == system) & (files["source"] == source)]
+                rows.append({"files": label, "system": system, "source": LABELS[source],
+                             **{name: weighted_mean(s[col], s["duration_s"]) for col, name in
+                                (("sdr", "SDR"), ("sir", "SIR"), ("sar", "SAR"), ("nsdr", "NSDR"), ("snr_high", "SNR>5k"))}})
     return pd.DataFrame(rows)
 
 

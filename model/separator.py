@@ -15,6 +15,7 @@ the paper's 8192 Hz mono output instead.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -32,10 +33,11 @@ from vocalmine.model.checkpoint import TARGETS
 from vocalmine.model.fullband import MaskOptions, apply_native, combine_masks
 from vocalmine.model.loading import LoadedModels, load_model_file, resolve_device
 from vocalmine.model.output import check_free, read_audio, write_outputs
-from vocalmine.model.windowing import WINDOW_HOP, track_masks, unet_mask_fn
+from vocalmine.model.windowing import track_masks, unet_mask_fn
 
 log = logging.getLogger(__name__)
 
+SEPARATOR_WINDOW_HOP = 96  # frames between 128-frame windows: 25% overlap
 OUTPUTS = ("native", "model")  # native: input's rate and channels, full band; model: 8192 Hz mono (the paper's)
 MAX_CHANNELS = 16  # a first axis longer than this is taken for samples, not channels
 
@@ -60,19 +62,26 @@ class Separator:
         loaded: models by target (see :func:`vocalmine.model.loading.load_model_file`).
         device: torch device name; None takes CUDA when available.
         batch_size: 128-frame windows per forward pass.
-        window_hop: frames between window starts (64: 50% overlap, cross-faded).
-        mask: :class:`MaskOptions` (ratio or own masks, power, extension above 4 kHz).
-        precision: "fp32", or "bf16" (autocast; faster on CPUs with AVX-512 bf16 and on GPUs).
+        window_hop: frames between window starts (96: 25% overlap, cross-faded; 64: 50%).
+        mask: :class:`MaskOptions` (ratio or own masks, power, extension above 4 kHz, channels).
+        precision: "auto" (bf16 on GPUs and on CPUs with native bf16, else fp32), "fp32" or "bf16".
+
+    The defaults (25% overlap, bf16 where native) score within 0.02 dB of 50% overlap
+    in fp32 on the demo's stereo evaluation songs, and run the models about 3x faster.
 
     Raises:
         ConfigError: an unavailable device or an unknown option.
     """
 
     def __init__(self, loaded: LoadedModels, *, device: str | None = None, batch_size: int = 8,
-                 window_hop: int = WINDOW_HOP, mask: MaskOptions = MaskOptions(), precision: str = "fp32"):
-        if precision not in ("fp32", "bf16"):
-            raise ConfigError(f"precision must be fp32 or bf16, got {precision!r}")
+                 window_hop: int = SEPARATOR_WINDOW_HOP, mask: MaskOptions = MaskOptions(), precision: str = "auto"):
+        if precision not in ("auto", "fp32", "bf16"):
+            raise ConfigError(f"precision must be auto, fp32 or bf16, got {precision!r}")
         self.device = resolve_device(device)
+        if precision == "auto":
+            from vocalmine.model.device import resolve_precision
+
+            precision = resolve_precision("auto", self.device)
         self.loaded = loaded
         self.targets = tuple(t for t in TARGETS if t in loaded.models)
         self.batch_size = batch_size
@@ -91,12 +100,11 @@ class Separator:
 
         With one model the other target's mask is its complement.
         """
-        ctx = torch.autocast(self.device.type, dtype=torch.bfloat16) if self.precision == "bf16" else _null()
+        ctx = torch.autocast(self.device.type, dtype=torch.bfloat16) if self.precision == "bf16" else contextlib.nullcontext()
         with ctx:
             masks = track_masks(mono_8192, self._mask_fn, n_sources=len(self.targets), window_hop=self.window_hop)
         if len(self.targets) == 1:
-            masks = np.concatenate([masks, 1.0 - masks]) if self.targets[0] == "vocals" else np.concatenate([1.0 - masks, masks])
-            return masks
+            return np.concatenate([masks, 1.0 - masks]) if self.targets[0] == "vocals" else np.concatenate([1.0 - masks, masks])
         return combine_masks(masks, self.mask)
 
     def separate(self, waveform: np.ndarray, sample_rate: int, *, output: str = "native") -> dict[str, np.ndarray]:
@@ -135,7 +143,7 @@ class Separator:
         # ratio masks sum to 1 in every bin: instrumental = mixture - vocals, one iSTFT fewer
         complementary = len(self.targets) == 1 or self.mask.mode == "ratio"
         est = apply_native(channels, masks, sample_rate=int(sample_rate), extension=self.mask.extension,
-                           complementary=complementary)
+                           complementary=complementary, mid=self.mask.channels == "mid")
         return {t: est[k].reshape(x.shape) for k, t in enumerate(TARGETS)}
 
     def separate_file(self, path: str | os.PathLike, out_dir: str | os.PathLike, *, name: str | None = None,
@@ -178,10 +186,3 @@ def _resample_channels(y: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
         return resample(y, sr_in, sr_out)
     return np.stack([resample(np.ascontiguousarray(c), sr_in, sr_out) for c in y])
 
-
-class _null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False

@@ -118,5 +118,12 @@ def test_every_option_shows_its_default(command):
 def test_cli_mask_defaults_are_the_librarys():
     from vocalmine.model.fullband import MaskOptions
 
-    defaults = {p.name: p.default for c in ("separate", "evaluate") for p in cli.commands[c].params}
-    assert (defaults["mask"], defaults["power"], defaults["extension"]) == (MaskOptions().mode, MaskOptions().power, MaskOptions().extension)
+    from vocalmine.evaluation.evaluate import EvaluateConfig
+
+    library = MaskOptions()
+    want = (library.mode, library.power, library.extension, library.channels)
+    for command in ("separate", "evaluate"):
+        defaults = {p.name: p.default for p in cli.commands[command].params}
+        assert (defaults["mask"], defaults["power"], defaults["extension"], defaults["channel_mode"]) == want, command
+    config = EvaluateConfig()
+    assert (config.mask, config.power, config.extension, config.channels) == want

@@ -212,3 +212,12 @@ def test_overlap_add_equals_the_core_istft(sr, n):
     spec = stft(x, n_fft=n_fft, hop=hop) * np.float32(0.7)
     np.testing.assert_allclose(overlap_add(spec, n, n_fft=n_fft, hop=hop), istft(spec, n, n_fft=n_fft, hop=hop), atol=2e-6)
     np.testing.assert_allclose(overlap_add(stft(x, n_fft=n_fft, hop=hop), n, n_fft=n_fft, hop=hop), x, atol=2e-6)
+
+
+def test_mid_mode_puts_one_centred_vocal_on_every_channel_and_the_rest_in_the_instrumental():
+    x = (0.1 * np.random.default_rng(3).standard_normal((2, 44100 * 2))).astype(np.float32)
+    stems = _separator(mask=MaskOptions(channels="mid")).separate(x, 44100)
+    np.testing.assert_array_equal(stems["vocals"][0], stems["vocals"][1])
+    np.testing.assert_allclose(stems["vocals"] + stems["instrumental"], x, atol=1e-5)
+    mono = _separator(mask=MaskOptions(channels="mid")).separate(x[:1], 44100)  # one channel: mid is the channel
+    np.testing.assert_allclose(mono["vocals"], _separator(mask=MaskOptions(channels="each")).separate(x[:1], 44100)["vocals"], atol=1e-6)

@@ -44,15 +44,21 @@ def parse_rate(value: str) -> str | int:
 @click.option("--mask", type=click.Choice(["ratio", "own"]), default="ratio", show_default=True,
               help="ratio: both models' masks to the power p, divided by their sum (Spleeter); own: each model's mask.")
 @click.option("--power", type=click.FloatRange(0.1, 8.0), default=1.0, show_default=True, help="p of the ratio mask.")
-@click.option("--extension", type=click.Choice(["top-mean", "top", "mean", "zeros"]), default="top-mean", show_default=True,
-              help="Mask above the model's 4 kHz: mean of its top 512 Hz per frame, its top bin, its mean, or zeros.")
+@click.option("--extension", type=click.Choice(["zeros", "top-mean", "top", "mean"]), default="zeros", show_default=True,
+              help="Vocal mask above the model's 4 kHz: zeros (with ratio masks all of the band goes to the instrumental), "
+                   "the mean of the model's top 512 Hz per frame, its top bin, or its mean.")
+@click.option("--channels", "channel_mode", type=click.Choice(["mid", "each"]), default="mid", show_default=True,
+              help="each: the vocal mask on every channel; mid: on the channels' mean (a centred lead vocal), the rest "
+                   "of every channel, side content included, to the instrumental.")
 @click.option("--overwrite", is_flag=True, help="Replace outputs that exist already (otherwise they are an error).")
 @click.option("--device", default="auto", show_default=True, help="Torch device: auto (cuda when available), cpu, cuda, cuda:N.")
+@click.option("--precision", type=click.Choice(["auto", "fp32", "bf16"]), default="auto", show_default=True,
+              help="Model arithmetic: auto is bf16 on a GPU or a CPU with native bf16, else fp32.")
 @click.option("--batch-size", default=8, show_default=True, type=click.IntRange(1, 1024), help="Windows per forward pass.")
 @pass_context
 def separate(ctx: Context, audio: tuple[Path, ...], model_path: Path | None, name: str, out_dir: Path | None,
-             sample_rate: str, fmt: str, mask: str, power: float, extension: str, overwrite: bool, device: str,
-             batch_size: int) -> None:
+             sample_rate: str, fmt: str, mask: str, power: float, extension: str, channel_mode: str, overwrite: bool, device: str,
+             precision: str, batch_size: int) -> None:
     """Separate AUDIO files (WAV, FLAC, MP3) into NAME.vocals.wav and NAME.instrumental.wav.
 
     By default the outputs keep each input's sample rate and channels, full band.
@@ -63,7 +69,7 @@ def separate(ctx: Context, audio: tuple[Path, ...], model_path: Path | None, nam
     from vocalmine.model.separator import Separator
 
     rate = parse_rate(sample_rate)
-    options = MaskOptions(mode=mask, power=power, extension=extension)
+    options = MaskOptions(mode=mask, power=power, extension=extension, channels=channel_mode)
     if model_path is None or out_dir is None:
         if ctx.catalog_path.is_file():
             catalog = ctx.catalog
@@ -75,7 +81,8 @@ def separate(ctx: Context, audio: tuple[Path, ...], model_path: Path | None, nam
         else:
             out_dir = Path(DEFAULT_OUT)
     names = output_names(audio)  # before loading the models: a clash is reported at once
-    separator = Separator.from_file(model_path, name=name, device=device, batch_size=batch_size, mask=options)
+    separator = Separator.from_file(model_path, name=name, device=device, batch_size=batch_size, mask=options,
+                                    precision=precision)
     for path, stem in zip(audio, names):
         r = separator.separate_file(path, out_dir, name=stem, output="model" if rate == "model" else "native",
                                     sample_rate=rate if isinstance(rate, int) else None, subtype=SUBTYPES[fmt],
