@@ -74,6 +74,7 @@ def make_pair(folder: Path, k: int, seconds: float) -> dict:
         "title_score": 100.0, "title_threshold": 85.0, "original_duration_s": seconds, "instrumental_duration_s": seconds,
         "duration_delta_s": 0.0, "original_path": str(orig_path), "instrumental_path": str(inst_path),
         "original_fingerprint": f"o{k}", "instrumental_fingerprint": f"i{k}",
+        "marker": "instrumental", "marker_family": "instrumental",
     }
 
 
