@@ -111,7 +111,7 @@ def read_throughput(folder: Path, *, batches: int = 40, batch_size: int = 16, se
     pairs = pairs_of(read_index(folder))
     dataset = WaveDataset(folder, pairs)
     for shard in pairs["shard"].unique():  # page-cache warm-up
-        np.asarray(open_shard(folder, int(shard))).sum()
+        np.asarray(open_shard(folder, int(shard))).sum(dtype=np.float64)
     recipes = epoch_recipes(pairs["samples"].to_numpy(), size=batches * batch_size, seed=seed, epoch=0, remix=RemixConfig())
     started = time.perf_counter()
     for b in range(batches):
@@ -144,7 +144,7 @@ def old_patch_layout(folder: Path, out: Path) -> tuple[Path, int]:
 def old_read_throughput(path: Path, *, batches: int = 300, batch_size: int = 32, seed: int = 0) -> float:
     """Patches/s of the former loader: random (2, 512, 128) float16 patches out of a memory-mapped array."""
     array = np.asarray(np.load(path, mmap_mode="r"))
-    np.asarray(array).sum()
+    np.asarray(array).sum(dtype=np.float64)
     rng = np.random.default_rng(seed)
     started = time.perf_counter()
     for _ in range(batches):
