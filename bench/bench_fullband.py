@@ -31,7 +31,7 @@ from vocalmine.evaluation.tables import markdown
 from vocalmine.model.fullband import EXTENSIONS, MaskOptions, apply_native, combine_masks
 from vocalmine.model.separator import Separator
 
-VARIANTS = [("own", 1.0), ("ratio", 1.0), ("ratio", 2.0)]
+VARIANTS = [("own", 1.0), ("ratio", 1.0), ("ratio", 2.0)]  # (mode, power); --quick drops p=2
 
 
 def _fit(y: np.ndarray, n: int) -> np.ndarray:
@@ -43,6 +43,7 @@ def main() -> int:
     parser.add_argument("--catalog", default="data_catalog.yaml")
     parser.add_argument("--models", default="unet", help="model set under the catalog's models folder")
     parser.add_argument("--rate", type=int, default=44100, help="score the evaluation songs at this rate only")
+    parser.add_argument("--quick", action="store_true", help="own and ratio p=1 only")
     parser.add_argument("--seconds", type=float, default=0.0, help="score only the first SECONDS of each song (0: all)")
     args = parser.parse_args()
     catalog = load_catalog(args.catalog)
@@ -50,6 +51,7 @@ def main() -> int:
     separator = Separator.from_file(catalog.models, name=args.models, device="cpu", mask=MaskOptions(mode="own"))
     rows = []
     t0 = time.perf_counter()
+    variants = VARIANTS[:2] if args.quick else VARIANTS
     for clip in clips.itertuples(index=False):
         job = ClipJob(clip.song, clip.mixture, clip.vocals, clip.accompaniment, (), ())
         mixture, vocals, accompaniment, rate = load_clip_native(job)
@@ -66,14 +68,17 @@ def main() -> int:
         spec8 = stft(mono)[:N_BINS]
         n = x.shape[1]
         systems = {"oracle-irm (native)": oracle_irm_native(mixture, vocals, accompaniment, rate)}
-        for mode, p in VARIANTS:
+        for mode, p in variants:
             masks = combine_masks(raw, MaskOptions(mode=mode, power=p))
             label = "own" if mode == "own" else f"ratio p={p:g}"
             low = istft(masks * spec8[None], mono.shape[0])
             back = np.stack([_fit(resample(s, SAMPLE_RATE, rate), n) for s in low])
             systems[f"{label}, 8192 Hz resampled"] = np.repeat(back[:, None], x.shape[0], axis=1)
-            for ext in EXTENSIONS:
-                systems[f"{label}, full band, {ext}"] = apply_native(x, masks, sample_rate=rate, extension=ext)
+            for ext in EXTENSIONS if mode == "ratio" else ("top-mean", "zeros"):
+                # as Separator applies them: ratio masks are complementary (instrumental = mixture - vocals)
+                for mid in (False, True) if mode == "ratio" else (False,):
+                    systems[f"{label}, full band, {ext}" + (", mid" if mid else "")] = apply_native(
+                        x, masks, sample_rate=rate, extension=ext, complementary=mode == "ratio", mid=mid)
         for name, est in systems.items():
             sdr, sir, sar = scorer.score(est.reshape(2, -1))
             for k, source in enumerate(("vocals", "instrumental")):

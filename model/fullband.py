@@ -145,7 +145,7 @@ def overlap_add(spec: np.ndarray, length: int, *, n_fft: int, hop: int) -> np.nd
 
     frames_n = spec.shape[-1]
     window = np.asarray(hann(n_fft))
-    frames = scipy.fft.irfft(np.swapaxes(spec, -1, -2), n=n_fft, axis=-1).astype(np.float32, copy=False)
+    frames = scipy.fft.irfft(np.swapaxes(spec, -1, -2), n=n_fft, axis=-1, workers=-1).astype(np.float32, copy=False)
     frames *= window  # (..., n_frames, n_fft)
     total = n_fft + hop * (frames_n - 1)
     out = np.zeros(spec.shape[:-2] + (total,), dtype=np.float32)
