@@ -106,8 +106,10 @@ def extension_values(masks: np.ndarray, extension: str) -> np.ndarray:
     return np.zeros((masks.shape[0], masks.shape[2]), dtype=masks.dtype)
 
 
-def native_masks(masks: np.ndarray, *, sample_rate: int, n_frames_native: int, extension: str) -> np.ndarray:
-    """Model masks (S, 512, T) -> masks (S, n_fft // 2 + 1, n_frames_native) for the native STFT.
+def native_masks(masks: np.ndarray, *, sample_rate: int, n_frames_native: int, extension: str,
+                 first_frame: int = 0) -> np.ndarray:
+    """Model masks (S, 512, T) -> masks (S, n_fft // 2 + 1, n_frames_native) for native STFT frames
+    ``first_frame`` .. ``first_frame + n_frames_native - 1``.
 
     Frame j of the native STFT is centred at j * hop / sample_rate seconds, model
     frame k at k * 768 / 8192 s: the mask is interpolated linearly in time there,
@@ -115,7 +117,8 @@ def native_masks(masks: np.ndarray, *, sample_rate: int, n_frames_native: int, e
     """
     n_fft, hop = native_stft_params(sample_rate)
     s, bins, frames = masks.shape
-    lo, hi, w = _interp_index(np.arange(n_frames_native) * (hop / sample_rate) * (SAMPLE_RATE / HOP_LENGTH), frames)
+    positions = np.arange(first_frame, first_frame + n_frames_native) * (hop / sample_rate) * (SAMPLE_RATE / HOP_LENGTH)
+    lo, hi, w = _interp_index(positions, frames)
     timed = masks[:, :, lo] * (1.0 - w) + masks[:, :, hi] * w  # (S, 512, Tn)
     freqs = np.arange(n_fft // 2 + 1) * (sample_rate / n_fft)
     inside = int(np.searchsorted(freqs, (bins - 1) * BIN_HZ, side="right"))  # native bins up to the top model bin
@@ -162,9 +165,28 @@ def overlap_add(spec: np.ndarray, length: int, *, n_fft: int, hop: int) -> np.nd
     return seg / np.where(norm > 1e-8, norm, 1.0)
 
 
+NATIVE_BLOCK_FRAMES = 512  # native frames per block of apply_native (~48 s): memory stays flat in the track's length
+
+
+def _windowed_frames(y: np.ndarray, start: int, stop: int, n_fft: int, hop: int) -> np.ndarray:
+    """Frames [start, stop) of ``vocalmine.core.stft.stft(y)`` before the FFT, windowed: (C, stop - start, n_fft)."""
+    lo = start * hop - n_fft // 2  # the stft pads n_fft // 2 in front
+    hi = (stop - 1) * hop - n_fft // 2 + n_fft
+    seg = np.zeros(y.shape[:-1] + (hi - lo,), dtype=np.float32)
+    a, b = max(lo, 0), min(hi, y.shape[-1])
+    if b > a:
+        seg[..., a - lo : b - lo] = y[..., a:b]
+    frames = np.lib.stride_tricks.sliding_window_view(seg, n_fft, axis=-1)[..., ::hop, :]
+    return frames * np.asarray(hann(n_fft))
+
+
 def apply_native(mixture: np.ndarray, masks: np.ndarray, *, sample_rate: int, extension: str,
-                 complementary: bool = False, mid: bool = False) -> np.ndarray:
+                 complementary: bool = False, mid: bool = False, block_frames: int = NATIVE_BLOCK_FRAMES) -> np.ndarray:
     """Apply model masks to every channel of ``mixture`` at its own rate.
+
+    Equal to ``istft(native_masks(...) * stft(mixture))`` with the core STFT at
+    :func:`native_stft_params`, computed in blocks of ``block_frames`` frames that
+    overlap-add into the output, so that only the output is held whole.
 
     Args:
         mixture: float32 (channels, n_samples) at ``sample_rate``.
@@ -178,16 +200,35 @@ def apply_native(mixture: np.ndarray, masks: np.ndarray, *, sample_rate: int, ex
     Returns:
         float32 (S, channels, n_samples): each channel's STFT times the mask, its own phase, iSTFT.
     """
+    import scipy.fft
+
+    mixture = np.asarray(mixture, dtype=np.float32)
     if mid and complementary and masks.shape[0] == 2 and mixture.shape[0] > 1:
         centre = mixture.mean(axis=0, keepdims=True, dtype=np.float32)
-        first = apply_native(centre, masks[:1], sample_rate=sample_rate, extension=extension)  # (1, 1, n)
+        first = apply_native(centre, masks[:1], sample_rate=sample_rate, extension=extension, block_frames=block_frames)
         first = np.repeat(first, mixture.shape[0], axis=1)
         return np.concatenate([first, mixture[None] - first])
-    n_fft, hop = native_stft_params(sample_rate)
-    spec = stft(mixture, n_fft=n_fft, hop=hop)  # (C, F, Tn)
     used = masks[:1] if complementary and masks.shape[0] == 2 else masks
-    full = native_masks(used, sample_rate=sample_rate, n_frames_native=spec.shape[-1], extension=extension)
-    est = overlap_add(full[:, None] * spec[None], mixture.shape[-1], n_fft=n_fft, hop=hop)
+    n_fft, hop = native_stft_params(sample_rate)
+    n = mixture.shape[-1]
+    total = 1 + (n + hop) // hop  # frames of the core stft
+    window = np.asarray(hann(n_fft))
+    out = np.zeros((used.shape[0],) + mixture.shape, dtype=np.float32)
+    wss = np.zeros(n, dtype=np.float32)
+    front = n_fft // 2
+    for f0 in range(0, total, block_frames):
+        f1 = min(f0 + block_frames, total)
+        spec = scipy.fft.rfft(_windowed_frames(mixture, f0, f1, n_fft, hop), axis=-1, workers=-1)  # (C, nb, F)
+        mask = native_masks(used, sample_rate=sample_rate, n_frames_native=f1 - f0, extension=extension, first_frame=f0)
+        frames = scipy.fft.irfft(np.swapaxes(mask, 1, 2)[:, None] * spec[None], n=n_fft, axis=-1, workers=-1)
+        frames = frames.astype(np.float32, copy=False) * window  # (S, C, nb, n_fft)
+        for k, t in enumerate(range(f0, f1)):
+            start = t * hop - front
+            a, b = max(start, 0), min(start + n_fft, n)
+            if b > a:
+                out[..., a:b] += frames[:, :, k, a - start : b - start]
+                wss[a:b] += window[a - start : b - start] ** 2
+    out /= np.where(wss > 1e-8, wss, 1.0)
     if used.shape[0] < masks.shape[0]:
-        est = np.concatenate([est, mixture[None] - est])
-    return est
+        out = np.concatenate([out, mixture[None] - out])
+    return out

@@ -221,3 +221,19 @@ def test_mid_mode_puts_one_centred_vocal_on_every_channel_and_the_rest_in_the_in
     np.testing.assert_allclose(stems["vocals"] + stems["instrumental"], x, atol=1e-5)
     mono = _separator(mask=MaskOptions(channels="mid")).separate(x[:1], 44100)  # one channel: mid is the channel
     np.testing.assert_allclose(mono["vocals"], _separator(mask=MaskOptions(channels="each")).separate(x[:1], 44100)["vocals"], atol=1e-6)
+
+
+@pytest.mark.parametrize("block_frames", [1, 7, 512])
+def test_blocked_native_application_equals_the_whole_spectrogram(block_frames):
+    from vocalmine.core.stft import istft, stft
+    from vocalmine.model.fullband import native_masks
+
+    sr, n = 44100, 44100 * 3 + 11
+    x = (0.1 * np.random.default_rng(5).standard_normal((2, n))).astype(np.float32)
+    masks = np.random.default_rng(6).uniform(0, 1, (2, N_BINS, _model_frames(n, sr))).astype(np.float32)
+    n_fft, hop = native_stft_params(sr)
+    spec = stft(x, n_fft=n_fft, hop=hop)
+    full = native_masks(masks, sample_rate=sr, n_frames_native=spec.shape[-1], extension="top-mean")
+    expected = istft(full[:, None] * spec[None], n, n_fft=n_fft, hop=hop)
+    got = apply_native(x, masks, sample_rate=sr, extension="top-mean", block_frames=block_frames)
+    np.testing.assert_allclose(got, expected, atol=2e-5)
