@@ -42,9 +42,9 @@ from vocalmine.core.constants import N_FFT, HOP_LENGTH, PATCH_FRAMES, SAMPLE_RAT
 from vocalmine.core.tables import write_table  # noqa: E402
 from vocalmine.features.config import FeaturesConfig  # noqa: E402
 from vocalmine.features.group import process_group  # noqa: E402
-from vocalmine.features.pipeline import build  # noqa: E402
-from vocalmine.features.shard_format import open_shard  # noqa: E402
-from vocalmine.mining.schema import PAIRS_SCHEMA, pair_id_for  # noqa: E402
+from vocalmine.features.build import build  # noqa: E402
+from vocalmine.core.contract.shards import open_shard  # noqa: E402
+from vocalmine.core.contract.pairs import PAIRS_SCHEMA, pair_id_for  # noqa: E402
 
 SR = 44100
 
@@ -103,7 +103,7 @@ def read_throughput(folder: Path, *, batches: int = 40, batch_size: int = 16, se
     """
     import torch
 
-    from vocalmine.features.shard_format import pairs_of
+    from vocalmine.core.contract.shards import pairs_of
     from vocalmine.model.data import RemixConfig, WaveDataset, collate, epoch_recipes, read_index
     from vocalmine.model.objective import batch_spectrograms
 
@@ -125,7 +125,7 @@ def old_patch_layout(folder: Path, out: Path) -> tuple[Path, int]:
     """Today's layout before the waveform shards, rebuilt from the stored waveforms for comparison:
     float16 (n, 2, 512, 128) patches of X/scale and g·Y_i/scale on the fixed grid. Returns (path, bytes)."""
     from vocalmine.core.stft import magnitude, stft
-    from vocalmine.features.shard_format import pairs_of
+    from vocalmine.core.contract.shards import pairs_of
     from vocalmine.model.data import read_index
 
     patches = []

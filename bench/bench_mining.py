@@ -93,7 +93,7 @@ def run_child(args: argparse.Namespace) -> None:
     """Inside the measuring subprocess: mine once and print JSON."""
     from vocalmine.core.catalog import load_catalog
     from vocalmine.mining.config import MiningConfig
-    from vocalmine.mining.pipeline import mine
+    from vocalmine.mining.mine import mine
 
     catalog = load_catalog(args.child)
     start = time.perf_counter()

@@ -6,10 +6,10 @@
    instrumental's content lags by -0.4..0.4 s) and scaled by a random gain
    (-3..+3 dB), as real releases are neither aligned nor equally loud.
    Artist = singer + song number, so the artist split has groups to split.
-2. vocalmine.mining.pipeline.mine, vocalmine.features.pipeline.build (train /
+2. vocalmine.mining.mine.mine, vocalmine.features.build.build (train /
    validation split of those clips by artist; the MIR-1K test clips are never seen).
    The derived voice of every built pair is scored against the true vocal stem (SDR).
-3. vocalmine.model.trainer.train_run for each selected model, within --minutes of
+3. vocalmine.model.train.train_run for each selected model, within --minutes of
    training (validation excluded) or --steps, in stages (--stages), resuming from
    the work folder; best.pt (lowest validation loss, i.e. early stopping on the
    dev split) is copied after each stage, for the learning curve.
@@ -131,7 +131,7 @@ def parse_model(name: str) -> tuple[str, dict]:
 
 def derived_voice_sdr(work: Path, shards: Path) -> dict:
     """SDR (dB) of each built pair's derived voice (original − g·instrumental) against the true vocal stem."""
-    from vocalmine.features.shard_format import open_shard, pairs_of
+    from vocalmine.core.contract.shards import open_shard, pairs_of
     from vocalmine.model.data import read_index
 
     pairs_parquet = pd.read_parquet(work / "work" / "pairs.parquet")
@@ -250,7 +250,7 @@ def global_scores(scores: pd.DataFrame) -> dict:
 def train_model(catalog, name: str, *, budget: dict, args, stages: list[float]) -> dict:
     """Train one model to its budget in stages (resuming), copying best.pt at each stage; its record."""
     from vocalmine.model.config import TrainConfig
-    from vocalmine.model.trainer import LAST, train_run
+    from vocalmine.model.train import LAST, train_run
 
     target, overrides = parse_model(name)
     run_dir = catalog.models / name
@@ -325,8 +325,8 @@ def main() -> int:
 
     from vocalmine.core.catalog import load_catalog
     from vocalmine.features.config import FeaturesConfig
-    from vocalmine.features.pipeline import build
-    from vocalmine.mining.pipeline import mine
+    from vocalmine.features.build import build
+    from vocalmine.mining.mine import mine
 
     results: dict = {"started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()), "load_at_start": load_average(),
                      "hardware": hardware(args.device), "args": {k: str(v) for k, v in vars(args).items()}}

@@ -53,8 +53,8 @@ def run_one(csv: Path, columns: str, unit: str, policy: str, work: Path) -> dict
     from vocalmine.core.tables import REJECTS_SCHEMA, read_table
     from vocalmine.mining.config import MiningConfig
     from vocalmine.mining.normalize import analyze_titles
-    from vocalmine.mining.pipeline import mine
-    from vocalmine.mining.schema import PAIRS_SCHEMA, UNPAIRED_SCHEMA
+    from vocalmine.mining.mine import mine
+    from vocalmine.core.contract.pairs import PAIRS_SCHEMA, UNPAIRED_SCHEMA
 
     work.mkdir(parents=True, exist_ok=True)
     yaml_file = work / "data_catalog.yaml"

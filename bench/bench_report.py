@@ -37,8 +37,8 @@ def naive_page(catalog, out: Path) -> int:
     """The baseline page: to_html of every table + full-size figures. Returns its size in bytes."""
     import matplotlib.pyplot as plt
 
-    from vocalmine.evaluation import report_data as data
-    from vocalmine.evaluation import report_plots as plots
+    from vocalmine.report import data as data
+    from vocalmine.report import plots as plots
 
     artifacts = data.load_artifacts(catalog)
     table = data.pairs_table(artifacts)
@@ -67,7 +67,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
 
-    from vocalmine.evaluation.report import PAGE_BUDGET_BYTES, build_report
+    from vocalmine.report.report import PAGE_BUDGET_BYTES, build_report
 
     fabricate = _fabricate_module().fabricate
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,6 +1,6 @@
 """Benchmark: training throughput of the U-Net (patches/s, step time, peak memory), CPU and CUDA.
 
-Self-contained: writes synthetic shards (model/synthetic.py songs, tiled) to a
+Self-contained: writes synthetic shards (vocalmine/testing/shards.py songs, tiled) to a
 temp dir; needs no data and no network. Each variant runs in a fresh
 subprocess so that its peak memory is its own:
 
@@ -43,14 +43,14 @@ import pandas as pd
 import torch
 
 from vocalmine.core.constants import N_BINS, PATCH_FRAMES
-from vocalmine.model.synthetic import write_synthetic_shards
+from vocalmine.testing.shards import write_synthetic_shards
 from vocalmine.model.unet import UNet
 
 
 # -- data ---------------------------------------------------------------------------------------
 
 def make_shards(folder: Path, n_pairs: int = 8) -> None:
-    """Synthetic waveform shards (model/synthetic.py songs of 23 s): ``n_pairs`` train pairs, 2 validation pairs."""
+    """Synthetic waveform shards (vocalmine/testing/shards.py songs of 23 s): ``n_pairs`` train pairs, 2 validation pairs."""
     write_synthetic_shards(folder, splits={"train": n_pairs, "validation": 2}, seconds=23.0, pairs_per_shard=4, seed=11)
 
 
@@ -86,7 +86,7 @@ def sync(device: torch.device) -> None:
 
 def run_loader(args, device) -> dict:
     """The trainer's loader alone: random remixed crops, waveform batches, batch STFTs and targets on ``device``."""
-    from vocalmine.features.shard_format import pairs_of
+    from vocalmine.core.contract.shards import pairs_of
     from vocalmine.model.data import CropSampler, RemixConfig, WaveDataset, make_loader, read_index, split_rows
     from vocalmine.model.objective import batch_spectrograms
 
@@ -116,7 +116,7 @@ def run_loader(args, device) -> dict:
 def run_plain(args, device) -> dict:
     """The baseline loop a user would write: per-example crops with a NumPy STFT per example, fp32 model."""
     from vocalmine.core.stft import magnitude, stft
-    from vocalmine.features.shard_format import open_shard, pairs_of
+    from vocalmine.core.contract.shards import open_shard, pairs_of
     from vocalmine.model.data import read_index, split_rows
 
     pairs = pairs_of(split_rows(read_index(args.shards), "train"))
@@ -157,7 +157,7 @@ def run_plain(args, device) -> dict:
 
 def run_trainer(args, device, *, precision: str, channels_last: bool, compile: bool) -> dict:
     from vocalmine.model.config import TrainConfig
-    from vocalmine.model.trainer import train_run
+    from vocalmine.model.train import train_run
 
     # metrics.csv gets a throughput row every `warmup` steps: the first window is the warm-up.
     every = max(1, args.warmup)

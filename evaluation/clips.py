@@ -24,7 +24,7 @@ from vocalmine.core.audio import load_audio
 from vocalmine.core.constants import N_BINS, SAMPLE_RATE
 from vocalmine.core.errors import AudioError
 from vocalmine.evaluation.bss import BssEvalV3, mir_eval_sources
-from vocalmine.evaluation.schema import SOURCES, SYSTEM_MIXTURE, SYSTEM_ORACLE
+from vocalmine.core.contract.scores import SOURCES, SYSTEM_MIXTURE, SYSTEM_ORACLE
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from vocalmine.core.progress import progress
 from vocalmine.core.tables import write_table
 from vocalmine.evaluation.bss import BACKENDS
 from vocalmine.evaluation.clips import ClipJob, score_clip
-from vocalmine.evaluation.schema import (
+from vocalmine.core.contract.scores import (
     EXCLUDED_FILE,
     EXCLUDED_SCHEMA,
     SCORES_FILE,
@@ -38,6 +38,7 @@ from vocalmine.evaluation.schema import (
     TABLES_FILE,
 )
 from vocalmine.evaluation.tables import box_plots, global_table, markdown, native_table, nsdr_stats, tables_markdown
+from vocalmine.core.contract.models import BEST_CHECKPOINT
 
 log = logging.getLogger(__name__)
 
@@ -132,9 +133,9 @@ def resolve_model_sets(models_dir: Path, names: Sequence[str] | None) -> list[tu
             raise ConfigError(f"model set name {name!r} is reserved for a reference system")
         v_dir, i_dir = model_dirs(models_dir, name)
         for d in (v_dir, i_dir):
-            if not (d / "best.pt").is_file():
-                raise ConfigError(f"{d / 'best.pt'}: checkpoint of model set {name!r} not found (train it first)")
-        out.append((name, str(v_dir / "best.pt"), str(i_dir / "best.pt")))
+            if not (d / BEST_CHECKPOINT).is_file():
+                raise ConfigError(f"{d / BEST_CHECKPOINT}: checkpoint of model set {name!r} not found (train it first)")
+        out.append((name, str(v_dir / BEST_CHECKPOINT), str(i_dir / BEST_CHECKPOINT)))
     return out
 
 

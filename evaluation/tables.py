@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from vocalmine.evaluation.schema import SOURCES
+from vocalmine.core.contract.scores import SOURCES
 
 LABELS = {"vocals": "Vocal", "instrumental": "Instrumental"}
 METRIC_LABELS = {"nsdr": "NSDR", "sir": "SIR", "sar": "SAR", "sdr": "SDR"}

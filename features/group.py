@@ -12,7 +12,7 @@ import time
 from vocalmine.core.constants import SAMPLE_RATE
 from vocalmine.core.errors import AudioError, CatalogError, VocalmineError
 from vocalmine.core.paths import resolve_under
-from vocalmine.features import reasons
+from vocalmine.core.contract import features_reasons as reasons
 from vocalmine.features.config import FeaturesConfig
 from vocalmine.features.pair import PairFeatures, load_pair, pair_features
 from vocalmine.features.store import write_group

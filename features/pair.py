@@ -16,7 +16,7 @@ import numpy as np
 from vocalmine.core.audio import load_audio
 from vocalmine.core.constants import HOP_LENGTH, PATCH_FRAMES, SAMPLE_RATE, SHARD_DTYPE
 from vocalmine.core.errors import AudioError
-from vocalmine.features import reasons
+from vocalmine.core.contract import features_reasons as reasons
 from vocalmine.features.align import FineAlignment, apply_offset, estimate_offset, fractional_shift, refine_alignment
 from vocalmine.features.coherence import Coherence, phase_coherence
 from vocalmine.features.config import FeaturesConfig
@@ -32,7 +32,7 @@ class PairFeatures:
     """Everything :func:`pair_features` computes for one pair.
 
     ``waveforms`` is None when the pair is excluded (``reason`` is then a code of
-    :mod:`vocalmine.features.reasons`).
+    :mod:`vocalmine.core.contract.features_reasons`).
     """
 
     reason: str = ""  # "" when kept, else a features reason code

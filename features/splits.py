@@ -14,7 +14,7 @@ import hashlib
 
 import pandas as pd
 
-from vocalmine.features.shard_format import SPLITS
+from vocalmine.core.contract.shards import SPLITS
 
 LINK_COLUMNS = ("original_fingerprint", "instrumental_fingerprint", "original_id", "instrumental_id")
 

@@ -20,12 +20,12 @@ import numpy as np
 from vocalmine.core.atomic import save_npy_atomic, write_text_atomic
 from vocalmine.core.constants import SHARD_DTYPE
 from vocalmine.core.errors import VocalmineError
-from vocalmine.features.shard_format import shard_path
+from vocalmine.core.contract.shards import shard_path
+from vocalmine.core.contract.shards import PARTS_FOLDER
 
 log = logging.getLogger(__name__)
 
 PART_VERSION = 2  # bump when the part record's layout changes
-PARTS_FOLDER = "parts"
 _SHARD_RE = re.compile(r"^shard-(\d{5,})\.npy$")
 _PART_RE = re.compile(r"^group-(\d{5,})\.json$")
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT)

@@ -18,10 +18,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from vocalmine.mining import reasons as R
+from vocalmine.core.contract import mining_reasons as R
 from vocalmine.mining.matching import PAIRED
 from vocalmine.mining.normalize import analyze_titles
-from vocalmine.mining.schema import UNPAIRED_SCHEMA, pair_id_for
+from vocalmine.core.contract.pairs import UNPAIRED_SCHEMA, pair_id_for
 
 ROW_STAGES = ("ingest", "content")  # reject stages whose rows are row fates
 

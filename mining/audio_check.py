@@ -22,7 +22,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from vocalmine.mining import reasons as R
+from vocalmine.core.contract import mining_reasons as R
 
 CONTENT = "content"
 INGEST = "ingest"

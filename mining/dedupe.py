@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 
-from vocalmine.mining import reasons as R
+from vocalmine.core.contract import mining_reasons as R
 from vocalmine.mining.fingerprint import Fingerprint
 
 STAGE = "content"

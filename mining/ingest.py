@@ -20,7 +20,7 @@ import pandas as pd
 from vocalmine.core.catalog import TrackCatalog
 from vocalmine.core.errors import CatalogError
 from vocalmine.core.paths import resolve_under
-from vocalmine.mining import reasons as R
+from vocalmine.core.contract import mining_reasons as R
 from vocalmine.mining.config import MiningConfig
 from vocalmine.mining.csv_reader import CsvBlock, read_csv_block, read_header
 

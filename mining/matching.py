@@ -25,10 +25,10 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
-from vocalmine.mining import reasons as R
+from vocalmine.core.contract import mining_reasons as R
 from vocalmine.mining.config import MiningConfig
 from vocalmine.mining.normalize import mask_words, normalize_artists, qualifier_masks, title_columns
-from vocalmine.mining.schema import pair_id_for
+from vocalmine.core.contract.pairs import pair_id_for
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Training data: random crops of whole pairs, remixed, read from memory-mapped waveform shards.
 
 A shard holds each kept pair's aligned waveforms (original, g·instrumental),
-see :mod:`vocalmine.features.shard_format`. An example is a *recipe*, drawn by
+see :mod:`vocalmine.core.contract.shards`. An example is a *recipe*, drawn by
 the sampler in the training process as a pure function of (seed, epoch):
 
 - the voice pair ``i`` and the first sample ``start`` of a 128-frame crop of it
@@ -35,11 +35,11 @@ from vocalmine.core.constants import HOP_LENGTH, N_FFT, PATCH_FRAMES
 from vocalmine.core.errors import ConfigError
 from vocalmine.core.stft import n_frames
 from vocalmine.core.tables import read_table
-from vocalmine.features.shard_format import INDEX_SCHEMA, INSTRUMENTAL, ORIGINAL, SPLITS, open_shard, shard_path
+from vocalmine.core.contract.shards import INDEX_SCHEMA, INSTRUMENTAL, ORIGINAL, SPLITS, open_shard, shard_path
+from vocalmine.core.contract.shards import INDEX_FILE
 
 logger = logging.getLogger(__name__)
 
-INDEX_FILE = "index.parquet"
 FRONT = N_FFT // 2  # samples before a crop's first frame centre that its first frame covers
 SEGMENT = (PATCH_FRAMES - 1) * HOP_LENGTH + N_FFT  # samples behind one 128-frame crop (98,560)
 PATCH_SPAN = PATCH_FRAMES * HOP_LENGTH  # samples between the first frames of two consecutive grid patches

@@ -21,6 +21,7 @@ from vocalmine.core.errors import ConfigError
 from vocalmine.model.checkpoint import FORMAT as CHECKPOINT_FORMAT
 from vocalmine.model.checkpoint import NORMALISATION, TARGETS, git_commit, load_checkpoint, stft_params
 from vocalmine.model.unet import UNet
+from vocalmine.core.contract.models import BEST_CHECKPOINT
 
 MODEL_FORMAT = "vocalmine-model/1"
 # suffix of the model folders of a model set: models/vocals<suffix>, models/instrumental<suffix>
@@ -53,7 +54,7 @@ def available_model_sets(models_dir: str | os.PathLike) -> list[str]:
     names = list(MODEL_SETS)
     if root.is_dir():
         names += sorted(p.name[len("vocals-") :] for p in root.glob("vocals-*") if p.name != "vocals-noskip")
-    return [n for n in names if all((d / "best.pt").is_file() for d in model_dirs(root, n))]
+    return [n for n in names if all((d / BEST_CHECKPOINT).is_file() for d in model_dirs(root, n))]
 
 
 def checked_checkpoint(path: Path, target: str | None) -> dict[str, Any]:
@@ -81,7 +82,7 @@ def build_model(model_kwargs: dict[str, Any], state_dict: dict[str, torch.Tensor
     return model.eval()
 
 
-def load_separator(models_dir: str | os.PathLike, name: str = "unet", *, checkpoint: str = "best.pt") -> tuple[UNet, UNet]:
+def load_separator(models_dir: str | os.PathLike, name: str = "unet", *, checkpoint: str = BEST_CHECKPOINT) -> tuple[UNet, UNet]:
     """Load the (vocals, instrumental) models of a model set from training checkpoints.
 
     Raises:
@@ -92,7 +93,7 @@ def load_separator(models_dir: str | os.PathLike, name: str = "unet", *, checkpo
     return loaded.models["vocals"], loaded.models["instrumental"]
 
 
-def load_models_dir(models_dir: str | os.PathLike, name: str = "unet", *, checkpoint: str = "best.pt") -> LoadedModels:
+def load_models_dir(models_dir: str | os.PathLike, name: str = "unet", *, checkpoint: str = BEST_CHECKPOINT) -> LoadedModels:
     """Both targets of model set ``name`` under a models folder."""
     models, provenance = {}, {}
     for target, folder in zip(TARGETS, model_dirs(models_dir, name)):
@@ -123,7 +124,7 @@ def load_model_file(path: str | os.PathLike, *, name: str = "unet") -> LoadedMod
     """
     path = Path(path)
     if path.is_dir():
-        if not all((d / "best.pt").is_file() for d in model_dirs(path, name)):
+        if not all((d / BEST_CHECKPOINT).is_file() for d in model_dirs(path, name)):
             found = available_model_sets(path)
             raise ConfigError(f"{path}: no trained model set {name!r} in this models folder"
                               + (f" (found: {', '.join(found)})" if found else " (it holds no vocals/ and instrumental/ best.pt)"))

@@ -12,10 +12,10 @@ from pathlib import Path
 import pandas as pd
 
 from vocalmine.core.atomic import write_text_atomic
+from vocalmine.core.contract.models import METRICS_FILE
 
 logger = logging.getLogger(__name__)
 
-METRICS_FILE = "metrics.csv"
 TENSORBOARD_DIR = "tensorboard"
 FLUSH_SECONDS = 10.0  # metrics.csv is rewritten (with an fsync) at most this often between forced flushes
 # One row per logged event; train rows leave the val_* columns empty and vice versa.

@@ -16,8 +16,8 @@ from vocalmine.core.paths import resolve_under
 from vocalmine.demo import plan as P
 from vocalmine.demo.corpus import CATALOG_COLUMNS, _prepare, generate_corpus
 from vocalmine.demo.family import render_eval_song
-from vocalmine.features import reasons as FR
-from vocalmine.mining import reasons as MR
+from vocalmine.core.contract import features_reasons as FR
+from vocalmine.core.contract import mining_reasons as MR
 from vocalmine.mining.config import MiningConfig
 
 # the session corpus of tests/conftest.py (demo_corpus fixture)

@@ -100,7 +100,7 @@ def test_interrupt_in_a_command_is_exit_130(monkeypatch, tmp_path):
     def interrupted(**kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("vocalmine.evaluation.report.build_report", interrupted)
+    monkeypatch.setattr("vocalmine.report.report.build_report", interrupted)
     catalog = write_catalog_yaml(tmp_path, tmp_path / "corpus")
     result = CliRunner().invoke(cli, ["--catalog", str(catalog), "report"])
     assert result.exit_code == 130 and result.output.strip() == INTERRUPTED

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from vocalmine.cli import cli
 from vocalmine.core.tables import REJECTS_SCHEMA, read_table
-from vocalmine.mining.schema import PAIRS_SCHEMA
+from vocalmine.core.contract.pairs import PAIRS_SCHEMA
 
 TINY = ["--songs", "8", "--eval-songs", "2", "--song-seconds", "6", "8", "--steps", "2", "--batch-size", "2", "--device", "cpu"]
 

@@ -19,7 +19,7 @@ from vocalmine.core.tables import read_table
 from vocalmine.evaluation.bss import mir_eval_sources
 from vocalmine.evaluation.clips import ClipJob, score_clip
 from vocalmine.evaluation.evaluate import EvaluateConfig, evaluate
-from vocalmine.evaluation.schema import EXCLUDED_SCHEMA, SCORES_SCHEMA
+from vocalmine.core.contract.scores import EXCLUDED_SCHEMA, SCORES_SCHEMA
 from vocalmine.model.checkpoint import make_payload, save_checkpoint
 from vocalmine.model.unet import UNet
 

@@ -21,12 +21,12 @@ from vocalmine.core.catalog import catalog_for_corpus, load_catalog
 from vocalmine.core.constants import PATCH_FRAMES, SAMPLE_RATE
 from vocalmine.core.errors import ConfigError, NothingUsableError, VocalmineError
 from vocalmine.core.tables import REJECTS_SCHEMA, read_table, write_table
-from vocalmine.features import reasons
+from vocalmine.core.contract import features_reasons as reasons
 from vocalmine.features.config import FeaturesConfig, config_from_overrides
-from vocalmine.features.pipeline import build
-from vocalmine.features.shard_format import INDEX_SCHEMA, QUALITY_SCHEMA, open_shard, pairs_of, shard_path
+from vocalmine.features.build import build
+from vocalmine.core.contract.shards import INDEX_SCHEMA, QUALITY_SCHEMA, open_shard, pairs_of, shard_path
 from vocalmine.features.store import part_path
-from vocalmine.mining.schema import PAIRS_SCHEMA, pair_id_for
+from vocalmine.core.contract.pairs import PAIRS_SCHEMA, pair_id_for
 
 SR_FILE = 22050  # generated files are 22.05 kHz to keep them small
 
@@ -149,7 +149,7 @@ def test_build_writes_tables_and_shards_and_resumes(tmp_path, corpus, threaded_s
         assert abs(row["gain"] - SONGS[k]["gain"]) < 0.02  # instrumental = acc / gain: scaled back to the original
     # the report's example spectrograms: frames of the core STFT of the stored waveforms, X in [0, 1]
     from vocalmine.core.stft import magnitude, stft
-    from vocalmine.evaluation.report_data import example_spectrograms
+    from vocalmine.report.data import example_spectrograms
 
     long_row = stored.set_index("pair_id").loc[pairs.loc["O1", "pair_id"]]
     wave = open_shard(folder, int(long_row["shard"]))[:, long_row["offset"] : long_row["offset"] + long_row["samples"]]

@@ -15,7 +15,7 @@ from vocalmine.core.stft import stft
 from vocalmine.demo.release import delayed
 from vocalmine.demo.score import compose
 from vocalmine.demo.synth import SYNTH_RATE, render_accompaniment, render_vocal
-from vocalmine.features import reasons
+from vocalmine.core.contract import features_reasons as reasons
 from vocalmine.features.coherence import carried_bins, phase_coherence, segment_bounds
 from vocalmine.features.config import FeaturesConfig, config_from_overrides
 from vocalmine.features.group import quality_row

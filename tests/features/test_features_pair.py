@@ -11,7 +11,7 @@ import soxr
 from vocalmine.core.audio import write_audio
 from vocalmine.core.constants import PATCH_FRAMES, SAMPLE_RATE
 from vocalmine.core.errors import AudioError
-from vocalmine.features import reasons
+from vocalmine.core.contract import features_reasons as reasons
 from vocalmine.features.align import apply_offset, estimate_offset
 from vocalmine.features.config import FeaturesConfig
 from vocalmine.features.pair import load_pair, pair_features, patch_grid, vocal_estimate

@@ -16,11 +16,11 @@ from vocalmine.core.audio import write_audio
 from vocalmine.core.catalog import load_catalog
 from vocalmine.core.errors import NothingUsableError
 from vocalmine.core.tables import REJECTS_SCHEMA, read_table
-from vocalmine.mining import reasons as R
+from vocalmine.core.contract import mining_reasons as R
 from vocalmine.mining.audio_check import annotate_audio, audio_rejects
 from vocalmine.mining.config import MiningConfig
-from vocalmine.mining.pipeline import mine
-from vocalmine.mining.schema import PAIRS_SCHEMA, UNPAIRED_SCHEMA
+from vocalmine.mining.mine import mine
+from vocalmine.core.contract.pairs import PAIRS_SCHEMA, UNPAIRED_SCHEMA
 
 SR = 22050
 

@@ -14,12 +14,12 @@ from vocalmine.core.audio import write_audio
 from vocalmine.core.catalog import catalog_for_corpus, load_catalog
 from vocalmine.core.errors import NothingUsableError
 from vocalmine.core.tables import REJECTS_SCHEMA, read_table
-from vocalmine.mining import reasons as R
+from vocalmine.core.contract import mining_reasons as R
 from vocalmine.mining.config import MiningConfig
 from vocalmine.mining.fingerprint import (SAME_P95_DB, canonical_fingerprints, content_distance, content_stats,
                                           fingerprint_file, same_content)
-from vocalmine.mining.pipeline import mine
-from vocalmine.mining.schema import PAIRS_SCHEMA, pair_id_for
+from vocalmine.mining.mine import mine
+from vocalmine.core.contract.pairs import PAIRS_SCHEMA, pair_id_for
 
 SR = 22050
 

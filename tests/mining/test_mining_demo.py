@@ -8,9 +8,9 @@ import pytest
 from vocalmine.core.catalog import catalog_for_corpus, load_catalog
 from vocalmine.core.tables import REJECTS_SCHEMA, read_table
 from vocalmine.demo import plan as P
-from vocalmine.mining import reasons as R
-from vocalmine.mining.pipeline import mine
-from vocalmine.mining.schema import PAIRS_SCHEMA, UNPAIRED_SCHEMA
+from vocalmine.core.contract import mining_reasons as R
+from vocalmine.mining.mine import mine
+from vocalmine.core.contract.pairs import PAIRS_SCHEMA, UNPAIRED_SCHEMA
 
 MINING_STAGES = ("ingest", "pairing", "content")
 OTHER_SEED = 2027  # a corpus the matcher was not written against (the session corpus uses seed 7)

@@ -11,7 +11,7 @@ import pytest
 
 from vocalmine.core.catalog import ColumnMap, TrackCatalog
 from vocalmine.core.errors import CatalogError
-from vocalmine.mining import reasons as R
+from vocalmine.core.contract import mining_reasons as R
 from vocalmine.mining.config import MiningConfig
 from vocalmine.mining.ingest import ingest, parse_durations
 

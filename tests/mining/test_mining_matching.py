@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vocalmine.mining import reasons as R
+from vocalmine.core.contract import mining_reasons as R
 from vocalmine.mining.config import MiningConfig
 from vocalmine.mining.engines import match_tracks
 from vocalmine.mining.matching import PAIRED, split_decisions
-from vocalmine.mining.schema import pair_id_for
+from vocalmine.core.contract.pairs import pair_id_for
 
 
 def tracks(rows: list[tuple[str, str, str, float]]) -> pd.DataFrame:

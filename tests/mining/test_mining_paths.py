@@ -11,8 +11,8 @@ import pytest
 from vocalmine.core.catalog import catalog_for_corpus, load_catalog
 from vocalmine.core.paths import resolve_under
 from vocalmine.core.tables import read_table
-from vocalmine.mining.pipeline import mine
-from vocalmine.mining.schema import PAIRS_SCHEMA
+from vocalmine.mining.mine import mine
+from vocalmine.core.contract.pairs import PAIRS_SCHEMA
 
 
 def _catalog(yaml_file: Path, corpus: Path, work: Path):
@@ -33,8 +33,8 @@ def in_process_scheduler():
 @pytest.mark.slow
 def test_a_mined_data_folder_can_be_moved_and_built(tmp_path, demo_corpus, in_process_scheduler):
     from vocalmine.features.config import FeaturesConfig
-    from vocalmine.features.pipeline import QUALITY_FILE, build
-    from vocalmine.features.shard_format import QUALITY_SCHEMA
+    from vocalmine.features.build import build
+    from vocalmine.core.contract.shards import QUALITY_FILE, QUALITY_SCHEMA
 
     data = tmp_path / "data"
     shutil.copytree(demo_corpus, data / "corpus")

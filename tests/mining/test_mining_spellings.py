@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from vocalmine.mining import reasons as R
+from vocalmine.core.contract import mining_reasons as R
 from vocalmine.mining.config import MiningConfig
 from vocalmine.mining.engines import match_tracks
 from vocalmine.mining.matching import PAIRED, split_decisions

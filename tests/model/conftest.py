@@ -1,10 +1,10 @@
-"""Fixtures of the model tests: small synthetic shards in the format of features/shard_format.py."""
+"""Fixtures of the model tests: small synthetic shards in the format of vocalmine/core/contract/shards.py."""
 
 from __future__ import annotations
 
 import pytest
 
-from vocalmine.model.synthetic import SyntheticShards, write_synthetic_shards
+from vocalmine.testing.shards import SyntheticShards, write_synthetic_shards
 
 # 20 s songs give two patches per pair, the second one zero-padded after 87 frames;
 # two pairs per shard make batches span shards.

@@ -12,7 +12,7 @@ import torch
 from vocalmine.core.constants import HOP_LENGTH, N_BINS, PATCH_FRAMES
 from vocalmine.core.errors import CatalogError, ConfigError
 from vocalmine.core.stft import magnitude, stft
-from vocalmine.features.shard_format import open_shard, pairs_of
+from vocalmine.core.contract.shards import open_shard, pairs_of
 from vocalmine.model.data import (
     FRONT,
     PATCH_SPAN,

@@ -11,14 +11,14 @@ import sys
 import torch
 
 from vocalmine.model.checkpoint import build_model, load_checkpoint
-from vocalmine.model.trainer import weights_digest
+from vocalmine.model.train import weights_digest
 from vocalmine.model.unet import UNet
 
 # What each "torchrun" process runs: the trainer's own entry point, nothing test-specific.
 SCRIPT = """
 import json, sys
 from vocalmine.model.config import TrainConfig
-from vocalmine.model.trainer import train_run
+from vocalmine.model.train import train_run
 config = TrainConfig(batch_size=2, steps=1, lr=1e-3, workers=0, threads=1, log_every=1, patience=100)
 s = train_run(shards=sys.argv[1], run_dir=sys.argv[2], target="vocals", config=config, device="cpu")
 print("SUMMARY " + json.dumps({"digest": s.weights_digest, "world_size": s.world_size, "steps": s.steps,

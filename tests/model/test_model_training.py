@@ -12,12 +12,12 @@ from vocalmine.commands.train import train_command
 from vocalmine.core.catalog import catalog_for_corpus
 from vocalmine.core.errors import ConfigError, NothingUsableError
 from vocalmine.core.tables import write_table
-from vocalmine.features.shard_format import INDEX_SCHEMA
-from vocalmine.model import trainer
+from vocalmine.core.contract.shards import INDEX_SCHEMA
+from vocalmine.model import train as trainer
 from vocalmine.model.checkpoint import build_model, load_checkpoint
 from vocalmine.model.config import TrainConfig
 from vocalmine.model.data import read_index
-from vocalmine.model.trainer import train_run, weights_digest
+from vocalmine.model.train import train_run, weights_digest
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from vocalmine.core.constants import N_BINS, PATCH_FRAMES
-from vocalmine.features.shard_format import pairs_of
+from vocalmine.core.contract.shards import pairs_of
 from vocalmine.model.data import WaveDataset, collate, grid_recipes, read_index, split_rows
 from vocalmine.model.objective import batch_spectrograms, masked_l1
 from vocalmine.model.unet import UNet

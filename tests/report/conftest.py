@@ -21,9 +21,9 @@ from vocalmine.core.atomic import save_npy_atomic
 from vocalmine.core.catalog import DataCatalog, catalog_for_corpus, load_catalog
 from vocalmine.core.constants import PATCH_FRAMES, SAMPLE_RATE
 from vocalmine.core.tables import REJECTS_SCHEMA, write_table
-from vocalmine.features.shard_format import INDEX_SCHEMA, QUALITY_SCHEMA, shard_path
+from vocalmine.core.contract.shards import INDEX_SCHEMA, QUALITY_SCHEMA, shard_path
 from vocalmine.core.stft import magnitude, n_frames, stft
-from vocalmine.mining.schema import PAIRS_SCHEMA, pair_id_for
+from vocalmine.core.contract.pairs import PAIRS_SCHEMA, pair_id_for
 
 INGEST = ["missing_title", "bad_duration", "duplicate_id", "audio_not_found", "path_escapes_root"]
 CANDIDATE = ["title_mismatch", "duration_mismatch", "lost_to_better_match"]
@@ -62,7 +62,7 @@ def _song(rng: np.random.Generator, seconds: float) -> tuple[np.ndarray, np.ndar
 
 
 def _patches(original: np.ndarray, instrumental: np.ndarray) -> tuple[np.ndarray, float]:
-    """The stored waveforms (2, n) float16 of an aligned pair (features/shard_format.py), and the scale."""
+    """The stored waveforms (2, n) float16 of an aligned pair (vocalmine/core/contract/shards.py), and the scale."""
     scale = float(magnitude(stft(original)).max()) or 1.0
     return np.stack([original, instrumental]).astype(np.float16), scale
 
@@ -215,7 +215,7 @@ def shared_fabricated(tmp_path_factory) -> Fabricated:
 @pytest.fixture(scope="session")
 def shared_report(shared_fabricated):
     """(fabricated, ReportSummary, page text) of one report over ``shared_fabricated``."""
-    from vocalmine.evaluation.report import build_report
+    from vocalmine.report.report import build_report
 
     summary = build_report(catalog=shared_fabricated.catalog)
     return shared_fabricated, summary, summary.path.read_text(encoding="utf-8")

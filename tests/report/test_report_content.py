@@ -13,9 +13,9 @@ import soundfile as sf
 from PIL import Image
 
 from vocalmine.core.tables import REJECTS_SCHEMA, read_table
-from vocalmine.evaluation.report import PAGE_BUDGET_BYTES, ReportConfig, build_report
-from vocalmine.features.shard_format import INDEX_SCHEMA, QUALITY_SCHEMA
-from vocalmine.mining.schema import PAIRS_SCHEMA
+from vocalmine.report.report import PAGE_BUDGET_BYTES, ReportConfig, build_report
+from vocalmine.core.contract.shards import INDEX_SCHEMA, QUALITY_SCHEMA
+from vocalmine.core.contract.pairs import PAIRS_SCHEMA
 
 HOSTILE = '<script>alert("x")</script> & Co'  # the fabricated artist name (conftest.HOSTILE)
 

@@ -13,10 +13,10 @@ from vocalmine.commands.context import Context
 from vocalmine.commands.report import report
 from vocalmine.core.constants import SAMPLE_RATE
 from vocalmine.core.errors import CatalogError
-from vocalmine.evaluation.report import build_report
-from vocalmine.evaluation.report_audio import align, pair_excerpts
-from vocalmine.evaluation.report_data import compute_funnel, load_artifacts, pairs_table, pick_examples
-from vocalmine.evaluation.report_html import table_json
+from vocalmine.report.report import build_report
+from vocalmine.report.audio import align, pair_excerpts
+from vocalmine.report.data import compute_funnel, load_artifacts, pairs_table, pick_examples
+from vocalmine.report.html import table_json
 
 
 def test_align_follows_the_offset_sign():
@@ -94,7 +94,7 @@ def test_command_prints_the_funnel(shared_report, monkeypatch):
         calls.append((catalog, config))
         return summary
 
-    monkeypatch.setattr("vocalmine.evaluation.report.build_report", fake_build_report)
+    monkeypatch.setattr("vocalmine.report.report.build_report", fake_build_report)
     result = CliRunner().invoke(report, ["--no-audio"], obj=Context(fab.catalog.source, 0), terminal_width=100)
     assert result.exit_code == 0, result.output
     assert calls[0][0] == fab.catalog and calls[0][1].with_audio is False
@@ -104,7 +104,7 @@ def test_command_prints_the_funnel(shared_report, monkeypatch):
 
 
 def test_quality_score_ranks_by_coherence_not_by_vocal_level():
-    from vocalmine.evaluation.report_data import quality_score
+    from vocalmine.report.data import quality_score
 
     quality = pd.DataFrame({
         "coherence": [0.99, 0.95, 0.97, np.nan],

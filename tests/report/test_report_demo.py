@@ -11,11 +11,11 @@ import pytest
 from PIL import Image
 
 from vocalmine.core.tables import REJECTS_SCHEMA, read_table
-from vocalmine.evaluation.report import PAGE_BUDGET_BYTES, build_report
-from vocalmine.features.shard_format import INDEX_SCHEMA, QUALITY_SCHEMA
+from vocalmine.report.report import PAGE_BUDGET_BYTES, build_report
+from vocalmine.core.contract.shards import INDEX_SCHEMA, QUALITY_SCHEMA
 
-mining = pytest.importorskip("vocalmine.mining.pipeline")
-features = pytest.importorskip("vocalmine.features.pipeline")
+mining = pytest.importorskip("vocalmine.mining.mine")
+features = pytest.importorskip("vocalmine.features.build")
 
 
 @pytest.fixture(scope="module")

@@ -16,10 +16,10 @@ import pytest
 from vocalmine.core.catalog import ColumnMap
 from vocalmine.core.errors import CatalogError
 from vocalmine.core.tables import REJECTS_SCHEMA, read_table
-from vocalmine.evaluation.report import build_report
-from vocalmine.evaluation.report_data import REJECT_COLUMNS, reject_fields
-from vocalmine.evaluation.report_plots import distributions_figure, hist_range
-from vocalmine.mining.schema import PAIRS_SCHEMA
+from vocalmine.report.report import build_report
+from vocalmine.report.data import REJECT_COLUMNS, reject_fields
+from vocalmine.report.plots import distributions_figure, hist_range
+from vocalmine.core.contract.pairs import PAIRS_SCHEMA
 
 
 def _json_block(page: str, key: str) -> pd.DataFrame:

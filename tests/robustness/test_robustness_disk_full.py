@@ -15,7 +15,7 @@ import pytest
 from vocalmine.core.catalog import load_catalog
 from vocalmine.core.errors import VocalmineError
 from vocalmine.features.config import FeaturesConfig
-from vocalmine.features.pipeline import build
+from vocalmine.features.build import build
 
 CONFIG = FeaturesConfig(pairs_per_shard=2, workers=1)  # several groups, so shard 1 fails after shard 0 is written
 

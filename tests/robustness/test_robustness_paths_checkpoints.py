@@ -17,7 +17,7 @@ import soundfile as sf
 from vocalmine.core.catalog import ColumnMap, TrackCatalog, load_catalog
 from vocalmine.core.errors import CatalogError, ConfigError
 from vocalmine.core.paths import resolve_under
-from vocalmine.mining import reasons as R
+from vocalmine.core.contract import mining_reasons as R
 from vocalmine.mining.config import MiningConfig
 from vocalmine.mining.ingest import ingest
 
@@ -88,7 +88,7 @@ def test_build_refuses_pairs_edited_to_escape(rb, mined, tmp_path):
     from vocalmine.core.tables import read_table
     from vocalmine.features.group import process_group
     from vocalmine.features.config import FeaturesConfig
-    from vocalmine.mining.schema import PAIRS_SCHEMA
+    from vocalmine.core.contract.pairs import PAIRS_SCHEMA
 
     cat = load_catalog(mined)
     pairs = read_table(cat.pairs, PAIRS_SCHEMA).head(2).copy()

@@ -1,4 +1,4 @@
-"""`vocalmine build`: pairs.parquet -> training shards (calls vocalmine.features.pipeline.build)."""
+"""`vocalmine build`: pairs.parquet -> training shards (calls vocalmine.features.build.build)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def _parse_overrides(items: tuple[str, ...]) -> dict[str, str]:
 def build(ctx: Context, scheduler: str | None, workers: int | None, seed: int | None, pairs_per_shard: int | None, overrides: tuple[str, ...]) -> None:
     """Align and gain-match every mined pair and write training shards."""
     from vocalmine.features.config import config_from_overrides
-    from vocalmine.features.pipeline import build as build_features
+    from vocalmine.features.build import build as build_features
 
     values: dict = _parse_overrides(overrides)
     for key, value in (("workers", workers), ("seed", seed), ("pairs_per_shard", pairs_per_shard)):

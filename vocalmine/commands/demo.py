@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from vocalmine.commands.context import Context, check_device, pass_context
-from vocalmine.pipeline import DEMO_BATCH, DEMO_EVAL_SONGS, DEMO_SONGS, DEMO_STEPS, DemoOptions, run_demo
+from vocalmine.demo.run import DEMO_BATCH, DEMO_EVAL_SONGS, DEMO_SONGS, DEMO_STEPS, DemoOptions, run_demo
 
 
 @click.command("demo")

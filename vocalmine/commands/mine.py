@@ -21,7 +21,7 @@ _DEFAULT = MiningConfig()  # shown in --help; options left out keep these (None 
 @pass_context
 def mine(ctx: Context, engine: str, scheduler: str | None, title_threshold, duration_tolerance, candidate_floor, missing_duration, n_workers) -> None:
     """Pair originals with their instrumentals; write pairs.parquet, rejects.parquet and unpaired.parquet."""
-    from vocalmine.mining.pipeline import mine as run_mine
+    from vocalmine.mining.mine import mine as run_mine
 
     config = MiningConfig().replace(
         title_threshold=title_threshold,

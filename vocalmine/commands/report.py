@@ -11,7 +11,7 @@ from vocalmine.commands.context import Context, pass_context
 TOP_REASONS = 10  # reject reasons listed in the terminal summary
 
 
-def summary_tables(summary) -> list[Table]:  # summary: vocalmine.evaluation.report.ReportSummary
+def summary_tables(summary) -> list[Table]:  # summary: vocalmine.report.report.ReportSummary
     """The funnel and the top reject reasons of a ReportSummary as rich tables."""
     funnel = Table(title="Funnel", title_justify="left", show_edge=False)
     funnel.add_column("step")
@@ -38,7 +38,7 @@ def summary_tables(summary) -> list[Table]:  # summary: vocalmine.evaluation.rep
 @pass_context
 def report(ctx: Context, no_audio: bool) -> None:
     """Write the pair quality report (catalog 'report' folder / index.html) and print its funnel."""
-    from vocalmine.evaluation.report import ReportConfig, build_report
+    from vocalmine.report.report import ReportConfig, build_report
 
     summary = build_report(catalog=ctx.catalog, config=ReportConfig(with_audio=not no_audio))
     console = Console(stderr=False)

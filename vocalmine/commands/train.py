@@ -43,7 +43,7 @@ def train_command(ctx: Context, target: str, no_skips: bool, device: str, resume
     left out keep the values the run was started with, not the defaults shown.
     """
     check_device(device)  # before the shards are read
-    from vocalmine.model.trainer import LAST, resume_config, run_name, train
+    from vocalmine.model.train import LAST, resume_config, run_name, train
 
     explicit = {**{k: v for k, v in overrides.items() if v is not None}, **_parse_sets(sets)}
     if no_skips:

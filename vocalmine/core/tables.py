@@ -170,7 +170,7 @@ def read_table(path: str | os.PathLike, schema: pa.Schema, *, stage: str | None 
 REJECTS_SCHEMA = pa.schema(
     [
         ("stage", pa.string()),  # ingest | pairing | content | features
-        ("reason", pa.string()),  # a reason code, see mining/reasons.py and features
+        ("reason", pa.string()),  # a reason code, see vocalmine/core/contract/mining_reasons.py and features
         ("track_id", pa.string()),  # the catalog row's id, when the reject is a row
         ("pair_id", pa.string()),  # the pair's id, when the reject is a pair or candidate
         ("detail", pa.string()),  # human-readable explanation with the offending value

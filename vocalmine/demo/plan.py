@@ -15,8 +15,8 @@ import numpy as np
 
 from vocalmine.demo import names
 from vocalmine.demo.release import AudioFormat
-from vocalmine.features import reasons as features_reasons
-from vocalmine.mining import reasons as mining_reasons
+from vocalmine.core.contract import features_reasons as features_reasons
+from vocalmine.core.contract import mining_reasons as mining_reasons
 
 # trap kinds of the corpus (truth_tracks.csv "trap"); malformed rows use their ingest reason code as kind
 OTHER_ARTIST = "other_artist"

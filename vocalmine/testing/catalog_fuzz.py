@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from vocalmine.core.catalog import ColumnMap, TrackCatalog
 from vocalmine.core.errors import CatalogError
-from vocalmine.mining import reasons as R
+from vocalmine.core.contract import mining_reasons as R
 from vocalmine.mining.config import MiningConfig
 from vocalmine.mining.ingest import ingest
 from vocalmine.mining.normalize import normalize_artists, normalize_title, qualifier_masks, split_titles

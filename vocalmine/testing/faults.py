@@ -29,6 +29,10 @@ import numpy as np
 import pandas as pd
 import soundfile as sf
 
+from vocalmine.core.contract.models import BEST_CHECKPOINT, LAST_CHECKPOINT
+from vocalmine.core.contract.shards import INDEX_FILE, TABLE_FILES, shard_path
+from vocalmine.features.store import part_path
+
 CLI = [sys.executable, "-m", "vocalmine"]
 CORPUS_SONGS, CORPUS_EVAL_SONGS, CORPUS_SECONDS = 10, 2, (6.0, 9.0)
 BUILD_ARGS = ["build", "--workers", "1", "--pairs-per-shard", "2"]  # several groups: kills land between them
@@ -181,7 +185,7 @@ def audio_outcomes(path: Path, *, good: Path, models_dir: Path | None, work: Pat
     from vocalmine.features.config import FeaturesConfig
     from vocalmine.features.group import process_group
     from vocalmine.mining.fingerprint import fingerprint_file
-    from vocalmine.mining.schema import pair_id_for
+    from vocalmine.core.contract.pairs import pair_id_for
 
     out: dict[str, str] = {}
 
@@ -210,7 +214,7 @@ def audio_outcomes(path: Path, *, good: Path, models_dir: Path | None, work: Pat
             pairs.append({"pair_id": pair_id_for(oid, iid), "original_id": oid, "instrumental_id": iid,
                           "original_path": str(original), "instrumental_path": str(instrumental)})
         process_group(group=0, pairs=pairs, folder=folder, audio_root=path.parent, config=FeaturesConfig())
-        part = json.loads((folder / "parts" / "group-00000.json").read_text())
+        part = json.loads((part_path(folder, 0)).read_text())
         reasons = [q["reason"] or "kept" for q in part["quality"]]
         return ("reject " if all(r != "kept" for r in reasons) else "ok ") + "/".join(reasons)
 
@@ -237,7 +241,7 @@ def write_untrained_models(models_dir: Path) -> Path:
 
     for target in ("vocals", "instrumental"):
         torch.manual_seed(0)
-        save_checkpoint(models_dir / target / "best.pt", make_payload(model=UNet(), target=target, config={}, step=0, epoch=0))
+        save_checkpoint(models_dir / target / BEST_CHECKPOINT, make_payload(model=UNet(), target=target, config={}, step=0, epoch=0))
     return models_dir
 
 
@@ -281,7 +285,7 @@ def write_catalog(directory: Path, corpus: Path) -> Path:
 def prepare_mined(directory: Path, corpus: Path | None = None, *, seed: int = 0) -> Path:
     """Generate a small corpus (unless given), write its catalog and mine it in-process; the yaml path."""
     from vocalmine.core.catalog import load_catalog
-    from vocalmine.mining.pipeline import mine
+    from vocalmine.mining.mine import mine
 
     if corpus is None:
         from vocalmine.demo.corpus import generate_corpus
@@ -408,7 +412,7 @@ def when_exists(folder: Path, predicate: Callable[[Path], bool], *, delay: float
 def index_digest(shards: Path) -> dict[str, str]:
     """Content hashes of a build: the three tables (read with pandas) and each shard file's bytes."""
     out = {}
-    for name in ("index.parquet", "quality.parquet", "rejects.parquet"):
+    for name in TABLE_FILES:
         df = pd.read_parquet(shards / name)
         out[name] = hashlib.sha256(pd.util.hash_pandas_object(df, index=True).to_numpy().tobytes()
                                    + json.dumps(list(map(str, df.columns))).encode()).hexdigest()[:16]
@@ -430,7 +434,7 @@ def checkpoint_digest(path: Path) -> str:
 
 
 def run_digests(run_dir: Path) -> dict[str, str]:
-    return {name: checkpoint_digest(run_dir / name) for name in ("last.pt", "best.pt")}
+    return {name: checkpoint_digest(run_dir / name) for name in (LAST_CHECKPOINT, BEST_CHECKPOINT)}
 
 
 def kill_and_resume(yaml_file: Path, args: list[str], *, triggers: list[Callable[[float], bool]], resume_args: list[str] = (),
@@ -495,22 +499,22 @@ def failing_np_save(shard: int, *, after_bytes: int = 4096) -> Iterator[list[str
 
 def index_consistency(shards: Path) -> str:
     """"" when index.parquet is absent or matches the shard files present, else what is wrong."""
-    from vocalmine.features.shard_format import open_shard
+    from vocalmine.core.contract.shards import open_shard
 
-    index_file = shards / "index.parquet"
+    index_file = shards / INDEX_FILE
     if not index_file.exists():
         return ""
     index = pd.read_parquet(index_file)
     problems = []
     for shard, rows in index.groupby("shard"):
-        path = shards / f"shard-{int(shard):05d}.npy"
+        path = shard_path(shards, int(shard))
         if not path.is_file():
             problems.append(f"{path.name} missing")
             continue
         n = open_shard(shards, int(shard)).shape[0]
         if sorted(rows["row"]) != list(range(n)):
             problems.append(f"{path.name}: {n} rows on disk, index rows {sorted(rows['row'])[:5]}...")
-        part = shards / "parts" / f"group-{int(shard):05d}.json"
+        part = part_path(shards, int(shard))
         if part.is_file():
             ids = [p["patch_id"] for p in json.loads(part.read_text())["patches"]]
             if ids != list(rows.sort_values("row")["patch_id"]):

@@ -36,6 +36,12 @@ ORIGINAL = 0  # row of the original mix
 INSTRUMENTAL = 1  # row of g·instrumental, aligned
 SPLITS = ("train", "validation", "test")
 
+INDEX_FILE = "index.parquet"  # INDEX_SCHEMA; written last: its presence means the other tables and the shards are complete
+QUALITY_FILE = "quality.parquet"  # QUALITY_SCHEMA
+REJECTS_FILE = "rejects.parquet"  # the core REJECTS_SCHEMA
+TABLE_FILES = (INDEX_FILE, QUALITY_FILE, REJECTS_FILE)  # index first: it is what readers trust
+PARTS_FOLDER = "parts"  # per-group part records (JSON) from which a resumed build assembles the tables
+
 INDEX_SCHEMA = pa.schema(
     [
         ("patch_id", pa.string()),  # f"{pair_id}-{patch_number:05d}"

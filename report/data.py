@@ -27,9 +27,10 @@ import pandas as pd
 from vocalmine.core.catalog import ColumnMap, DataCatalog
 from vocalmine.core.errors import CatalogError
 from vocalmine.core.tables import REJECTS_SCHEMA, read_table
-from vocalmine.features.shard_format import INDEX_SCHEMA, QUALITY_SCHEMA, SPLITS, open_shard, read_window
-from vocalmine.mining.schema import PAIRS_SCHEMA
+from vocalmine.core.contract.shards import INDEX_SCHEMA, QUALITY_SCHEMA, SPLITS, open_shard, read_window
+from vocalmine.core.contract.pairs import PAIRS_SCHEMA
 from vocalmine.core.target import vocal_target
+from vocalmine.core.contract.shards import INDEX_FILE, QUALITY_FILE, REJECTS_FILE
 
 log = logging.getLogger(__name__)
 
@@ -122,9 +123,9 @@ def load_artifacts(catalog: DataCatalog) -> Artifacts:
         catalog_rows=count_csv_rows(catalog.tracks.path, catalog.tracks.delimiter),
         pairs=read_table(catalog.pairs, PAIRS_SCHEMA, stage="mine"),
         rejects=read_table(catalog.rejects, REJECTS_SCHEMA, stage="mine"),
-        quality=_optional(shards / "quality.parquet", QUALITY_SCHEMA),
-        index=_optional(shards / "index.parquet", INDEX_SCHEMA),
-        features_rejects=_optional(shards / "rejects.parquet", REJECTS_SCHEMA),
+        quality=_optional(shards / QUALITY_FILE, QUALITY_SCHEMA),
+        index=_optional(shards / INDEX_FILE, INDEX_SCHEMA),
+        features_rejects=_optional(shards / REJECTS_FILE, REJECTS_SCHEMA),
     )
 
 

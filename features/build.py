@@ -26,17 +26,15 @@ from vocalmine.core.progress import progress
 from vocalmine.core.tables import REJECTS_SCHEMA, read_table, write_table
 from vocalmine.features.config import FeaturesConfig
 from vocalmine.features.group import process_group
-from vocalmine.features.shard_format import INDEX_SCHEMA, QUALITY_SCHEMA, SPLITS, shard_path
+from vocalmine.core.contract.shards import (
+    INDEX_FILE, INDEX_SCHEMA, PARTS_FOLDER, QUALITY_FILE, QUALITY_SCHEMA, REJECTS_FILE, SPLITS, TABLE_FILES, shard_path,
+)
 from vocalmine.features.splits import assign_splits
-from vocalmine.features.store import PARTS_FOLDER, read_finished_group, read_part, remove_surplus, storage_error, surplus
-from vocalmine.mining.schema import PAIRS_SCHEMA
+from vocalmine.features.store import read_finished_group, read_part, remove_surplus, storage_error, surplus
+from vocalmine.core.contract.pairs import PAIRS_SCHEMA
 
 log = logging.getLogger(__name__)
 
-INDEX_FILE = "index.parquet"
-QUALITY_FILE = "quality.parquet"
-REJECTS_FILE = "rejects.parquet"
-TABLE_FILES = (INDEX_FILE, QUALITY_FILE, REJECTS_FILE)  # index first: it is what readers trust
 
 
 @dataclass(frozen=True)

@@ -29,9 +29,9 @@ from vocalmine.core.errors import VocalmineError
 from vocalmine.core.paths import resolve_under
 from vocalmine.core.progress import progress
 from vocalmine.core.tables import UNVERSIONED, read_metadata
-from vocalmine.evaluation import report_plots as plots
-from vocalmine.evaluation.report_audio import load_excerpts, ogg_data_uri
-from vocalmine.evaluation.report_data import (
+from vocalmine.report import plots as plots
+from vocalmine.report.audio import load_excerpts, ogg_data_uri
+from vocalmine.report.data import (
     Artifacts,
     Funnel,
     compute_funnel,
@@ -41,11 +41,12 @@ from vocalmine.evaluation.report_data import (
     pick_examples,
     rejects_table,
 )
-from vocalmine.evaluation.report_html import ExampleView, PageInput, render_page
+from vocalmine.report.html import ExampleView, PageInput, render_page
+from vocalmine.core.contract.report import REPORT_FILE
+from vocalmine.core.contract.shards import INDEX_FILE, QUALITY_FILE, REJECTS_FILE
 
 log = logging.getLogger(__name__)
 
-REPORT_FILE = "index.html"
 # Measured (bench/bench_report.py): demo corpus 0.45 MB; 10^4 pairs + 1.5·10^4 rejects 3.2 MB.
 # Fixed part ~0.45 MB (figures ~0.2, audio ~0.2); ~150 bytes per pair row, ~95 per reject row.
 PAGE_BUDGET_BYTES = 4 * 1024 * 1024
@@ -111,7 +112,7 @@ def provenance(catalog: DataCatalog, artifacts: Artifacts) -> tuple[tuple[str, s
     ]
     for name in ("pairs", "rejects"):
         items.append((f"{name}.parquet", _file_line(getattr(catalog, name))))
-    for name in ("quality.parquet", "index.parquet", "rejects.parquet"):
+    for name in (QUALITY_FILE, INDEX_FILE, REJECTS_FILE):
         path = catalog.shards / name
         items.append((f"shards/{name}", _file_line(path) if path.is_file() else f"{path} (not built)"))
     shard_files = sorted(catalog.shards.glob("shard-*.npy")) if catalog.shards.is_dir() else []
@@ -144,7 +145,7 @@ def stage_parameters(catalog: DataCatalog, artifacts: Artifacts) -> tuple[tuple[
     artifacts disagree (rebuilt in part with other settings) is listed once per set of settings.
     """
     del artifacts  # the tables are read already; their metadata is read here from the files
-    paths = [catalog.pairs, catalog.rejects] + [catalog.shards / n for n in ("quality.parquet", "index.parquet", "rejects.parquet")]
+    paths = [catalog.pairs, catalog.rejects] + [catalog.shards / n for n in (QUALITY_FILE, INDEX_FILE, REJECTS_FILE)]
     runs: dict[tuple, list[str]] = {}
     items: list[tuple[str, str]] = []
     for path in paths:

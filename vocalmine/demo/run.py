@@ -18,6 +18,8 @@ from typing import Callable
 from vocalmine.core.atomic import write_text_atomic
 from vocalmine.core.catalog import DataCatalog, catalog_for_corpus, load_catalog
 from vocalmine.core.paths import resolve_under
+from vocalmine.core.contract.models import LAST_CHECKPOINT
+from vocalmine.core.contract.scores import SCORES_FILE
 
 log = logging.getLogger(__name__)
 
@@ -83,12 +85,12 @@ def run_demo(*, catalog_path: Path, options: DemoOptions = DemoOptions(), echo: 
     """
     from vocalmine.demo.corpus import generate_corpus
     from vocalmine.evaluation.evaluate import EvaluateConfig, evaluate
-    from vocalmine.evaluation.report import build_report
-    from vocalmine.features.pipeline import build
-    from vocalmine.mining.pipeline import mine
+    from vocalmine.report.report import build_report
+    from vocalmine.features.build import build
+    from vocalmine.mining.mine import mine
     from vocalmine.model.config import TrainConfig
     from vocalmine.model.inference import separate_files
-    from vocalmine.model.trainer import run_name, train
+    from vocalmine.model.train import run_name, train
 
     started = time.perf_counter()
     catalog = load_catalog(ensure_catalog_file(catalog_path))
@@ -131,7 +133,7 @@ def run_demo(*, catalog_path: Path, options: DemoOptions = DemoOptions(), echo: 
             config = TrainConfig(
                 steps=options.steps, batch_size=options.batch_size, lr=options.lr, seed=options.seed, skips=skips
             )
-            resume = (catalog.models / run_name(target, skips) / "last.pt").is_file()
+            resume = (catalog.models / run_name(target, skips) / LAST_CHECKPOINT).is_file()
             made = train(catalog=catalog, target=target, config=config, device=options.device, resume=resume)
             return (
                 f"{run_name(target, skips)}: {made.steps} steps, val L1 {made.best_val_loss:.4f} "
@@ -142,7 +144,7 @@ def run_demo(*, catalog_path: Path, options: DemoOptions = DemoOptions(), echo: 
 
     def evaluation() -> str:
         best = list(catalog.models.glob("*/best.pt"))
-        scores = catalog.evaluation / "scores.parquet"
+        scores = catalog.evaluation / SCORES_FILE
         if _newer(scores, catalog.eval_set.path, *best) and (catalog.evaluation / "tables.md").is_file():
             summary.evaluation_table = (catalog.evaluation / "tables.md").read_text(encoding="utf-8")
             return f"reused {scores}"

@@ -32,16 +32,17 @@ from vocalmine.core.progress import progress
 from vocalmine.model import distributed
 from vocalmine.model.checkpoint import TARGETS, load_checkpoint, make_payload, save_checkpoint
 from vocalmine.model.config import TrainConfig, check_resumable
-from vocalmine.features.shard_format import pairs_of
+from vocalmine.core.contract.shards import pairs_of
 from vocalmine.model.data import CropSampler, RemixConfig, WaveDataset, grid_recipes, make_loader, read_index, split_rows
 from vocalmine.model.device import autocast_dtype, pick_device, resolve_precision, set_cpu_threads
 from vocalmine.model.objective import batch_spectrograms, l1_sums, masked_l1, sdr_sums
 from vocalmine.model.run_log import MetricsLog
 from vocalmine.model.unet import UNet
+from vocalmine.core.contract.models import BEST_CHECKPOINT, LAST_CHECKPOINT
 
 logger = logging.getLogger(__name__)
 
-BEST, LAST = "best.pt", "last.pt"
+BEST, LAST = BEST_CHECKPOINT, LAST_CHECKPOINT
 
 
 @dataclass(frozen=True)

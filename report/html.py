@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from vocalmine.evaluation.report_data import NOT_BUILT, Funnel
+from vocalmine.report.data import NOT_BUILT, Funnel
 
 PAGE_ROWS = 50  # table rows shown per page
 ID_COLUMNS = ("pair_id", "tracks")  # shown in a monospace font

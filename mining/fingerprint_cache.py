@@ -19,7 +19,7 @@ from vocalmine.core.errors import CatalogError
 from vocalmine.core.progress import progress
 from vocalmine.core.tables import read_table, write_table
 from vocalmine.mining.fingerprint import Fingerprint, file_key, fingerprint_file
-from vocalmine.mining.schema import FINGERPRINTS_SCHEMA
+from vocalmine.core.contract.pairs import FINGERPRINTS_SCHEMA
 
 log = logging.getLogger(__name__)
 

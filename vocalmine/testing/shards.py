@@ -1,4 +1,4 @@
-"""Synthetic training shards for tests and benchmarks, in the format of features/shard_format.py.
+"""Synthetic training shards for tests and benchmarks, in the format of vocalmine/core/contract/shards.py.
 
 Each "pair" is a generated song: a harmonic, vibrato-laden "voice" singing
 phrases of notes over a "band" of coloured noise, a bass line and clicks. The
@@ -19,8 +19,9 @@ import pandas as pd
 from vocalmine.core.atomic import save_npy_atomic
 from vocalmine.core.constants import PATCH_FRAMES, SAMPLE_RATE, SHARD_DTYPE
 from vocalmine.core.tables import write_table
-from vocalmine.features.shard_format import INDEX_SCHEMA, shard_path
+from vocalmine.core.contract.shards import INDEX_SCHEMA, shard_path
 from vocalmine.core.stft import magnitude, n_frames, stft
+from vocalmine.core.contract.shards import INDEX_FILE
 
 
 @dataclass(frozen=True)
@@ -134,5 +135,5 @@ def write_synthetic_shards(
     for shard, chunk in enumerate(waves):
         save_npy_atomic(shard_path(folder, shard), np.concatenate(chunk, axis=1))
     index = pd.DataFrame(rows)
-    write_table(index, folder / "index.parquet", INDEX_SCHEMA)
+    write_table(index, folder / INDEX_FILE, INDEX_SCHEMA)
     return SyntheticShards(folder=folder, index=index[INDEX_SCHEMA.names], n_shards=len(waves))

@@ -15,15 +15,15 @@ from vocalmine.core.dask_client import dask_client
 from vocalmine.core.errors import NothingUsableError
 from vocalmine.core.paths import relative_under
 from vocalmine.core.tables import REJECTS_SCHEMA, write_table
-from vocalmine.mining import reasons as R
+from vocalmine.core.contract import mining_reasons as R
 from vocalmine.mining.accounting import check_accounting, unpaired_rows
 from vocalmine.mining.config import MiningConfig
-from vocalmine.mining.decode import SYNC, fingerprint_paths
+from vocalmine.mining.fingerprint_cache import SYNC, fingerprint_paths
 from vocalmine.mining.dedupe import dedupe_pairs
 from vocalmine.mining.engines import pair_catalog
 from vocalmine.mining.fingerprint import canonical_fingerprints
 from vocalmine.mining.matching import split_decisions
-from vocalmine.mining.schema import PAIRS_SCHEMA, UNPAIRED_SCHEMA
+from vocalmine.core.contract.pairs import PAIRS_SCHEMA, UNPAIRED_SCHEMA
 
 log = logging.getLogger(__name__)
 
