@@ -39,6 +39,7 @@ from vocalmine.core.contract.scores import (
 )
 from vocalmine.evaluation.tables import box_plots, global_table, markdown, native_table, nsdr_stats, tables_markdown
 from vocalmine.core.contract.models import BEST_CHECKPOINT
+from vocalmine.core.dask_client import dask_client
 
 log = logging.getLogger(__name__)
 
@@ -156,28 +157,16 @@ def run_jobs(jobs: list[ClipJob], *, engine: str = "dask", scheduler: str | None
     if engine == "serial" or not jobs:
         with _one_blas_thread():
             return [score_clip(job) for job in progress(jobs, desc="evaluate", unit="clip")]
-    from dask.distributed import Client, LocalCluster, as_completed
+    from dask.distributed import as_completed
 
-    cluster = None
-    if scheduler:
-        client = Client(scheduler)
-    else:
-        cluster = LocalCluster(
-            n_workers=min(n_workers, len(jobs)), threads_per_worker=1, processes=True, dashboard_address=":0"
-        )
-        client = Client(cluster)
-    try:
+    with dask_client(scheduler=scheduler, workers=n_workers, tasks=len(jobs), stage="evaluate") as client:
         futures = client.map(score_clip, jobs, pure=False)
         results = []
         for future in progress(as_completed(futures), total=len(futures), desc="evaluate", unit="clip"):
             results.append(future.result())
             future.release()
-        order = {job.song: k for k, job in enumerate(jobs)}
-        return sorted(results, key=lambda r: order[r["song"]])
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+    order = {job.song: k for k, job in enumerate(jobs)}
+    return sorted(results, key=lambda r: order[r["song"]])
 
 
 def evaluate(

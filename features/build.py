@@ -21,6 +21,7 @@ import pandas as pd
 
 from vocalmine.core.atomic import remove_stale_temps
 from vocalmine.core.catalog import DataCatalog
+from vocalmine.core.dask_client import dask_client
 from vocalmine.core.errors import NothingUsableError, VocalmineError
 from vocalmine.core.progress import progress
 from vocalmine.core.tables import REJECTS_SCHEMA, read_table, write_table
@@ -93,15 +94,9 @@ def remove_tables(folder: Path) -> list[str]:
 
 
 def _run_groups(todo: list[int], groups: list[list[dict]], *, folder: Path, audio_root: Path, config: FeaturesConfig, scheduler: str | None) -> None:
-    from dask.distributed import Client, LocalCluster, as_completed
+    from dask.distributed import as_completed
 
-    cluster = None
-    if scheduler:
-        client = Client(scheduler, timeout="30s")
-    else:
-        cluster = LocalCluster(n_workers=min(config.workers, len(todo)), threads_per_worker=1, processes=True, dashboard_address=":0")
-        client = Client(cluster)
-    try:
+    with dask_client(scheduler=scheduler, workers=config.workers, tasks=len(todo), stage="build") as client:
         futures = {
             client.submit(process_group, group=g, pairs=groups[g], folder=str(folder), audio_root=str(audio_root), config=config, pure=False): g
             for g in todo
@@ -116,10 +111,6 @@ def _run_groups(todo: list[int], groups: list[list[dict]], *, folder: Path, audi
                 raise VocalmineError(result["error"])
             bar.update(len(groups[futures[future]]))
         bar.close()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 def _tables(groups: list[list[dict]], folder: Path, pairs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

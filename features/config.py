@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from vocalmine.core.errors import ConfigError
+from vocalmine.core.overrides import apply_overrides
 
 
 @dataclass(frozen=True)
@@ -73,35 +74,10 @@ class FeaturesConfig:
         return hashlib.sha1(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _coerce(name: str, value: Any, default: Any) -> Any:
-    if isinstance(default, tuple):
-        items = value.split(",") if isinstance(value, str) else list(value)
-        try:
-            return tuple(float(v) for v in items)
-        except (TypeError, ValueError):
-            raise ConfigError(f"features config: {name}={value!r}, expected comma-separated numbers") from None
-    kind = type(default)
-    if kind is bool:
-        raise ConfigError(f"features config: {name} is not settable")  # no bool fields today
-    try:
-        if kind is int and isinstance(value, float) and not value.is_integer():
-            raise ValueError
-        return kind(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"features config: {name}={value!r}, expected {kind.__name__}") from None
-
-
 def config_from_overrides(overrides: Mapping[str, Any], base: FeaturesConfig | None = None) -> FeaturesConfig:
     """A :class:`FeaturesConfig` with ``overrides`` applied; values may be strings (from the CLI).
 
     Raises:
         ConfigError: on an unknown key or a value of the wrong type or range.
     """
-    base = base or FeaturesConfig()
-    fields = {f.name: getattr(base, f.name) for f in dataclasses.fields(base)}
-    values = {}
-    for key, value in overrides.items():
-        if key not in fields:
-            raise ConfigError(f"features config: unknown key {key!r}; expected one of {sorted(fields)}")
-        values[key] = _coerce(key, value, fields[key])
-    return dataclasses.replace(base, **values)
+    return apply_overrides(base or FeaturesConfig(), overrides, section="features config")

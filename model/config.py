@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from vocalmine.core.errors import ConfigError
+from vocalmine.core.overrides import coerce
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
@@ -83,25 +84,8 @@ def _field_types() -> dict[str, type]:
 
 
 def _coerce(key: str, value: Any) -> Any:
-    """Accept CLI strings ("1e-3", "true") and ints for floats; reject anything else."""
-    expected = _field_types()[key]
-    if isinstance(value, str) and expected is not str:
-        text = value.strip().lower()
-        try:
-            if expected is bool:
-                if text in ("true", "yes", "1", "on"):
-                    return True
-                if text in ("false", "no", "0", "off"):
-                    return False
-                raise ValueError(text)
-            return expected(float(text)) if expected is float else int(text)
-        except ValueError:
-            raise ConfigError(f"train config: {key}={value!r} is not a valid {expected.__name__}") from None
-    if expected is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-        raise ConfigError(f"train config: {key}={value!r} must be a {expected.__name__}, got {type(value).__name__}")
-    return value
+    """Accept CLI strings ("1e-3", "true") and ints for floats; reject anything else (see vocalmine.core.overrides)."""
+    return coerce("train config", key, value, TrainConfig.__dataclass_fields__[key].default)
 
 
 def _validate(config: TrainConfig) -> None:

@@ -20,6 +20,7 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Mapping
 
 import numpy as np
 import torch
@@ -90,14 +91,17 @@ def run_name(target: str, skips: bool) -> str:
 
 
 def train(
-    *, catalog: DataCatalog, target: str, config: TrainConfig, device: str = "auto", resume: bool = False
+    *, catalog: DataCatalog, target: str, config: TrainConfig | None = None, overrides: Mapping[str, Any] | None = None,
+    device: str = "auto", resume: bool = False,
 ) -> TrainSummary:
     """Train the ``target`` model from catalog.shards into catalog.models/<run name>.
 
     Args:
         catalog: the data catalog (shards folder in, models folder out).
         target: "vocals" or "instrumental".
-        config: hyper-parameters and run settings.
+        config: hyper-parameters and run settings; None: the defaults, or, when
+            resuming, the settings the run was started with (see :func:`run_config`).
+        overrides: fields that replace those of ``config`` (CLI strings are coerced).
         device: "auto" (CUDA when present), "cpu", "cuda" or "cuda:N".
         resume: continue from the run folder's last.pt (fresh start, with a
             warning, when there is none).
@@ -106,8 +110,21 @@ def train(
         ConfigError: wrong target, bad device, or a checkpoint that cannot be resumed.
         NothingUsableError: no train patches in the shards.
     """
+    config = run_config(models=catalog.models, target=target, config=config, overrides=overrides or {}, resume=resume)
     run_dir = catalog.models / run_name(target, config.skips)
     return train_run(shards=catalog.shards, run_dir=run_dir, target=target, config=config, device=device, resume=resume)
+
+
+def run_config(*, models: Path, target: str, config: TrainConfig | None, overrides: Mapping[str, Any], resume: bool) -> TrainConfig:
+    """The settings of a run: ``config`` (or the defaults) with ``overrides``; a resumed run
+    started without an explicit ``config`` keeps the settings it was started with, and only
+    ``overrides`` replace them.
+    """
+    merged = TrainConfig.from_dict({**(config or TrainConfig()).to_dict(), **overrides})
+    last = models / run_name(target, merged.skips) / LAST
+    if resume and config is None and last.is_file():
+        merged = TrainConfig.from_dict({**resume_config(last).to_dict(), **overrides})
+    return merged
 
 
 def train_run(

@@ -5,20 +5,10 @@ from __future__ import annotations
 import click
 
 from vocalmine.commands.context import Context, pass_context
-from vocalmine.core.errors import ConfigError
+from vocalmine.core.overrides import parse_key_values
 from vocalmine.features.config import FeaturesConfig
 
 _DEFAULT = FeaturesConfig()  # shown in --help; options left out keep these
-
-
-def _parse_overrides(items: tuple[str, ...]) -> dict[str, str]:
-    overrides = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. --set min_vocal_ratio=0.02")
-        overrides[key.strip().replace("-", "_")] = value.strip()
-    return overrides
 
 
 @click.command("build")
@@ -33,7 +23,7 @@ def build(ctx: Context, scheduler: str | None, workers: int | None, seed: int | 
     from vocalmine.features.config import config_from_overrides
     from vocalmine.features.build import build as build_features
 
-    values: dict = _parse_overrides(overrides)
+    values: dict = parse_key_values(overrides)
     for key, value in (("workers", workers), ("seed", seed), ("pairs_per_shard", pairs_per_shard)):
         if value is not None:
             values[key] = value

@@ -5,20 +5,10 @@ from __future__ import annotations
 import click
 
 from vocalmine.commands.context import Context, check_device, pass_context
-from vocalmine.core.errors import ConfigError
+from vocalmine.core.overrides import parse_key_values
 from vocalmine.model.config import TrainConfig  # a plain dataclass; torch is imported only when training starts
 
 _DEFAULT = TrainConfig()  # shown in --help; options left out keep these, or a resumed run's own values
-
-
-def _parse_sets(pairs: tuple[str, ...]) -> dict[str, str]:
-    out = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise ConfigError(f"--set {pair!r}: expected KEY=VALUE, e.g. --set patience=10")
-        out[key.strip().replace("-", "_")] = value
-    return out
 
 
 @click.command("train")
@@ -43,15 +33,10 @@ def train_command(ctx: Context, target: str, no_skips: bool, device: str, resume
     left out keep the values the run was started with, not the defaults shown.
     """
     check_device(device)  # before the shards are read
-    from vocalmine.model.train import LAST, resume_config, run_name, train
+    from vocalmine.model.train import train
 
-    explicit = {**{k: v for k, v in overrides.items() if v is not None}, **_parse_sets(sets)}
+    explicit = {**{k: v for k, v in overrides.items() if v is not None}, **parse_key_values(sets)}
     if no_skips:
         explicit["skips"] = False
-    config = TrainConfig.from_dict({**TrainConfig().to_dict(), **explicit})
-    last = ctx.catalog.models / run_name(target, config.skips) / LAST
-    if resume and last.is_file():
-        # A resumed run keeps the settings it was started with; flags given now override them.
-        config = TrainConfig.from_dict({**resume_config(last).to_dict(), **explicit})
-    summary = train(catalog=ctx.catalog, target=target, config=config, device=device, resume=resume)
+    summary = train(catalog=ctx.catalog, target=target, overrides=explicit, device=device, resume=resume)
     click.echo(summary.describe())
