@@ -7,30 +7,19 @@ The naive baseline is what a user would otherwise write: every table through
 Usage:
     .venv/bin/python bench/bench_report.py [--pairs 10000] [--repeats 3]
 
-Uses fabricated artifacts (tests/report/conftest.py), so it needs no shared data.
+Uses fabricated artifacts (vocalmine/testing/artifacts.py), so it needs no shared data.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
-import importlib.util
 import io
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _fabricate_module():
-    spec = importlib.util.spec_from_file_location("report_fabricate", ROOT / "tests" / "report" / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["report_fabricate"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def naive_page(catalog, out: Path) -> int:
@@ -69,7 +58,8 @@ def main() -> None:
 
     from vocalmine.report.report import PAGE_BUDGET_BYTES, build_report
 
-    fabricate = _fabricate_module().fabricate
+    from vocalmine.testing.artifacts import fabricate
+
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         fab = fabricate(Path(tmp), n_pairs=args.pairs, n_artists=args.artists, audio_files=4, seconds=8.0)

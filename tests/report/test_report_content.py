@@ -16,8 +16,8 @@ from vocalmine.core.tables import REJECTS_SCHEMA, read_table
 from vocalmine.report.report import PAGE_BUDGET_BYTES, ReportConfig, build_report
 from vocalmine.core.contract.shards import INDEX_SCHEMA, QUALITY_SCHEMA
 from vocalmine.core.contract.pairs import PAIRS_SCHEMA
+from vocalmine.testing.artifacts import HOSTILE
 
-HOSTILE = '<script>alert("x")</script> & Co'  # the fabricated artist name (conftest.HOSTILE)
 
 
 def _json_block(page: str, key: str) -> dict:

@@ -10,12 +10,11 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from vocalmine.core.tables import REJECTS_SCHEMA, read_table
-from vocalmine.report.report import PAGE_BUDGET_BYTES, build_report
 from vocalmine.core.contract.shards import INDEX_SCHEMA, QUALITY_SCHEMA
-
-mining = pytest.importorskip("vocalmine.mining.mine")
-features = pytest.importorskip("vocalmine.features.build")
+from vocalmine.core.tables import REJECTS_SCHEMA, read_table
+from vocalmine.features import build as features
+from vocalmine.mining import mine as mining
+from vocalmine.report.report import PAGE_BUDGET_BYTES, build_report
 
 
 @pytest.fixture(scope="module")
