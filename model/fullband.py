@@ -34,7 +34,7 @@ import numpy as np
 
 from vocalmine.core.constants import HOP_LENGTH, N_BINS, N_FFT, SAMPLE_RATE
 from vocalmine.core.errors import ConfigError
-from vocalmine.core.stft import hann, stft
+from vocalmine.core.stft import hann, windowed_frames
 
 MASK_MODES = ("ratio", "own")  # ratio: Spleeter-style m^p / sum m^p; own: each model's sigmoid mask
 EXTENSIONS = ("zeros", "top-mean", "top", "mean")  # how the mask continues above the model's 4 kHz
@@ -168,18 +168,6 @@ def overlap_add(spec: np.ndarray, length: int, *, n_fft: int, hop: int) -> np.nd
 NATIVE_BLOCK_FRAMES = 512  # native frames per block of apply_native (~48 s): memory stays flat in the track's length
 
 
-def _windowed_frames(y: np.ndarray, start: int, stop: int, n_fft: int, hop: int) -> np.ndarray:
-    """Frames [start, stop) of ``vocalmine.core.stft.stft(y)`` before the FFT, windowed: (C, stop - start, n_fft)."""
-    lo = start * hop - n_fft // 2  # the stft pads n_fft // 2 in front
-    hi = (stop - 1) * hop - n_fft // 2 + n_fft
-    seg = np.zeros(y.shape[:-1] + (hi - lo,), dtype=np.float32)
-    a, b = max(lo, 0), min(hi, y.shape[-1])
-    if b > a:
-        seg[..., a - lo : b - lo] = y[..., a:b]
-    frames = np.lib.stride_tricks.sliding_window_view(seg, n_fft, axis=-1)[..., ::hop, :]
-    return frames * np.asarray(hann(n_fft))
-
-
 def apply_native(mixture: np.ndarray, masks: np.ndarray, *, sample_rate: int, extension: str,
                  complementary: bool = False, mid: bool = False, block_frames: int = NATIVE_BLOCK_FRAMES) -> np.ndarray:
     """Apply model masks to every channel of ``mixture`` at its own rate.
@@ -218,7 +206,7 @@ def apply_native(mixture: np.ndarray, masks: np.ndarray, *, sample_rate: int, ex
     front = n_fft // 2
     for f0 in range(0, total, block_frames):
         f1 = min(f0 + block_frames, total)
-        spec = scipy.fft.rfft(_windowed_frames(mixture, f0, f1, n_fft, hop), axis=-1, workers=-1)  # (C, nb, F)
+        spec = scipy.fft.rfft(windowed_frames(mixture, f0, f1, n_fft=n_fft, hop=hop), axis=-1, workers=-1)  # (C, nb, F)
         mask = native_masks(used, sample_rate=sample_rate, n_frames_native=f1 - f0, extension=extension, first_frame=f0)
         frames = scipy.fft.irfft(np.swapaxes(mask, 1, 2)[:, None] * spec[None], n=n_fft, axis=-1, workers=-1)
         frames = frames.astype(np.float32, copy=False) * window  # (S, C, nb, n_fft)

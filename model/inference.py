@@ -40,7 +40,6 @@ from vocalmine.model.windowing import (  # noqa: F401  (re-exported)
     MaskFn,
     crossfade_weights,
     separate_with_masks,
-    stft_frames,
     track_scale,
     unet_mask_fn,
     window_layout,

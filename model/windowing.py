@@ -23,7 +23,7 @@ import torch
 from vocalmine.core.constants import HOP_LENGTH, N_BINS, N_FFT, PATCH_FRAMES
 from vocalmine.core.errors import AudioError, ConfigError
 from vocalmine.core.progress import progress
-from vocalmine.core.stft import hann, n_frames, stft
+from vocalmine.core.stft import hann, n_frames, stft_frames
 
 WINDOW_HOP = PATCH_FRAMES // 2  # frames between window starts: 50% overlap
 BLOCK_WINDOWS = 32  # windows per streamed block (~3 min of audio); bounds memory
@@ -51,26 +51,6 @@ def window_layout(total_frames: int, *, frames: int = PATCH_FRAMES, hop: int = W
     """(number of windows, padded frame count) covering ``total_frames`` frames."""
     n_windows = 1 if total_frames <= frames else math.ceil((total_frames - frames) / hop) + 1
     return n_windows, (n_windows - 1) * hop + frames
-
-
-def stft_frames(y: np.ndarray, start: int, stop: int) -> np.ndarray:
-    """Frames [start, stop) of ``vocalmine.core.stft.stft(y)``, without computing the others.
-
-    Returns:
-        complex64 (513, stop - start); frames past the signal's end are zeros.
-    """
-    lo = start * HOP_LENGTH - _FRONT
-    hi = (stop - 1) * HOP_LENGTH - _FRONT + N_FFT
-    seg = np.zeros(hi - lo, dtype=np.float32)
-    a, b = max(lo, 0), min(hi, y.shape[0])
-    if b > a:
-        seg[a - lo : b - lo] = y[a:b]
-    # core stft pads N_FFT//2 in front and HOP + N_FFT//2 behind: strip that by framing seg directly
-    frames = np.lib.stride_tricks.sliding_window_view(seg, N_FFT)[::HOP_LENGTH]
-    import scipy.fft
-
-    spec = scipy.fft.rfft(frames * _WINDOW, axis=-1).astype(np.complex64, copy=False)
-    return np.ascontiguousarray(spec.T)
 
 
 def track_scale(y: np.ndarray) -> float:

@@ -63,3 +63,18 @@ def test_vocal_target_is_the_half_wave_rectified_difference():
     np.testing.assert_allclose(vocal_target(x, i), [0.6, 0.0, 0.0])
     np.testing.assert_allclose(vocal_target(x, i, 0.5), [0.8, 0.25, 0.05])
     assert torch.equal(vocal_target(torch.tensor(x), torch.tensor(i)), torch.tensor(vocal_target(x, i)))
+
+
+@pytest.mark.parametrize("n_fft, hop", [(N_FFT, HOP_LENGTH), (5512, 4134)])
+def test_a_range_of_frames_equals_the_same_frames_of_the_whole_stft(n_fft, hop):
+    from vocalmine.core.stft import stft_frames
+
+    y = np.random.default_rng(5).standard_normal((2, 40_001)).astype(np.float32)
+    full = stft(y, n_fft=n_fft, hop=hop)
+    total = full.shape[-1]
+    for start, stop in ((0, 3), (2, total), (total - 1, total + 2)):
+        part = stft_frames(y, start, stop, n_fft=n_fft, hop=hop)
+        assert part.shape == (2, n_fft // 2 + 1, stop - start)
+        upto = min(stop, total)
+        np.testing.assert_allclose(part[..., : upto - start], full[..., start:upto], atol=2e-4)
+        assert not np.any(part[..., upto - start :])  # past the end: zeros

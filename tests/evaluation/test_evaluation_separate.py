@@ -16,7 +16,7 @@ from vocalmine.core.audio import load_audio
 from vocalmine.core.catalog import catalog_for_corpus
 from vocalmine.core.constants import N_BINS, PATCH_FRAMES, SAMPLE_RATE
 from vocalmine.core.errors import ConfigError
-from vocalmine.core.stft import istft, n_frames, stft
+from vocalmine.core.stft import istft, n_frames, stft, stft_frames
 from vocalmine.model import inference
 from vocalmine.model.checkpoint import make_payload, save_checkpoint
 from vocalmine.model.unet import UNet
@@ -45,7 +45,7 @@ def test_streamed_stft_frames_equal_the_full_stft(n):
     full = stft(y)
     total = n_frames(n)
     start = min(3, total - 1)
-    np.testing.assert_allclose(inference.stft_frames(y, start, total), full[:, start:], atol=1e-5)
+    np.testing.assert_allclose(stft_frames(y, start, total), full[:, start:], atol=1e-5)
 
 
 @pytest.mark.parametrize("block_windows,window_hop", [(1, 64), (2, 64), (32, 64), (3, 96), (2, 128)])

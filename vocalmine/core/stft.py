@@ -53,6 +53,34 @@ def stft(y: np.ndarray, *, n_fft: int = N_FFT, hop: int = HOP_LENGTH) -> np.ndar
     return np.ascontiguousarray(np.swapaxes(spec, -1, -2))
 
 
+def windowed_frames(y: np.ndarray, start: int, stop: int, *, n_fft: int = N_FFT, hop: int = HOP_LENGTH) -> np.ndarray:
+    """Frames [start, stop) of :func:`stft` before the FFT, windowed, without computing the others.
+
+    Streaming inference uses it to hold only a block of frames at a time.
+
+    Args:
+        y: float array (..., n_samples).
+        start, stop: frame range; frames past the signal's end are zeros.
+
+    Returns:
+        float32 array (..., stop - start, n_fft).
+    """
+    lo = start * hop - n_fft // 2  # stft pads n_fft // 2 in front
+    hi = (stop - 1) * hop - n_fft // 2 + n_fft
+    seg = np.zeros(y.shape[:-1] + (hi - lo,), dtype=np.float32)
+    a, b = max(lo, 0), min(hi, y.shape[-1])
+    if b > a:
+        seg[..., a - lo : b - lo] = y[..., a:b]
+    frames = sliding_window_view(seg, n_fft, axis=-1)[..., ::hop, :]
+    return frames * hann(n_fft)
+
+
+def stft_frames(y: np.ndarray, start: int, stop: int, *, n_fft: int = N_FFT, hop: int = HOP_LENGTH) -> np.ndarray:
+    """Frames [start, stop) of :func:`stft`: complex64 (..., n_fft // 2 + 1, stop - start)."""
+    spec = scipy.fft.rfft(windowed_frames(y, start, stop, n_fft=n_fft, hop=hop), axis=-1).astype(np.complex64, copy=False)
+    return np.ascontiguousarray(np.swapaxes(spec, -1, -2))
+
+
 def istft(spec: np.ndarray, length: int, *, n_fft: int = N_FFT, hop: int = HOP_LENGTH) -> np.ndarray:
     """Inverse of :func:`stft`.
 
