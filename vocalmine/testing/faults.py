@@ -511,12 +511,14 @@ def index_consistency(shards: Path) -> str:
         if not path.is_file():
             problems.append(f"{path.name} missing")
             continue
-        n = open_shard(shards, int(shard)).shape[0]
-        if sorted(rows["row"]) != list(range(n)):
-            problems.append(f"{path.name}: {n} rows on disk, index rows {sorted(rows['row'])[:5]}...")
+        n = open_shard(shards, int(shard)).shape[1]
+        pairs = rows.drop_duplicates("pair_id").sort_values("offset")
+        ends = (pairs["offset"] + pairs["samples"]).tolist()
+        if pairs["offset"].tolist() != [0] + ends[:-1] or ends[-1] != n:  # the pairs tile the shard's columns exactly
+            problems.append(f"{path.name}: {n} columns on disk, index pairs cover {list(zip(pairs['offset'], pairs['samples']))[:5]}...")
         part = part_path(shards, int(shard))
         if part.is_file():
-            ids = [p["patch_id"] for p in json.loads(part.read_text())["patches"]]
-            if ids != list(rows.sort_values("row")["patch_id"]):
+            ids = sorted(p["patch_id"] for p in json.loads(part.read_text())["patches"])
+            if ids != sorted(rows["patch_id"]):
                 problems.append(f"{path.name}: part record and index disagree on patch ids")
     return "; ".join(problems)
