@@ -35,3 +35,14 @@ def write_catalog_yaml(directory: Path, corpus: Path) -> Path:
 def demo_catalog(tmp_path, demo_corpus) -> DataCatalog:
     """A fresh data catalog over the shared demo corpus, with artifacts in this test's tmp dir."""
     return load_catalog(write_catalog_yaml(tmp_path, demo_corpus))
+
+
+# Session fixtures that generate or mine a corpus (seconds each): every test that uses one
+# is an end-to-end run, whichever test happens to pay for the fixture. Browser tests start Chromium.
+SLOW_FIXTURES = {"demo_corpus", "mined"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)

@@ -131,6 +131,7 @@ def test_load_audio_errors(tmp_path):
         load_audio(tmp_path / "empty.wav")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("length", [1, 767, 1024, 8191, 20001])
 def test_stft_round_trip_on_odd_lengths(length):
     rng = np.random.default_rng(length)

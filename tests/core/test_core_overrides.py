@@ -51,6 +51,7 @@ def test_every_unknown_key_is_named_in_one_message():
         apply_overrides(_Config(), {"bogus": 1, "other": 2, "steps": 3}, section="t")
 
 
+@pytest.mark.slow
 def test_a_local_cluster_never_starts_more_workers_than_tasks_and_says_so(caplog):
     from vocalmine.core.dask_client import dask_client
 

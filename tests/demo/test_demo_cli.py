@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import pandas as pd
 from click.testing import CliRunner
 
@@ -19,6 +21,7 @@ def test_help_lists_every_option():
         assert option in result.output
 
 
+@pytest.mark.slow
 def test_run_writes_the_corpus_and_prints_what_it_made(tmp_path):
     out = tmp_path / "corpus"
     args = ["--catalog", str(tmp_path / "absent.yaml"), "demo-data", "--out", str(out), "--songs", str(P.MIN_SONGS),

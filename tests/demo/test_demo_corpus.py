@@ -47,6 +47,7 @@ def tables(demo_corpus):
     return _read(demo_corpus, "catalog.csv"), _read(demo_corpus, "truth_tracks.csv"), _read(demo_corpus, "truth_pairs.csv")
 
 
+@pytest.mark.slow
 def test_catalog_has_contract_columns_and_loads_with_the_default_mapping(demo_corpus, tables, tmp_path):
     catalog, truth, _ = tables
     assert tuple(catalog.columns) == CATALOG_COLUMNS
@@ -229,6 +230,7 @@ def _audio(corpus: Path) -> dict[str, np.ndarray | bytes]:
     return out
 
 
+@pytest.mark.slow
 def test_same_seed_same_corpus_in_one_process_or_two(demo_corpus, tmp_path):
     """The session corpus (seed 7, rendered in 2 processes) again, in one process: byte-identical tables, same audio."""
     again = tmp_path / "again"

@@ -29,6 +29,7 @@ def test_version():
     assert result.exit_code == 0 and __version__ in result.output
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["mine", "build", "report", "evaluate"])
 def test_bad_catalog_path_gives_one_line_and_nonzero_exit(tmp_path, name):
     missing = tmp_path / "nope.yaml"

@@ -51,6 +51,7 @@ def assert_one_line_error(proc: subprocess.CompletedProcess, *parts: str) -> str
 UNAVAILABLE = ["cuda:99", "tpu", "warp-drive"] + ([] if torch.cuda.is_available() else ["cuda"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("device", UNAVAILABLE)
 def test_train_on_an_unavailable_device_is_one_line_before_any_work(tmp_path, demo_corpus, device):
     catalog = write_catalog_yaml(tmp_path, demo_corpus)  # no shards: the device is refused first
@@ -125,6 +126,7 @@ def test_a_file_that_exists_but_cannot_be_decoded_says_cannot_decode(tmp_path, n
         load_audio(tmp_path / "missing.wav")
 
 
+@pytest.mark.slow
 def test_mine_names_an_undecodable_file_cannot_decode(tmp_path):
     audio = tmp_path / "audio"
     audio.mkdir()
@@ -150,6 +152,7 @@ def test_mine_names_an_undecodable_file_cannot_decode(tmp_path):
 CSV = "id,artists,track_name,duration_ms\n1,Ana,Rain,200000\n2,Ana,Rain (Instrumental),200500\n"
 
 
+@pytest.mark.slow
 def test_metadata_only_catalog_needs_only_path_and_columns(tmp_path):
     (tmp_path / "tracks.csv").write_text(CSV, encoding="utf-8")
     (tmp_path / "cat.yaml").write_text(
@@ -161,6 +164,7 @@ def test_metadata_only_catalog_needs_only_path_and_columns(tmp_path):
     assert pairs[["original_id", "instrumental_id"]].values.tolist() == [["1", "2"]]
 
 
+@pytest.mark.slow
 def test_a_mapped_column_missing_from_the_csv_is_named_optional_ones_too(tmp_path):
     (tmp_path / "tracks.csv").write_text(CSV, encoding="utf-8")
     (tmp_path / "cat.yaml").write_text(
@@ -172,6 +176,7 @@ def test_a_mapped_column_missing_from_the_csv_is_named_optional_ones_too(tmp_pat
                           "'genre' (mapped to genre)")
 
 
+@pytest.mark.slow
 def test_every_catalog_mistake_in_one_line(tmp_path):
     (tmp_path / "cat.yaml").write_text(
         "tracks:\n  columns: {track_id: id, artist: artists, duration: d, colour: red}\npairz: p.parquet\n",
@@ -183,6 +188,7 @@ def test_every_catalog_mistake_in_one_line(tmp_path):
 
 # --- artifacts of an older schema ------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_an_artifact_of_an_older_schema_is_one_line_saying_how_to_rebuild(tmp_path):
     (tmp_path / "tracks.csv").write_text(CSV, encoding="utf-8")
     (tmp_path / "cat.yaml").write_text(

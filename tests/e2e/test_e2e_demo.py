@@ -24,6 +24,7 @@ def demo_run(tmp_path_factory):
     return root, catalog, result
 
 
+@pytest.mark.slow
 def test_demo_runs_every_stage(demo_run):
     root, catalog, result = demo_run
     assert result.exit_code == 0, result.output
@@ -51,6 +52,7 @@ def test_demo_runs_every_stage(demo_run):
     assert {sf.info(p).samplerate for p in separated} == {44100, 8192}
 
 
+@pytest.mark.slow
 def test_demo_rerun_reuses_finished_stages(demo_run):
     root, catalog, first = demo_run
     pairs_mtime = (root / "data" / "work" / "pairs.parquet").stat().st_mtime_ns
@@ -63,6 +65,7 @@ def test_demo_rerun_reuses_finished_stages(demo_run):
     assert (root / "data" / "work" / "pairs.parquet").stat().st_mtime_ns == pairs_mtime
 
 
+@pytest.mark.slow
 def test_each_stage_reruns_alone(demo_run):
     root, catalog, _ = demo_run
     for command in (["mine"], ["report", "--no-audio"], ["evaluate", "--serial", "--no-models"]):

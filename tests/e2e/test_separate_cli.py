@@ -49,6 +49,7 @@ def _one_line_error(result, *fragments: str) -> None:
         assert fragment in lines[-1], lines[-1]
 
 
+@pytest.mark.slow
 def test_separate_a_stereo_mp3_in_an_empty_folder_without_a_catalog(model_file, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     song = _song(tmp_path / "song.mp3")
@@ -65,6 +66,7 @@ def test_separate_a_stereo_mp3_in_an_empty_folder_without_a_catalog(model_file, 
     assert (info.samplerate, info.channels, info.subtype) == (8192, 1, "FLOAT")
 
 
+@pytest.mark.slow
 def test_same_names_from_two_folders_and_a_rerun(model_file, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     a, b = _song(tmp_path / "a" / "song.wav", channels=1), _song(tmp_path / "b" / "song.wav", rate=22050)

@@ -61,6 +61,7 @@ def _job(root: Path, song: str, systems=("mixture", "oracle-irm"), backend="fast
                    systems=systems, model_sets=(), backend=backend)
 
 
+@pytest.mark.slow
 def test_nsdr_is_sdr_of_estimate_minus_sdr_of_mixture(tmp_path):
     _corpus(tmp_path)
     rows = pd.DataFrame(score_clip(_job(tmp_path, "s1", backend="mir_eval"))["rows"])
@@ -73,6 +74,7 @@ def test_nsdr_is_sdr_of_estimate_minus_sdr_of_mixture(tmp_path):
     np.testing.assert_allclose(mixture.set_index("source").loc[["vocals", "instrumental"], "sdr"], sdr_mix, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_fast_backend_matches_mir_eval_on_a_clip(tmp_path):
     _corpus(tmp_path)
     fast = pd.DataFrame(score_clip(_job(tmp_path, "s2"))["rows"])
@@ -104,6 +106,7 @@ def _save_models(models_dir: Path) -> None:
         save_checkpoint(models_dir / target / "best.pt", make_payload(model=UNet(), target=target, config={}, step=0, epoch=0))
 
 
+@pytest.mark.slow
 def test_evaluate_writes_scores_tables_and_plots(tmp_path):
     catalog = load_catalog(_corpus(tmp_path))
     _save_models(catalog.models)
@@ -126,6 +129,7 @@ def test_evaluate_writes_scores_tables_and_plots(tmp_path):
         assert (catalog.evaluation / f"boxplot_{metric}.png").read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.slow
 def test_evaluate_on_a_dask_cluster_equals_serial(tmp_path):
     catalog = load_catalog(_corpus(tmp_path))
     serial = evaluate(catalog=catalog, models=[], config=EvaluateConfig(engine="serial"))

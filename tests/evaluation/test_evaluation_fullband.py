@@ -99,6 +99,7 @@ def _separator(**options) -> Separator:
     return Separator(LoadedModels({"vocals": UNet(), "instrumental": UNet(skips=False)}, Path(".")), device="cpu", **options)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("shape, sr", [((2, 44100 * 2 + 3), 44100), ((22050 + 1,), 22050), ((1, 12000), 8192)])
 def test_separate_keeps_the_input_shape_and_the_estimates_sum_to_the_mixture(shape, sr):
     x = (0.1 * np.random.default_rng(1).standard_normal(shape)).astype(np.float32)
@@ -122,6 +123,7 @@ def _save_checkpoints(models_dir: Path) -> None:
         save_checkpoint(models_dir / target / "best.pt", make_payload(model=UNet(), target=target, config={}, step=7, epoch=1))
 
 
+@pytest.mark.slow
 def test_export_is_small_half_precision_and_separates_like_the_checkpoints(tmp_path):
     _save_checkpoints(tmp_path / "models")
     loaded = load_model_file(tmp_path / "models")
@@ -214,6 +216,7 @@ def test_overlap_add_equals_the_core_istft(sr, n):
     np.testing.assert_allclose(overlap_add(stft(x, n_fft=n_fft, hop=hop), n, n_fft=n_fft, hop=hop), x, atol=2e-6)
 
 
+@pytest.mark.slow
 def test_mid_mode_puts_one_centred_vocal_on_every_channel_and_the_rest_in_the_instrumental():
     x = (0.1 * np.random.default_rng(3).standard_normal((2, 44100 * 2))).astype(np.float32)
     stems = _separator(mask=MaskOptions(channels="mid")).separate(x, 44100)

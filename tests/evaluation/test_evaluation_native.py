@@ -54,6 +54,7 @@ def _catalog(root: Path, songs=(("s1", 1.6), ("s2", 1.3)), models: bool = True) 
     return yaml_file
 
 
+@pytest.mark.slow
 def test_native_rate_scores_full_band_beside_the_8192_output_and_the_oracle(tmp_path):
     catalog = load_catalog(_catalog(tmp_path))
     summary = evaluate(catalog=catalog, config=EvaluateConfig(engine="serial", rate="native"))

@@ -111,6 +111,7 @@ def test_long_tracks_are_processed_in_bounded_blocks():
     assert out.shape == (1, y.shape[0])
 
 
+@pytest.mark.slow
 def test_separate_track_with_unet_gives_masked_mixture_of_input_length():
     torch.manual_seed(0)
     y = _noise(1.7, seed=4)
@@ -142,6 +143,7 @@ def _inputs(tmp_path: Path) -> list[tuple[Path, int, int]]:
     return out
 
 
+@pytest.mark.slow
 def test_separate_files_of_any_format_keep_their_length(tmp_path):
     _save_models(tmp_path / "models")
     inputs = _inputs(tmp_path)
@@ -156,6 +158,7 @@ def test_separate_files_of_any_format_keep_their_length(tmp_path):
         assert r.vocals.name == f"{path.stem}.vocals.wav"
 
 
+@pytest.mark.slow
 def test_cli_separate_at_the_original_rate(tmp_path):
     yaml_file = _catalog(tmp_path)
     _save_models(tmp_path / "work" / "models", suffix="-noskip", skips=False)

@@ -104,6 +104,7 @@ def threaded_scheduler():
         yield cluster.scheduler_address
 
 
+@pytest.mark.slow
 def test_build_writes_tables_and_shards_and_resumes(tmp_path, corpus, threaded_scheduler):
     catalog = catalog_in(tmp_path, *corpus)
     config = FeaturesConfig(pairs_per_shard=2, workers=1)
@@ -182,6 +183,7 @@ def test_nothing_usable_raises_after_writing_quality(tmp_path, corpus, threaded_
     assert len(read_table(catalog.shards / "quality.parquet", QUALITY_SCHEMA)) == 2
 
 
+@pytest.mark.slow
 def test_disk_full_is_one_error_naming_the_shard_and_leaves_no_stale_index(tmp_path, corpus, threaded_scheduler, monkeypatch):
     import errno
 
@@ -257,6 +259,7 @@ def dask_cluster(tmp_path):
             proc.wait(timeout=30)
 
 
+@pytest.mark.slow
 def test_cli_builds_through_a_running_scheduler(tmp_path, corpus, dask_cluster):
     corpus_dir, pairs = corpus
     catalog = catalog_in(tmp_path, corpus_dir, pairs.iloc[:3])

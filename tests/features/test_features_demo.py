@@ -29,6 +29,7 @@ def truth(demo_corpus):
     return rows
 
 
+@pytest.mark.slow
 def test_truth_pairs_are_kept_or_excluded_as_expected(truth):
     assert any(pair.features_reason == "too_different" for pair, *_ in truth)
     for pair, _, _, result in truth:

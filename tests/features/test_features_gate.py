@@ -58,6 +58,7 @@ def _pair(acc: np.ndarray, vocal: np.ndarray, level_db: float, *, inst_acc: np.n
     return original, _mono(inst * 10 ** (gain_db / 20))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("level_db", [12.0, 6.0])
 def test_loud_vocal_true_pair_is_kept(recording, level_db):
     _, acc, vocal, _ = recording

@@ -114,6 +114,7 @@ _ROW = st.tuples(st.sampled_from(["T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8"
                  st.integers(0, 99))
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(rows=st.lists(_ROW, min_size=1, max_size=24), policy=st.sampled_from(["reject", "keep"]))
 def test_every_row_ends_in_exactly_one_place(tmp_path_factory, rows, policy):

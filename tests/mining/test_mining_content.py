@@ -101,6 +101,7 @@ def build_corpus(root: Path) -> Path:
     return yaml_file
 
 
+@pytest.mark.slow
 def test_pipeline_content_rejects_and_cache(tmp_path, caplog):
     catalog = load_catalog(build_corpus(tmp_path))
     summary = mine(catalog=catalog, scheduler="sync")
@@ -127,6 +128,7 @@ def test_pipeline_content_rejects_and_cache(tmp_path, caplog):
     assert len(pd.read_parquet(catalog.fingerprints)) == 8  # the stale entry of the touched file is gone
 
 
+@pytest.mark.slow
 def test_decoding_on_a_local_cluster_and_the_cli(tmp_path):
     from vocalmine.commands.context import Context
     from vocalmine.commands.mine import mine as mine_command

@@ -52,6 +52,7 @@ def _check_spelling_traps(catalog, corpus) -> None:
     assert set(unpaired.loc[unpaired["reason"] == R.NO_ORIGINAL, "track_id"]) >= set(orphans)
 
 
+@pytest.mark.slow
 def test_demo_corpus_precision_recall_and_traps(demo_catalog, demo_corpus):
     summary = mine(catalog=demo_catalog, scheduler="sync")
     pairs = read_table(demo_catalog.pairs, PAIRS_SCHEMA)
@@ -92,6 +93,7 @@ def other_corpus(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_other_seed_corpus_precision_recall(other_corpus, tmp_path):
     yaml_file = tmp_path / "data_catalog.yaml"
     yaml_file.write_text(catalog_for_corpus(yaml_file, other_corpus, tmp_path / "work"), encoding="utf-8")

@@ -186,6 +186,7 @@ RAGGED = (
 )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("blocksize", [1 << 20, 40, 1])
 def test_ragged_rows_are_malformed_row_rejects_in_both_engines(tmp_path, blocksize):
     from vocalmine.mining.engines import pair_catalog

@@ -34,6 +34,7 @@ def saved(tmp_path_factory):
     return path, model
 
 
+@pytest.mark.slow
 def test_round_trip_rebuilds_the_same_model(saved):
     path, model = saved
     payload = load_checkpoint(path, expected_target="vocals")

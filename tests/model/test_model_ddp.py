@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import os
 import socket
@@ -32,6 +34,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_two_gloo_ranks_take_one_step_and_agree(shards, tmp_path):
     run = tmp_path / "vocals"
     port = free_port()

@@ -28,6 +28,7 @@ def whole_run(shards, tmp_path_factory):
     return config, run, train_run(shards=shards.folder, run_dir=run, target="vocals", config=config, device="cpu")
 
 
+@pytest.mark.slow
 def test_a_tiny_run_beats_the_identity_mask(whole_run):
     config, run, summary = whole_run
     assert (summary.steps, summary.epochs, summary.stopped, summary.train_patches, summary.val_patches) == (4, 0, "steps", 12, 4)
@@ -48,6 +49,7 @@ class Killed(RuntimeError):
     pass
 
 
+@pytest.mark.slow
 def test_resume_after_a_kill_repeats_the_same_next_steps(shards, whole_run, tmp_path, monkeypatch):
     config, whole_dir, whole = whole_run
     expected = pd.read_csv(whole_dir / "metrics.csv").dropna(subset=["train_loss"])
@@ -97,6 +99,7 @@ def test_no_train_patches_is_an_error(shards, tmp_path):
         train_run(shards=folder, run_dir=tmp_path / "run", target="vocals", config=TrainConfig(workers=0), device="cpu")
 
 
+@pytest.mark.slow
 def test_early_stopping_keeps_the_best_and_the_last(shards, tmp_path):
     # Two train patches: one step per epoch. min_delta=1 makes every epoch after the first "no better".
     folder = subset_shards(shards, tmp_path / "shards", lambda ix: (ix["split"] != "train") | (ix.index < 2))
@@ -107,6 +110,7 @@ def test_early_stopping_keeps_the_best_and_the_last(shards, tmp_path):
     assert load_checkpoint(tmp_path / "run" / "last.pt")["extra"]["bad_epochs"] == 2
 
 
+@pytest.mark.slow
 def test_cli_trains_the_baseline_into_its_folder_and_resumes(shards, tmp_path):
     yaml_file = tmp_path / "data_catalog.yaml"
     yaml_file.write_text(catalog_for_corpus(yaml_file, tmp_path / "corpus", tmp_path / "work"), encoding="utf-8")
@@ -129,6 +133,7 @@ def test_cli_trains_the_baseline_into_its_folder_and_resumes(shards, tmp_path):
     assert isinstance(result.exception, ConfigError) and "learning_rate" in str(result.exception)
 
 
+@pytest.mark.slow
 def test_a_time_budget_stops_the_run_and_drives_the_cosine_schedule(shards, tmp_path):
     config = TrainConfig(batch_size=2, minutes=0.02, schedule="cosine", lr=1e-3, workers=0, log_every=1, patience=100,
                          precision="fp32")
@@ -145,6 +150,7 @@ def test_a_time_budget_stops_the_run_and_drives_the_cosine_schedule(shards, tmp_
     assert more.steps == summary.steps and more.stopped == "minutes"
 
 
+@pytest.mark.slow
 def test_cosine_over_steps_and_remix_switch(shards, tmp_path):
     config = TrainConfig(batch_size=2, steps=4, schedule="cosine", lr=1e-3, workers=0, log_every=1, patience=100,
                          remix=False, precision="fp32")
@@ -157,6 +163,7 @@ def test_cosine_over_steps_and_remix_switch(shards, tmp_path):
                   device="cpu", resume=True)
 
 
+@pytest.mark.slow
 def test_bf16_validation_loss_is_within_tolerance_of_fp32(shards, tmp_path):
     """Parity: the same 6 steps in fp32 and under bf16 autocast (+ channels_last) end at validation losses within 10%."""
     losses = {}

@@ -23,6 +23,7 @@ def count(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("skips", [True, False])
 def test_output_is_a_mask_of_the_input_shape(skips):
     torch.manual_seed(0)
@@ -48,6 +49,7 @@ def test_parameter_counts_match_the_stated_figures():
     assert UNet(skips=False).model_kwargs() == {"skips": False, "in_channels": 1}
 
 
+@pytest.mark.slow
 def test_one_adam_step_lowers_the_loss_on_a_fixed_batch(shards):
     pairs = pairs_of(split_rows(read_index(shards.folder), "train"))
     batch = collate(WaveDataset(shards.folder, pairs).__getitems__(grid_recipes(pairs)[:3]))

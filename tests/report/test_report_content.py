@@ -35,6 +35,7 @@ def rendered(shared_report):
     return shared_report
 
 
+@pytest.mark.slow
 def test_funnel_counts_equal_the_tables(rendered):
     fab, summary, page = rendered
     catalog = fab.catalog
@@ -120,6 +121,7 @@ def test_catalog_strings_are_escaped_and_nothing_is_external(rendered):
     assert summary.size_bytes == len(page.encode("utf-8")) < PAGE_BUDGET_BYTES
 
 
+@pytest.mark.slow
 def test_report_without_audio_or_features(fabricated, caplog):
     for shard in fabricated.catalog.shards.glob("shard-*.npy"):
         shard.unlink()

@@ -26,6 +26,7 @@ def threads():
         yield cluster.scheduler_address
 
 
+@pytest.mark.slow
 def test_report_for_the_demo_corpus(demo_catalog, demo_corpus, threads):
     mined = mining.mine(catalog=demo_catalog, scheduler="sync")
     built = features.build(catalog=demo_catalog, scheduler=threads)

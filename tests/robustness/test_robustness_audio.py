@@ -79,6 +79,7 @@ def test_six_channels_are_downmixed_to_their_mean(bad_audio):
     ("truncated FLAC (a third)", "error AudioError"),
     ("a directory where a file should be", "error AudioError"),
 ])
+@pytest.mark.slow
 def test_separate_files(rb, bad_audio, untrained_models, label, want, tmp_path):
     folder, files = bad_audio
     outcomes = rb.audio_outcomes(files[label], good=folder / "audio" / "good.wav", models_dir=untrained_models, work=tmp_path, limit_s=60)
@@ -102,6 +103,7 @@ def test_one_sample_at_44k_is_an_audio_error(bad_audio):
         load_audio(files["1 sample (44.1 kHz: 0 samples after resampling)"])
 
 
+@pytest.mark.slow
 def test_one_hour_file(rb, tmp_path):
     """A 1-hour 8 kHz file (sparse: silence + a 5 s tone) decodes whole, fingerprints and pairs without blowing up."""
     path = rb.write_one_hour_wav(tmp_path / "one_hour.wav")

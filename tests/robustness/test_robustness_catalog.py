@@ -27,11 +27,11 @@ from vocalmine.testing.catalog_fuzz import (
 )
 
 _ci = settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
-test_wellformed_csv = _ci(given(**WELLFORMED)(fuzz_wellformed_csv))
+test_wellformed_csv = pytest.mark.slow(_ci(given(**WELLFORMED)(fuzz_wellformed_csv)))
 test_raw_text = _ci(given(**RAW)(fuzz_raw_text))
 test_bytes = _ci(given(**BYTES)(fuzz_bytes))
 test_bytes_anywhere = _ci(given(**BYTES_ANYWHERE)(fuzz_bytes_anywhere))
-test_normalise = _ci(given(**TITLES)(fuzz_normalise))
+test_normalise = pytest.mark.slow(_ci(given(**TITLES)(fuzz_normalise)))
 test_marker = _ci(given(**MARKER)(fuzz_marker))
 
 

@@ -40,6 +40,7 @@ def _build_with_full_disk(rb, catalog, scheduler, *, shard=1, config=CONFIG):
     return error
 
 
+@pytest.mark.slow
 def test_disk_full_leaves_nothing_half_written(rb, mined, tmp_path, threads_cluster):
     cat = load_catalog(rb.clone_workspace(mined, tmp_path / "ws"))
     error = _build_with_full_disk(rb, cat, threads_cluster)
@@ -53,6 +54,7 @@ def test_disk_full_leaves_nothing_half_written(rb, mined, tmp_path, threads_clus
     assert rb.index_consistency(cat.shards) == "" and rb.temp_files(cat.shards.parent) == []
 
 
+@pytest.mark.slow
 def test_disk_full_is_a_vocalmine_error(rb, mined, tmp_path, threads_cluster):
     """Regression: the worker's OSError(ENOSPC) came out of build as is."""
     cat = load_catalog(rb.clone_workspace(mined, tmp_path / "ws"))
@@ -60,6 +62,7 @@ def test_disk_full_is_a_vocalmine_error(rb, mined, tmp_path, threads_cluster):
     assert isinstance(error, VocalmineError) and "shard-00001" in str(error)
 
 
+@pytest.mark.slow
 def test_disk_full_cli_is_one_line(rb, mined, tmp_path):
     """Regression: `vocalmine build` on a full disk ended in a traceback."""
     yaml_file = rb.clone_workspace(mined, tmp_path / "ws")
@@ -71,6 +74,7 @@ def test_disk_full_cli_is_one_line(rb, mined, tmp_path):
     assert res.stderr.strip().splitlines()[-1].startswith("error: ") and "No space left" in res.stderr
 
 
+@pytest.mark.slow
 def test_failed_rebuild_leaves_no_stale_index(rb, mined, tmp_path, threads_cluster):
     """Regression: a rebuild with other settings that failed after rewriting shard 0 left the old index.parquet."""
     cat = load_catalog(rb.clone_workspace(mined, tmp_path / "ws"))

@@ -128,6 +128,7 @@ def test_payload_would_run_with_a_plain_unpickler(rb, tmp_path):
     assert marker.exists()
 
 
+@pytest.mark.slow
 def test_commands_refuse_a_tampered_model(rb, mined, tmp_path):
     """`vocalmine separate` and `evaluate` with a tampered best.pt: exit 1, one line, no payload (the bench adds train --resume)."""
     yaml_file = rb.clone_workspace(mined, tmp_path / "ws")
