@@ -39,7 +39,8 @@ from vocalmine.core.constants import N_BINS, PATCH_FRAMES, SAMPLE_RATE
 from vocalmine.core.stft import istft, stft
 from vocalmine.model.fullband import MaskOptions, native_masks, native_stft_params, overlap_add
 from vocalmine.model.loading import LoadedModels
-from vocalmine.model.output import read_audio, write_outputs
+from vocalmine.core.audio import read_audio
+from vocalmine.model.output import write_outputs
 from vocalmine.model.separator import Separator
 from vocalmine.model.unet import UNet
 

@@ -80,7 +80,7 @@ def load_clip_native(job: ClipJob) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
         AudioError: undecodable audio, differing rates or channel counts, or lengths
             differing by more than LENGTH_TOLERANCE samples at 8192 Hz.
     """
-    from vocalmine.model.output import read_audio
+    from vocalmine.core.audio import read_audio
 
     decoded = [read_audio(p) for p in (job.mixture, job.vocals, job.accompaniment)]
     rates = {r for _, r in decoded}

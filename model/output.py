@@ -14,43 +14,11 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-import soundfile as sf
 
 from vocalmine.core.audio import write_audio
-from vocalmine.core.errors import AudioError, ConfigError
+from vocalmine.core.errors import ConfigError
 
 SUBTYPES = {"pcm16": "PCM_16", "pcm24": "PCM_24", "float": "FLOAT"}  # --format value -> WAV subtype
-
-
-def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
-    """Decode ``path`` keeping its rate and channels.
-
-    Returns:
-        (float32 array (channels, n_samples), sample rate in Hz).
-
-    Raises:
-        AudioError: missing ("does not exist"), not a regular file, undecodable
-            ("cannot decode"), empty, or holding NaN/inf samples.
-    """
-    path = Path(path)
-    try:
-        exists, regular = path.exists(), path.is_file()
-    except OSError as exc:  # ENAMETOOLONG and the like
-        raise AudioError(f"{path}: not a readable file ({exc.strerror or exc})") from exc
-    if not exists:
-        raise AudioError(f"{path}: does not exist")
-    if not regular:
-        raise AudioError(f"{path}: not a file")  # a FIFO would block a reader forever
-    try:
-        data, rate = sf.read(path, dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, ValueError, TypeError) as exc:
-        # libsndfile says "File does not exist or is not a regular file" for an MP3 it cannot parse
-        raise AudioError(f"{path}: cannot decode audio (not a WAV, FLAC, OGG or MP3 that libsndfile can read)") from exc
-    if data.shape[0] == 0:
-        raise AudioError(f"{path}: contains no samples")
-    if not np.all(np.isfinite(data)):
-        raise AudioError(f"{path}: contains NaN or infinite samples")
-    return np.ascontiguousarray(data.T), int(rate)
 
 
 def output_names(paths: Sequence[str | os.PathLike]) -> list[str]:

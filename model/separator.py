@@ -32,7 +32,8 @@ from vocalmine.core.stft import istft, stft
 from vocalmine.model.checkpoint import TARGETS
 from vocalmine.model.fullband import MaskOptions, apply_native, combine_masks
 from vocalmine.model.loading import LoadedModels, load_model_file, resolve_device
-from vocalmine.model.output import check_free, read_audio, write_outputs
+from vocalmine.core.audio import read_audio
+from vocalmine.model.output import check_free, write_outputs
 from vocalmine.model.windowing import track_masks, unet_mask_fn
 
 log = logging.getLogger(__name__)

@@ -122,7 +122,7 @@ def test_a_file_that_exists_but_cannot_be_decoded_says_cannot_decode(tmp_path, n
             read(path)
         message = str(info.value)
         assert "cannot decode" in message and "does not exist" not in message, message
-    with pytest.raises(AudioError, match="not a file"):
+    with pytest.raises(AudioError, match="missing.wav: does not exist"):
         load_audio(tmp_path / "missing.wav")
 
 

@@ -95,20 +95,11 @@ def catalog_in(tmp_path: Path, corpus_dir: Path, pairs: pd.DataFrame):
     return catalog
 
 
-@pytest.fixture(scope="module")
-def threaded_scheduler():
-    """An in-process Dask cluster (threads): starts in a fraction of the time of worker processes."""
-    from dask.distributed import LocalCluster
-
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster:
-        yield cluster.scheduler_address
-
-
 @pytest.mark.slow
-def test_build_writes_tables_and_shards_and_resumes(tmp_path, corpus, threaded_scheduler):
+def test_build_writes_tables_and_shards_and_resumes(tmp_path, corpus, in_process_scheduler):
     catalog = catalog_in(tmp_path, *corpus)
     config = FeaturesConfig(pairs_per_shard=2, workers=1)
-    summary = build(catalog=catalog, scheduler=threaded_scheduler, config=config)
+    summary = build(catalog=catalog, scheduler=in_process_scheduler, config=config)
     folder = catalog.shards
     index = read_table(folder / "index.parquet", INDEX_SCHEMA)
     quality = read_table(folder / "quality.parquet", QUALITY_SCHEMA).set_index("pair_id")
@@ -164,7 +155,7 @@ def test_build_writes_tables_and_shards_and_resumes(tmp_path, corpus, threaded_s
 
     # resume: nothing to do, identical index; then a "killed" run: one group lost its part
     # and a writer left a temp file; the rebuilt index is identical
-    again = build(catalog=catalog, scheduler=threaded_scheduler, config=config)
+    again = build(catalog=catalog, scheduler=in_process_scheduler, config=config)
     assert again.groups_built == 0 and again.groups_skipped == 3
     pd.testing.assert_frame_equal(read_table(folder / "index.parquet", INDEX_SCHEMA), index)
     part_path(folder, 1).unlink()
@@ -175,22 +166,22 @@ def test_build_writes_tables_and_shards_and_resumes(tmp_path, corpus, threaded_s
     pd.testing.assert_frame_equal(read_table(folder / "index.parquet", INDEX_SCHEMA), index)
 
 
-def test_nothing_usable_raises_after_writing_quality(tmp_path, corpus, threaded_scheduler):
+def test_nothing_usable_raises_after_writing_quality(tmp_path, corpus, in_process_scheduler):
     corpus_dir, pairs = corpus
     catalog = catalog_in(tmp_path, corpus_dir, pairs.iloc[[3, 4]])
     with pytest.raises(NothingUsableError, match="no pair yielded patches"):
-        build(catalog=catalog, scheduler=threaded_scheduler)
+        build(catalog=catalog, scheduler=in_process_scheduler)
     assert len(read_table(catalog.shards / "quality.parquet", QUALITY_SCHEMA)) == 2
 
 
 @pytest.mark.slow
-def test_disk_full_is_one_error_naming_the_shard_and_leaves_no_stale_index(tmp_path, corpus, threaded_scheduler, monkeypatch):
+def test_disk_full_is_one_error_naming_the_shard_and_leaves_no_stale_index(tmp_path, corpus, in_process_scheduler, monkeypatch):
     import errno
 
     from vocalmine.features import store
 
     catalog = catalog_in(tmp_path, *corpus)
-    build(catalog=catalog, scheduler=threaded_scheduler, config=FeaturesConfig(pairs_per_shard=2, workers=1))
+    build(catalog=catalog, scheduler=in_process_scheduler, config=FeaturesConfig(pairs_per_shard=2, workers=1))
     real_save = store.save_npy_atomic
 
     def full_disk(target, array):
@@ -202,11 +193,11 @@ def test_disk_full_is_one_error_naming_the_shard_and_leaves_no_stale_index(tmp_p
     other = FeaturesConfig(pairs_per_shard=2, workers=1, frame_silence_db=-61.0)
     monkeypatch.setattr(store, "save_npy_atomic", full_disk)
     with pytest.raises(VocalmineError, match=r"shard-00001\.npy: disk full \(No space left on device\)"):
-        build(catalog=catalog, scheduler=threaded_scheduler, config=other)
+        build(catalog=catalog, scheduler=in_process_scheduler, config=other)
     # the old tables went before the first shard changed: no index describes rewritten shards
     assert not any((catalog.shards / name).exists() for name in ("index.parquet", "quality.parquet", "rejects.parquet"))
     monkeypatch.setattr(store, "save_npy_atomic", real_save)
-    resumed = build(catalog=catalog, scheduler=threaded_scheduler, config=other)
+    resumed = build(catalog=catalog, scheduler=in_process_scheduler, config=other)
     assert resumed.groups_built >= 1 and resumed.groups_built + resumed.groups_skipped == 3
     index = read_table(catalog.shards / "index.parquet", INDEX_SCHEMA)
     for shard, rows in pairs_of(index).groupby("shard"):

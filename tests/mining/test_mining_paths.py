@@ -21,15 +21,6 @@ def _catalog(yaml_file: Path, corpus: Path, work: Path):
     return load_catalog(yaml_file)
 
 
-@pytest.fixture(scope="module")
-def in_process_scheduler():
-    """An in-process Dask cluster (threads): starts in a fraction of the time of worker processes."""
-    from dask.distributed import LocalCluster
-
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster:
-        yield cluster.scheduler_address
-
-
 @pytest.mark.slow
 def test_a_mined_data_folder_can_be_moved_and_built(tmp_path, demo_corpus, in_process_scheduler):
     from vocalmine.features.config import FeaturesConfig

@@ -17,19 +17,10 @@ from vocalmine.mining import mine as mining
 from vocalmine.report.report import PAGE_BUDGET_BYTES, build_report
 
 
-@pytest.fixture(scope="module")
-def threads():
-    """An in-process Dask cluster: starts in a fraction of the time of worker processes."""
-    from dask.distributed import LocalCluster
-
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster:
-        yield cluster.scheduler_address
-
-
 @pytest.mark.slow
-def test_report_for_the_demo_corpus(demo_catalog, demo_corpus, threads):
+def test_report_for_the_demo_corpus(demo_catalog, demo_corpus, in_process_scheduler):
     mined = mining.mine(catalog=demo_catalog, scheduler="sync")
-    built = features.build(catalog=demo_catalog, scheduler=threads)
+    built = features.build(catalog=demo_catalog, scheduler=in_process_scheduler)
     summary = build_report(catalog=demo_catalog)
     page = summary.path.read_text(encoding="utf-8")
 

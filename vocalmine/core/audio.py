@@ -41,9 +41,11 @@ def resample(y: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
 def _regular_file(path: Path) -> None:
     """Raise AudioError unless ``path`` is a regular file (a FIFO would block a reader forever)."""
     try:
-        regular = path.is_file()
+        exists, regular = path.exists(), path.is_file()
     except OSError as exc:  # e.g. ENAMETOOLONG, which Path.is_file does not swallow
         raise AudioError(f"{path}: not a readable file ({exc.strerror or exc})") from exc
+    if not exists:
+        raise AudioError(f"{path}: does not exist")
     if not regular:
         raise AudioError(f"{path}: not a file")
 
@@ -60,6 +62,29 @@ def _decode_failure(path: Path, exc: Exception) -> str:
     return text
 
 
+def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
+    """Decode ``path`` keeping its rate and channels.
+
+    Returns:
+        (float32 array (channels, n_samples), sample rate in Hz).
+
+    Raises:
+        AudioError: missing ("does not exist"), not a regular file, undecodable
+            ("cannot decode"), empty, or holding NaN/inf samples.
+    """
+    path = Path(path)
+    _regular_file(path)
+    try:
+        data, rate = sf.read(path, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, ValueError, TypeError) as exc:
+        raise AudioError(f"{path}: cannot decode audio ({_decode_failure(path, exc)})") from exc
+    if data.shape[0] == 0:
+        raise AudioError(f"{path}: contains no samples")
+    if not np.all(np.isfinite(data)):
+        raise AudioError(f"{path}: contains NaN or infinite samples")
+    return np.ascontiguousarray(data.T), int(rate)
+
+
 def load_audio(path: str | os.PathLike, sr: int = SAMPLE_RATE) -> np.ndarray:
     """Decode ``path``, downmix to mono and resample to ``sr``.
 
@@ -69,20 +94,10 @@ def load_audio(path: str | os.PathLike, sr: int = SAMPLE_RATE) -> np.ndarray:
     Raises:
         AudioError: when the file is missing, not a file, undecodable or empty.
     """
-    path = Path(path)
-    _regular_file(path)
-    try:
-        data, sr_in = sf.read(path, dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, ValueError, TypeError) as exc:
-        raise AudioError(f"{path}: cannot decode audio ({_decode_failure(path, exc)})") from exc
-    if data.shape[0] == 0:
-        raise AudioError(f"{path}: contains no samples")
-    y = downmix(data)
-    if not np.all(np.isfinite(y)):
-        raise AudioError(f"{path}: contains NaN or infinite samples")
-    y = resample(np.ascontiguousarray(y, dtype=np.float32), int(sr_in), sr)
+    data, sr_in = read_audio(path)
+    y = resample(np.ascontiguousarray(downmix(data.T), dtype=np.float32), sr_in, sr)
     if y.shape[0] == 0:
-        raise AudioError(f"{path}: contains no samples at {sr} Hz ({data.shape[0]} at {sr_in} Hz)")
+        raise AudioError(f"{path}: contains no samples at {sr} Hz ({data.shape[1]} at {sr_in} Hz)")
     return y
 
 
