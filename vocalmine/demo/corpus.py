@@ -36,7 +36,7 @@ from vocalmine.core.constants import SAMPLE_RATE
 from vocalmine.core.errors import ConfigError
 from vocalmine.core.progress import progress
 from vocalmine.demo import plan as P
-from vocalmine.demo.family import FamilyResult, render_eval_song, render_family
+from vocalmine.demo.family import FamilyResult, render_eval_song, render_eval_song_stereo, render_family
 
 log = logging.getLogger(__name__)
 
@@ -217,36 +217,11 @@ def _write_tables(out: Path, plan: P.Plan, durations: dict[str, float], truth: d
     return pair_rows
 
 
-def render_eval_song_stereo(seed: tuple[int, ...], seconds: float, silent_vocal: bool,
-                            rate: int = EVAL_NATIVE_RATE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One evaluation song at ``rate``, stereo: (mixture, vocals, accompaniment), float32 (n, 2),
-    mixture == vocals + accompaniment. The same song as :func:`render_eval_song` with the same
-    seed, before its downmix and resampling to 8192 Hz: the vocal in the centre, the band panned."""
-    from vocalmine.core.audio import resample
-    from vocalmine.demo.family import SR, _vocal_at_level
-    from vocalmine.demo.release import fade_out
-    from vocalmine.demo.score import compose
-    from vocalmine.demo.synth import render_accompaniment, render_vocal
-
-    compose_rng, vocal_rng, acc_rng, level_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(list(seed)).spawn(4))
-    score = compose(compose_rng, seconds)
-    n = int(np.ceil((score.music_s + 0.5) * SR))
-    acc = render_accompaniment(score, acc_rng, sr=SR, length=n)
-    vocal = np.zeros(n) if silent_vocal else _vocal_at_level(render_vocal(score, vocal_rng, sr=SR, length=n), acc, score.vocal_db)
-    fade = fade_out(n, SR)
-    scale = level_rng.uniform(0.5, 0.85) / np.abs(acc + vocal[:, None]).max()
-    up = lambda y: resample(np.ascontiguousarray(y, dtype=np.float32), SR, rate)  # noqa: E731
-    v = up(vocal * fade * scale)
-    vocals = np.stack([v, v], axis=1)
-    accompaniment = np.stack([up(acc[:, c] * fade * scale) for c in range(2)], axis=1)
-    return vocals + accompaniment, vocals, accompaniment
-
-
 def _write_eval_song(eval_dir: Path, song: str, seed: tuple[int, ...], seconds: float, silent_vocal: bool,
                      native: bool = False) -> tuple:
     """Render and write one evaluation song (8192 Hz mono, or 44.1 kHz stereo when ``native``); return its eval.csv row."""
     if native:
-        mixture, vocals, accompaniment = render_eval_song_stereo(seed, seconds, silent_vocal)
+        mixture, vocals, accompaniment = render_eval_song_stereo(seed, seconds, silent_vocal, EVAL_NATIVE_RATE)
         rate = EVAL_NATIVE_RATE
     else:
         mixture, vocals, accompaniment = render_eval_song(seed, seconds, silent_vocal)

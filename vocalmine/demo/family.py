@@ -166,15 +166,33 @@ def render_family(family: P.Family, out_dir: Path) -> FamilyResult:
     return FamilyResult(durations, truth, tuple(stems), limited)
 
 
-def render_eval_song(seed: tuple[int, ...], seconds: float, silent_vocal: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One evaluation song at 8192 Hz: (mixture, vocals, accompaniment), float32, mixture == vocals + accompaniment."""
+def _eval_stems(seed: tuple[int, ...], seconds: float, silent_vocal: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """The stems of one evaluation song at SR: vocal (n,), accompaniment (n, 2), fade (n,), and a peak level drawn in [0.5, 0.85]."""
     compose_rng, vocal_rng, acc_rng, level_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(list(seed)).spawn(4))
     score = compose(compose_rng, seconds)
     n = int(np.ceil((score.music_s + 0.5) * SR))
     acc = render_accompaniment(score, acc_rng, sr=SR, length=n)
     vocal = np.zeros(n) if silent_vocal else _vocal_at_level(render_vocal(score, vocal_rng, sr=SR, length=n), acc, score.vocal_db)
-    fade = fade_out(n, SR)
-    scale = level_rng.uniform(0.5, 0.85) / np.abs(acc.mean(axis=1) + vocal).max()
+    return vocal, acc, fade_out(n, SR), float(level_rng.uniform(0.5, 0.85))
+
+
+def render_eval_song(seed: tuple[int, ...], seconds: float, silent_vocal: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One evaluation song at 8192 Hz: (mixture, vocals, accompaniment), float32, mixture == vocals + accompaniment."""
+    vocal, acc, fade, level = _eval_stems(seed, seconds, silent_vocal)
+    scale = level / np.abs(acc.mean(axis=1) + vocal).max()
     vocals = resample((vocal * fade * scale).astype(np.float32), SR, SAMPLE_RATE)
     accompaniment = resample((acc.mean(axis=1) * fade * scale).astype(np.float32), SR, SAMPLE_RATE)
+    return vocals + accompaniment, vocals, accompaniment
+
+
+def render_eval_song_stereo(seed: tuple[int, ...], seconds: float, silent_vocal: bool, rate: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One evaluation song at ``rate``, stereo: (mixture, vocals, accompaniment), float32 (n, 2),
+    mixture == vocals + accompaniment. The same song as :func:`render_eval_song` with the same
+    seed, before its downmix and resampling to 8192 Hz: the vocal in the centre, the band panned."""
+    vocal, acc, fade, level = _eval_stems(seed, seconds, silent_vocal)
+    scale = level / np.abs(acc + vocal[:, None]).max()
+    up = lambda y: resample(np.ascontiguousarray(y, dtype=np.float32), SR, rate)  # noqa: E731
+    v = up(vocal * fade * scale)
+    vocals = np.stack([v, v], axis=1)
+    accompaniment = np.stack([up(acc[:, c] * fade * scale) for c in range(2)], axis=1)
     return vocals + accompaniment, vocals, accompaniment
