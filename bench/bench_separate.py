@@ -91,8 +91,8 @@ class Steps:
         self._t = (w, c)
 
 
-def native_path(separator: Separator, path: Path, out_dir: Path) -> Steps:
-    """The steps of Separator.separate_file(output="native") with ratio masks, timed one by one (the same functions)."""
+def _model_steps(separator: Separator, path: Path) -> tuple[Steps, np.ndarray, int, np.ndarray, np.ndarray]:
+    """The steps both paths share, timed: decode, downmix + resample to 8192 Hz, the models' masks."""
     s = Steps()
     x, rate = read_audio(path)
     s.mark("decode")
@@ -100,6 +100,12 @@ def native_path(separator: Separator, path: Path, out_dir: Path) -> Steps:
     s.mark("downmix + resample")
     masks = separator.model_masks(mono)
     s.mark("model (8192 Hz STFT + U-Nets)")
+    return s, x, rate, mono, masks
+
+
+def native_path(separator: Separator, path: Path, out_dir: Path) -> Steps:
+    """The steps of Separator.separate_file(output="native") with ratio masks, timed one by one (the same functions)."""
+    s, x, rate, mono, masks = _model_steps(separator, path)
     n_fft, hop = native_stft_params(rate)
     source = x.mean(axis=0, keepdims=True, dtype=np.float32) if separator.mask.channels == "mid" else x
     spec = stft(source, n_fft=n_fft, hop=hop)
@@ -117,13 +123,7 @@ def native_path(separator: Separator, path: Path, out_dir: Path) -> Steps:
 
 def model_path(separator: Separator, path: Path, out_dir: Path) -> Steps:
     """The paper's output: 8192 Hz mono."""
-    s = Steps()
-    x, rate = read_audio(path)
-    s.mark("decode")
-    mono = resample(np.ascontiguousarray(x.mean(axis=0, dtype=np.float32)), rate, SAMPLE_RATE)
-    s.mark("downmix + resample")
-    masks = separator.model_masks(mono)
-    s.mark("model (8192 Hz STFT + U-Nets)")
+    s, x, rate, mono, masks = _model_steps(separator, path)
     est = istft(masks * stft(mono)[None, :N_BINS], mono.shape[0])
     s.mark("iSTFT")
     write_outputs({"vocals": est[0], "instrumental": est[1]}, SAMPLE_RATE, out_dir, "model", subtype="FLOAT")
