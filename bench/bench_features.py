@@ -45,6 +45,7 @@ from vocalmine.features.group import process_group  # noqa: E402
 from vocalmine.features.build import build  # noqa: E402
 from vocalmine.core.contract.shards import open_shard  # noqa: E402
 from vocalmine.core.contract.pairs import PAIRS_SCHEMA, pair_id_for  # noqa: E402
+from vocalmine.core.contract.shards import QUALITY_FILE
 
 SR = 44100
 
@@ -232,7 +233,7 @@ def main() -> int:
         t2 = statistics.median(timed_build(catalog, config, 2) for _ in range(args.repeats))
 
         shard_bytes = sum(p.stat().st_size for p in catalog.shards.glob("shard-*.npy"))
-        quality = pd.read_parquet(catalog.shards / "quality.parquet")
+        quality = pd.read_parquet(catalog.shards / QUALITY_FILE)
         kept_seconds = float(quality.loc[quality["status"] == "kept", "duration_s"].sum())
         base_bytes = sum(p.stat().st_size for p in (tmp / "baseline").glob("*.npy"))
         reads = statistics.median(read_throughput(catalog.shards, seed=s) for s in range(args.repeats))

@@ -47,6 +47,9 @@ import pandas as pd
 import soundfile as sf
 import soxr
 
+from vocalmine.core.contract.models import BEST_CHECKPOINT
+from vocalmine.core.contract.shards import QUALITY_FILE
+
 HERE = Path(__file__).resolve().parent
 _spec = importlib.util.spec_from_file_location("bench_evaluate", HERE / "bench_evaluate.py")
 bench_evaluate = importlib.util.module_from_spec(_spec)
@@ -139,7 +142,7 @@ def derived_voice_sdr(work: Path, shards: Path) -> dict:
     clip_of = dict(zip(truth["original_id"], truth["clip"]))
     index = pairs_of(read_index(shards))
     originals = dict(zip(pairs_parquet["pair_id"], pairs_parquet["original_id"]))
-    quality = pd.read_parquet(shards / "quality.parquet").set_index("pair_id")
+    quality = pd.read_parquet(shards / QUALITY_FILE).set_index("pair_id")
     clips = pd.read_csv(MIR1K / "clips.csv").set_index("clip")
     sdrs = []
     for row in index.itertuples(index=False):
@@ -270,7 +273,7 @@ def train_model(catalog, name: str, *, budget: dict, args, stages: list[float]) 
         summary = train_run(shards=catalog.shards, run_dir=run_dir, target=target, config=config, device=args.device,
                             resume=(run_dir / LAST).is_file())
         snap = run_dir / f"best-{mark:g}min.pt"
-        shutil.copyfile(run_dir / "best.pt", snap)
+        shutil.copyfile(run_dir / BEST_CHECKPOINT, snap)
         record["stages"].append({"budget": mark, "steps": summary.steps, "minutes": summary.trained_minutes,
                                  "patches_seen": summary.patches_seen, "best_step": summary.best_step,
                                  "best_val_loss": summary.best_val_loss, "best_val_sdr_proxy": summary.best_val_sdr,
@@ -366,11 +369,11 @@ def main() -> int:
         if target != "vocals":
             continue
         variant = name[len("vocals"):]
-        paths[name] = str(catalog.models / name / "best.pt")
+        paths[name] = str(catalog.models / name / BEST_CHECKPOINT)
         systems.append((f"{name}:own", name, None))
         partner = f"instrumental{variant}"
         if partner in models:
-            paths[partner] = str(catalog.models / partner / "best.pt")
+            paths[partner] = str(catalog.models / partner / BEST_CHECKPOINT)
             systems.append((f"{name}:ratio", name, partner))
     if args.curve:
         for name in models:

@@ -45,6 +45,7 @@ import torch
 from vocalmine.core.constants import N_BINS, PATCH_FRAMES
 from vocalmine.testing.shards import write_synthetic_shards
 from vocalmine.model.unet import UNet
+from vocalmine.core.contract.models import METRICS_FILE
 
 
 # -- data ---------------------------------------------------------------------------------------
@@ -167,7 +168,7 @@ def run_trainer(args, device, *, precision: str, channels_last: bool, compile: b
                          max_val_patches=0)
     run_dir = Path(tempfile.mkdtemp(prefix="bench-run-"))
     summary = train_run(shards=args.shards, run_dir=run_dir, target="vocals", config=config, device=str(device))
-    metrics = pd.read_csv(run_dir / "metrics.csv").dropna(subset=["patches_per_s"])
+    metrics = pd.read_csv(run_dir / METRICS_FILE).dropna(subset=["patches_per_s"])
     rate = statistics.median(metrics[metrics["step"] > every]["patches_per_s"])
     # same seed, same data and steps in every variant: the validation losses show precision parity
     return {"patches_per_s": rate, "step_ms": 1000 * args.batch_size / rate, "val_loss": summary.best_val_loss,

@@ -42,6 +42,8 @@ from typing import Callable
 import pandas as pd
 import soundfile as sf
 
+from vocalmine.core.contract.models import BEST_CHECKPOINT, LAST_CHECKPOINT
+from vocalmine.core.contract.shards import INDEX_FILE
 from vocalmine.testing.faults import (
     BUILD_ARGS, ORPHAN_GRACE_S, TRAIN_ARGS, Row, after, audio_outcomes, clone_workspace, describe_error, enospc_env,
     index_consistency, index_digest, kill_and_resume, markdown_table, prepare_mined, run_cli, run_digests, temp_files,
@@ -153,8 +155,8 @@ def bench_tampered(work: Path, yaml_file: Path | None) -> list[Row]:
         cat = load_catalog(yaml_file)
         for target in ("vocals", "instrumental"):
             (cat.models / target).mkdir(parents=True, exist_ok=True)
-            shutil.copy2(work / "tampered" / "zip.pt", cat.models / target / "best.pt")
-            shutil.copy2(work / "tampered" / "zip.pt", cat.models / target / "last.pt")
+            shutil.copy2(work / "tampered" / "zip.pt", cat.models / target / BEST_CHECKPOINT)
+            shutil.copy2(work / "tampered" / "zip.pt", cat.models / target / LAST_CHECKPOINT)
         mixture = sorted((cat.eval_set.audio_root).glob("*.mixture.wav"))[0]
         commands = {"separate": ["separate", str(mixture)], "evaluate": ["evaluate", "--models", "unet", "--serial", "--no-oracle"],
                     "train --resume": ["train", "--target", "vocals", "--resume", "--steps", "1", "--workers", "0"]}
@@ -180,7 +182,7 @@ def bench_disk_full(work: Path, source_yaml: Path, *, tries: int) -> list[Row]:
         shards = load_catalog(yaml_file).shards
         lines = res.stderr.strip().splitlines()
         results.append((res.returncode, "Traceback" in res.stderr, lines[-1] if lines else "", temp_files(shards.parent),
-                        index_consistency(shards), (shards / "index.parquet").exists()))
+                        index_consistency(shards), (shards / INDEX_FILE).exists()))
     clean = all(rc != 0 and not tb and not temps and not inconsistent for rc, tb, _, temps, inconsistent, _ in results)
     rc, tb, last, temps, inconsistent, has_index = results[0]
     rows.append(Row("disk full (ENOSPC) writing shard k of a first `vocalmine build`", tries,

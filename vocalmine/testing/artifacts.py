@@ -23,6 +23,7 @@ from vocalmine.core.tables import REJECTS_SCHEMA, write_table
 from vocalmine.core.contract.shards import INDEX_SCHEMA, QUALITY_SCHEMA, shard_path
 from vocalmine.core.stft import magnitude, n_frames, stft
 from vocalmine.core.contract.pairs import PAIRS_SCHEMA, pair_id_for
+from vocalmine.core.contract.shards import INDEX_FILE, QUALITY_FILE
 
 INGEST = ["missing_title", "bad_duration", "duplicate_id", "audio_not_found", "path_escapes_root"]
 CANDIDATE = ["title_mismatch", "duration_mismatch", "lost_to_better_match"]
@@ -181,8 +182,8 @@ def fabricate(root: Path, *, n_pairs: int = 12, n_artists: int = 5, audio_files:
     write_table(pd.DataFrame(pairs), work / "pairs.parquet", PAIRS_SCHEMA, **mine)
     write_table(pd.DataFrame(rejects), work / "rejects.parquet", REJECTS_SCHEMA, **mine)
     q = pd.DataFrame(quality)
-    write_table(q, shards / "quality.parquet", QUALITY_SCHEMA, **build)
-    write_table(pd.DataFrame(index, columns=INDEX_SCHEMA.names), shards / "index.parquet", INDEX_SCHEMA, **build)
+    write_table(q, shards / QUALITY_FILE, QUALITY_SCHEMA, **build)
+    write_table(pd.DataFrame(index, columns=INDEX_SCHEMA.names), shards / INDEX_FILE, INDEX_SCHEMA, **build)
     frej = q[q["status"] == "excluded"]
     write_table(pd.DataFrame({"stage": "features", "reason": frej["reason"], "track_id": "", "pair_id": frej["pair_id"],
                               "detail": "fabricated", "row": ""}), shards / "rejects.parquet", REJECTS_SCHEMA, **build)
