@@ -125,7 +125,7 @@ def resolve_model_sets(models_dir: Path, names: Sequence[str] | None) -> list[tu
     """
     if names is not None and len(names) == 0:
         return []  # reference systems only: no need to import torch
-    from vocalmine.model.inference import available_model_sets, model_dirs
+    from vocalmine.model.loading import available_model_sets, model_dirs
 
     chosen = list(names) if names is not None else available_model_sets(models_dir)
     out = []

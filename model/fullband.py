@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vocalmine.core.constants import HOP_LENGTH, N_BINS, N_FFT, SAMPLE_RATE
+from vocalmine.core.constants import HOP_LENGTH, N_FFT, SAMPLE_RATE
 from vocalmine.core.errors import ConfigError
 from vocalmine.core.stft import hann, windowed_frames
 

@@ -24,26 +24,10 @@ import numpy as np
 import torch
 
 from vocalmine.core.constants import SAMPLE_RATE
-from vocalmine.model.loading import (  # noqa: F401  (re-exported)
-    MODEL_SETS,
-    available_model_sets,
-    load_models_dir,
-    load_separator,
-    model_dirs,
-)
 from vocalmine.model.output import output_names
-from vocalmine.model.separator import SeparatedFile, Separator  # noqa: F401  (re-exported)
+from vocalmine.model.separator import SeparatedFile, Separator
 from vocalmine.model.unet import UNet
-from vocalmine.model.windowing import (  # noqa: F401  (re-exported)
-    BLOCK_WINDOWS,
-    WINDOW_HOP,
-    MaskFn,
-    crossfade_weights,
-    separate_with_masks,
-    track_scale,
-    unet_mask_fn,
-    window_layout,
-)
+from vocalmine.model.windowing import WINDOW_HOP, separate_with_masks, unet_mask_fn
 
 
 def separate_track(

@@ -17,7 +17,7 @@ from vocalmine.core.catalog import catalog_for_corpus
 from vocalmine.core.constants import N_BINS, PATCH_FRAMES, SAMPLE_RATE
 from vocalmine.core.errors import ConfigError
 from vocalmine.core.stft import istft, n_frames, stft, stft_frames
-from vocalmine.model import inference
+from vocalmine.model import inference, loading, windowing
 from vocalmine.model.checkpoint import make_payload, save_checkpoint
 from vocalmine.model.unet import UNet
 
@@ -54,7 +54,7 @@ def test_windowed_masks_equal_one_mask_on_the_whole_spectrogram(block_windows, w
     # overlap, cross-fade, blocks and the streamed iSTFT must reproduce the
     # whole-spectrogram result exactly: no seams, no lost or doubled frames
     y = _noise(27.3, seed=1)
-    out = inference.separate_with_masks(y, _pointwise, n_sources=2, block_windows=block_windows, window_hop=window_hop)
+    out = windowing.separate_with_masks(y, _pointwise, n_sources=2, block_windows=block_windows, window_hop=window_hop)
     spec = stft(y)[:N_BINS]
     mag = np.abs(spec) / np.abs(spec).max()
     expected = istft(_pointwise(mag[None])[0, 0] * spec, y.shape[0])
@@ -74,7 +74,7 @@ def test_crossfade_leaves_no_seam_between_windows():
         calls.extend(values)
         return np.stack([np.ones_like(windows) * np.array(values)[:, None, None]])
 
-    out = inference.separate_with_masks(y, alternating, n_sources=1, block_windows=3)[0]
+    out = windowing.separate_with_masks(y, alternating, n_sources=1, block_windows=3)[0]
     hop = 768
     frames = len(y) // hop
     gain = np.array([np.sqrt(np.mean(out[k * hop : (k + 1) * hop] ** 2) / np.mean(y[k * hop : (k + 1) * hop] ** 2)) for k in range(frames)])
@@ -86,14 +86,14 @@ def test_crossfade_leaves_no_seam_between_windows():
 
 def test_crossfade_weights_sum_to_one_where_windows_overlap():
     for hop in (64, 96):
-        w = inference.crossfade_weights(PATCH_FRAMES, hop)
+        w = windowing.crossfade_weights(PATCH_FRAMES, hop)
         assert w.min() > 0
         total = np.zeros(PATCH_FRAMES + 3 * hop)
         for k in range(4):
             total[k * hop : k * hop + PATCH_FRAMES] += w
         np.testing.assert_allclose(total[PATCH_FRAMES - hop : 3 * hop], 1.0, atol=1e-6)
     with pytest.raises(ConfigError, match="window_hop must be in"):
-        inference.separate_with_masks(_noise(1.0), _pointwise, n_sources=2, window_hop=0)
+        windowing.separate_with_masks(_noise(1.0), _pointwise, n_sources=2, window_hop=0)
 
 
 def test_long_tracks_are_processed_in_bounded_blocks():
@@ -104,9 +104,9 @@ def test_long_tracks_are_processed_in_bounded_blocks():
         sizes.append(windows.shape[0])
         return np.stack([np.full_like(windows, 0.5)])
 
-    out = inference.separate_with_masks(y, spy, n_sources=1, block_windows=8)
+    out = windowing.separate_with_masks(y, spy, n_sources=1, block_windows=8)
     assert max(sizes) <= 8 and len(sizes) >= 8
-    n_windows, _ = inference.window_layout(n_frames(y.shape[0]))
+    n_windows, _ = windowing.window_layout(n_frames(y.shape[0]))
     assert sum(sizes) == n_windows
     assert out.shape == (1, y.shape[0])
 
@@ -179,7 +179,7 @@ def test_cli_separate_at_the_original_rate(tmp_path):
 def test_missing_model_set_is_a_config_error(tmp_path):
     _save_models(tmp_path / "models")
     with pytest.raises(ConfigError, match=r"vocals-noskip.*checkpoint not found"):
-        inference.load_separator(tmp_path / "models", "baseline")
-    assert inference.available_model_sets(tmp_path / "models") == ["unet"]
+        loading.load_separator(tmp_path / "models", "baseline")
+    assert loading.available_model_sets(tmp_path / "models") == ["unet"]
     with pytest.raises(ConfigError, match="checkpoint not found"):
-        inference.load_separator(tmp_path / "nowhere", "unet")
+        loading.load_separator(tmp_path / "nowhere", "unet")
