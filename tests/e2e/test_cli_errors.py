@@ -152,12 +152,18 @@ def test_mine_names_an_undecodable_file_cannot_decode(tmp_path):
 CSV = "id,artists,track_name,duration_ms\n1,Ana,Rain,200000\n2,Ana,Rain (Instrumental),200500\n"
 
 
+def _metadata_catalog(folder, *, extra_columns: str = "") -> None:
+    """tracks.csv (CSV) and a minimal cat.yaml mapping its Spotify-style columns, in ``folder``."""
+    (folder / "tracks.csv").write_text(CSV, encoding="utf-8")
+    (folder / "cat.yaml").write_text(
+        "tracks:\n  path: tracks.csv\n  duration_unit: ms\n"
+        "  columns: {track_id: id, artist: artists, title: track_name, duration: duration_ms" + extra_columns + "}\n",
+        encoding="utf-8")
+
+
 @pytest.mark.slow
 def test_metadata_only_catalog_needs_only_path_and_columns(tmp_path):
-    (tmp_path / "tracks.csv").write_text(CSV, encoding="utf-8")
-    (tmp_path / "cat.yaml").write_text(
-        "tracks:\n  path: tracks.csv\n  duration_unit: ms\n"
-        "  columns: {track_id: id, artist: artists, title: track_name, duration: duration_ms}\n", encoding="utf-8")
+    _metadata_catalog(tmp_path)
     proc = run_cli("--catalog", "cat.yaml", "mine", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     pairs = pd.read_parquet(tmp_path / "data" / "work" / "pairs.parquet")  # the default output folder
@@ -166,11 +172,7 @@ def test_metadata_only_catalog_needs_only_path_and_columns(tmp_path):
 
 @pytest.mark.slow
 def test_a_mapped_column_missing_from_the_csv_is_named_optional_ones_too(tmp_path):
-    (tmp_path / "tracks.csv").write_text(CSV, encoding="utf-8")
-    (tmp_path / "cat.yaml").write_text(
-        "tracks:\n  path: tracks.csv\n  duration_unit: ms\n"
-        "  columns: {track_id: id, artist: artists, title: track_name, duration: duration_ms, "
-        "album: album_name, genre: genre}\n", encoding="utf-8")
+    _metadata_catalog(tmp_path, extra_columns=", album: album_name, genre: genre")
     proc = run_cli("--catalog", "cat.yaml", "mine", cwd=tmp_path)
     assert_one_line_error(proc, "tracks.csv", "missing column", "'album_name' (mapped to album)",
                           "'genre' (mapped to genre)")
@@ -190,10 +192,7 @@ def test_every_catalog_mistake_in_one_line(tmp_path):
 
 @pytest.mark.slow
 def test_an_artifact_of_an_older_schema_is_one_line_saying_how_to_rebuild(tmp_path):
-    (tmp_path / "tracks.csv").write_text(CSV, encoding="utf-8")
-    (tmp_path / "cat.yaml").write_text(
-        "tracks:\n  path: tracks.csv\n  duration_unit: ms\n"
-        "  columns: {track_id: id, artist: artists, title: track_name, duration: duration_ms}\n", encoding="utf-8")
+    _metadata_catalog(tmp_path)
     assert run_cli("--catalog", "cat.yaml", "mine", cwd=tmp_path).returncode == 0
     pairs = tmp_path / "data" / "work" / "pairs.parquet"
     pd.read_parquet(pairs).to_parquet(pairs)  # rewritten without vocalmine's metadata, as before versions
