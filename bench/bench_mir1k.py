@@ -179,7 +179,7 @@ def _init_worker(paths: dict[str, str]) -> None:
         _MODELS[key] = build_model(load_checkpoint(path))
 
 
-def _score_clip(job: tuple[str, str, str, str, list[tuple[str, str, str | None]]]) -> list[dict]:
+def _score_clip(job: tuple[str, str, str, str, list[tuple[str, str, str | None, float]]]) -> list[dict]:
     """Rows (system, source, SDR, SIR, SAR, NSDR, seconds) of one clip for every system."""
     import torch
 
@@ -187,6 +187,7 @@ def _score_clip(job: tuple[str, str, str, str, list[tuple[str, str, str | None]]
     from vocalmine.core.constants import N_BINS
     from vocalmine.core.stft import istft, stft
     from vocalmine.evaluation.bss import BssEvalV3
+    from vocalmine.model.fullband import MaskOptions, combine_masks
     from vocalmine.model.windowing import track_masks
 
     song, mix_path, voc_path, acc_path, systems = job
@@ -198,7 +199,7 @@ def _score_clip(job: tuple[str, str, str, str, list[tuple[str, str, str | None]]
         return []
     bss = BssEvalV3(refs)
     mix_sdr, _, _ = bss.score(np.stack([mixture, mixture]))
-    keys = sorted({k for _, v, i in systems for k in (v, i) if k})
+    keys = sorted({k for _, v, i, _ in systems for k in (v, i) if k})
 
     def mask_fn(windows: np.ndarray) -> np.ndarray:
         x = torch.from_numpy(np.ascontiguousarray(windows)).unsqueeze(1)
@@ -208,12 +209,11 @@ def _score_clip(job: tuple[str, str, str, str, list[tuple[str, str, str | None]]
     masks = dict(zip(keys, track_masks(mixture.astype(np.float32), mask_fn, n_sources=len(keys))))
     spec = stft(mixture.astype(np.float32))[:N_BINS]
     rows = []
-    for name, v_key, i_key in systems:
-        if i_key is None:  # the vocal model's own mask; the accompaniment is the rest of the mixture
-            m_v = masks[v_key]
-        else:  # ratio mask of the two models' estimates
-            total = masks[v_key] + masks[i_key]
-            m_v = np.where(total > 0, masks[v_key] / np.maximum(total, 1e-12), 0.5)
+    for name, v_key, i_key, power in systems:
+        # ratio mask m_v^p / (m_v^p + m_i^p) of the two models' estimates; with the vocal model alone m_i = 1 - m_v,
+        # so p = 1 is its own mask and p < 1 softens it (fewer artefacts, more leakage)
+        m_i = masks[i_key] if i_key is not None else 1.0 - masks[v_key]
+        m_v = combine_masks(np.stack([masks[v_key], m_i]), MaskOptions(mode="ratio", power=power))[0]
         est = np.stack([istft(m_v * spec, n), istft((1 - m_v) * spec, n)]).astype(np.float64)
         sdr, sir, sar = bss.score(est)
         for k, source in enumerate(("vocals", "accompaniment")):
@@ -222,7 +222,7 @@ def _score_clip(job: tuple[str, str, str, str, list[tuple[str, str, str | None]]
     return rows
 
 
-def evaluate_models(eval_dir: Path, systems: list[tuple[str, str, str | None]], paths: dict[str, str], *,
+def evaluate_models(eval_dir: Path, systems: list[tuple[str, str, str | None, float]], paths: dict[str, str], *,
                     workers: int, limit: int = 0) -> pd.DataFrame:
     """Per clip and system rows over the eval set (see :func:`_score_clip`)."""
     clips = pd.read_csv(eval_dir / "eval.csv")
@@ -260,6 +260,7 @@ def train_model(catalog, name: str, *, budget: dict, args, stages: list[float]) 
     record_path = run_dir / "bench.json"
     base = dict(batch_size=args.batch_size, seed=args.seed, workers=1, lr=args.lr, schedule=args.schedule,
                 epoch_patches=args.epoch_patches, patience=args.patience, precision=args.precision,
+                remix_pitch_semitones=args.pitch,
                 checkpoint_every=25, log_every=10, threads=args.threads, **overrides)
     if budget.get("minutes"):
         base["schedule_minutes"] = budget["minutes"]
@@ -303,6 +304,9 @@ def main() -> int:
     parser.add_argument("--epoch-patches", type=int, default=400, help="random crops between validations")
     parser.add_argument("--patience", type=int, default=1000, help="early stopping patience (validations); best.pt is kept anyway")
     parser.add_argument("--precision", default="auto", help="auto | fp32 | bf16")
+    parser.add_argument("--pitch", type=float, default=3.0, help="remixed voices resampled by up to ± this many semitones")
+    parser.add_argument("--mask-power", type=float, default=0.5,
+                        help="also score the vocal model's mask softened to m^p / (m^p + (1 - m)^p) (p chosen on the dev split)")
     parser.add_argument("--device", default="auto", help="training device: auto, cpu, cuda")
     parser.add_argument("--threads", type=int, default=0,
                         help="torch CPU threads (0 = all usable cores; 1 is twice as fast when other jobs load the cores)")
@@ -370,11 +374,13 @@ def main() -> int:
             continue
         variant = name[len("vocals"):]
         paths[name] = str(catalog.models / name / BEST_CHECKPOINT)
-        systems.append((f"{name}:own", name, None))
+        systems.append((f"{name}:own", name, None, 1.0))
+        if args.mask_power != 1.0:
+            systems.append((f"{name}:own-p{args.mask_power:g}", name, None, args.mask_power))
         partner = f"instrumental{variant}"
         if partner in models:
             paths[partner] = str(catalog.models / partner / BEST_CHECKPOINT)
-            systems.append((f"{name}:ratio", name, partner))
+            systems.append((f"{name}:ratio", name, partner, 1.0))
     if args.curve:
         for name in models:
             if not name.startswith("vocals"):
@@ -382,7 +388,9 @@ def main() -> int:
             for stage in results["models"][name]["stages"][:-1]:
                 key = f"{name}@{stage['budget']:g}min"
                 paths[key] = stage["checkpoint"]
-                systems.append((f"{key}:own", key, None))
+                systems.append((f"{key}:own", key, None, 1.0))
+                if args.mask_power != 1.0:
+                    systems.append((f"{key}:own-p{args.mask_power:g}", key, None, args.mask_power))
     t = time.perf_counter()
     results["load_before_eval"] = load_average()
     scores = evaluate_models(eval_dir, systems, paths, workers=args.workers, limit=args.smoke)

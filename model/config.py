@@ -33,6 +33,8 @@ class TrainConfig:
     remix_probability: float = 0.75  # share of training crops that are remixed (the others are the mined mixture)
     remix_other_pair: float = 0.5  # share of remixes whose accompaniment comes from another train pair (else the same pair, shifted)
     remix_gain_db: float = 3.0  # voice and accompaniment gains are drawn uniformly in ± this, dB
+    remix_wrap: bool = True  # a remixed crop of a pair shorter than a crop reads the pair circularly: no padding
+    remix_pitch_semitones: float = 0.0  # remixed voices are resampled by up to ± this (pitch, tempo and formants); 0 = off
     seed: int = 0  # seeds weights, data order and dropout: same seed, same run
     skips: bool = True  # U-Net skip connections; False = the paper's encoder-decoder baseline
     patience: int = 5  # early stopping: epochs without a validation improvement before stopping
@@ -108,7 +110,7 @@ def _validate(config: TrainConfig) -> None:
         raise ConfigError(f"train config: min_delta={config.min_delta} must be >= 0")
     if config.schedule not in SCHEDULES:
         raise ConfigError(f"train config: schedule={config.schedule!r} must be one of {SCHEDULES}")
-    for key in ("minutes", "schedule_minutes", "remix_gain_db"):
+    for key in ("minutes", "schedule_minutes", "remix_gain_db", "remix_pitch_semitones"):
         if not (math.isfinite(getattr(config, key)) and getattr(config, key) >= 0):
             raise ConfigError(f"train config: {key}={getattr(config, key)} must be >= 0")
     for key in ("remix_probability", "remix_other_pair"):

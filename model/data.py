@@ -10,7 +10,16 @@ the sampler in the training process as a pure function of (seed, epoch):
 - the accompaniment: the same pair at the same place (the mined mixture as it
   is), or, for a remix, the instrumental of the same pair circularly shifted or
   of another pair of the split, at a random place, read circularly;
-- the gains of the voice and the accompaniment (1 unless remixed).
+- the gains of the voice and the accompaniment (1 unless remixed);
+- how the crop is read: 0 as it lies (zero outside the voice pair), 1 with the
+  accompaniment read circularly, 2 with the voice pair read circularly too, so
+  that a remix of a pair shorter than a crop (MIR-1K clips are 4–12 s, a crop
+  11.9 s) holds no padding: the voice pair wraps from a random start;
+- the voice's rate ratio r (1 unless remixed): the voice pair's crop is read
+  r times as long and resampled back (soxr), so the voice sounds r times higher
+  and faster, formants too, as another singer would. Both rows of the pair are
+  resampled alike, so the derived voice is the resampled voice exactly; the
+  accompaniment is not touched.
 
 The dataset (in the loader workers) only reads the samples a recipe names;
 spectrograms, mixtures and targets are made for the whole batch at once on the
@@ -28,10 +37,11 @@ from typing import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
+import soxr
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from vocalmine.core.constants import HOP_LENGTH, N_FFT, PATCH_FRAMES
+from vocalmine.core.constants import HOP_LENGTH, N_FFT, PATCH_FRAMES, SAMPLE_RATE
 from vocalmine.core.errors import ConfigError
 from vocalmine.core.stft import n_frames
 from vocalmine.core.tables import read_table
@@ -45,8 +55,10 @@ SEGMENT = (PATCH_FRAMES - 1) * HOP_LENGTH + N_FFT  # samples behind one 128-fram
 PATCH_SPAN = PATCH_FRAMES * HOP_LENGTH  # samples between the first frames of two consecutive grid patches
 
 # A recipe: (voice pair, crop start sample, accompaniment pair, its start sample, voice gain,
-# accompaniment gain, circular read of the accompaniment 0/1). Plain numbers: cheap to send to workers.
+# accompaniment gain, read mode 0/1/2: see WRAP_*, voice rate ratio). Plain numbers: cheap to send to workers.
 Recipe = tuple
+WRAP_NONE, WRAP_ACCOMPANIMENT, WRAP_BOTH = 0, 1, 2
+STRETCH_MARGIN = 64  # samples read beyond each end of a resampled voice crop, so the resampler's edges fall outside
 
 
 def read_index(folder: str | os.PathLike) -> pd.DataFrame:
@@ -89,6 +101,8 @@ class RemixConfig:
     probability: float = 0.75
     other_pair: float = 0.5
     gain_db: float = 3.0
+    wrap: bool = True
+    pitch_semitones: float = 0.0
 
 
 class WaveDataset(Dataset):
@@ -129,24 +143,50 @@ class WaveDataset(Dataset):
 
     def _window(self, pair: int, row: int, start: int, *, circular: bool) -> np.ndarray:
         """SEGMENT samples of one row of a pair from ``start − FRONT``: zero outside, or wrapped when circular."""
+        return self._read(pair, row, start - FRONT, SEGMENT, circular=circular)
+
+    def _read(self, pair: int, row: int, lo: int, length: int, *, circular: bool) -> np.ndarray:
+        """``length`` samples of one row of a pair from sample ``lo``: zero outside, or wrapped when circular."""
         array, offset, samples = self._array(int(self.shard[pair])), int(self.offset[pair]), int(self.samples[pair])
-        lo = start - FRONT
         if circular:
-            return array[row, offset + (lo + np.arange(SEGMENT)) % samples]
-        out = np.zeros(SEGMENT, dtype=array.dtype)
-        a, b = max(lo, 0), min(lo + SEGMENT, samples)
+            return array[row, offset + (lo + np.arange(length)) % samples]
+        out = np.zeros(length, dtype=array.dtype)
+        a, b = max(lo, 0), min(lo + length, samples)
         if b > a:
             out[a - lo : b - lo] = array[row, offset + a : offset + b]
         return out
 
+    def _stretched(self, pair: int, start: int, ratio: float, *, circular: bool) -> np.ndarray:
+        """(2, SEGMENT) rows (original, instrumental) of a pair read ``ratio`` times as fast from ``start``.
+
+        Output column c holds the pair at sample start + (c − FRONT)·ratio (to half a sample), so the
+        crop's first frame is still centred on ``start``.
+        """
+        lo = int(np.floor(start - FRONT * ratio)) - STRETCH_MARGIN
+        length = int(np.ceil(SEGMENT * ratio)) + 2 * STRETCH_MARGIN
+        rows = np.stack([self._read(pair, row, lo, length, circular=circular) for row in (ORIGINAL, INSTRUMENTAL)])
+        # soxr (HQ) rather than interpolation: linear interpolation would dull the voice's top octave
+        out = soxr.resample(rows.T.astype(np.float32), SAMPLE_RATE * ratio, SAMPLE_RATE, quality="HQ").T
+        first = int(round((start - FRONT * ratio - lo) / ratio))
+        seg = out[:, first : first + SEGMENT]
+        if seg.shape[1] < SEGMENT:
+            seg = np.pad(seg, ((0, 0), (0, SEGMENT - seg.shape[1])))
+        return seg
+
     def example(self, recipe: Recipe) -> tuple[np.ndarray, int]:
         """(3, SEGMENT) float16 waveforms of one recipe and its valid frames."""
-        i, start, j, j_start, _, _, circular = recipe
-        wave = np.empty((3, SEGMENT), dtype=np.float16)
-        wave[0] = self._window(i, ORIGINAL, start, circular=False)
-        wave[1] = self._window(i, INSTRUMENTAL, start, circular=False)
-        wave[2] = self._window(j, INSTRUMENTAL, j_start, circular=bool(circular))
+        i, start, j, j_start, _, _, mode, ratio = recipe
         samples = int(self.samples[i])
+        wave = np.empty((3, SEGMENT), dtype=np.float16)
+        wrap_voice = mode == WRAP_BOTH and samples < SEGMENT
+        if ratio != 1.0:
+            wave[0:2] = self._stretched(i, start, ratio, circular=wrap_voice)
+        else:
+            wave[0] = self._window(i, ORIGINAL, start, circular=wrap_voice)
+            wave[1] = self._window(i, INSTRUMENTAL, start, circular=wrap_voice)
+        wave[2] = self._window(j, INSTRUMENTAL, j_start, circular=mode != WRAP_NONE)
+        if wrap_voice or ratio != 1.0:  # a stretched crop lies inside its pair or wraps (see epoch_recipes)
+            return wave, PATCH_FRAMES
         # the accompaniment is silent where the voice pair is (its padding stays padding)
         first, last = FRONT - start, FRONT - start + samples  # columns of the voice pair's samples 0 and samples
         wave[2, : max(first, 0)] = 0
@@ -179,7 +219,7 @@ def grid_recipes(pairs: pd.DataFrame) -> list[Recipe]:
     for i, frames in enumerate(pairs["frames"].to_numpy(np.int64)):
         for k in range(max(1, -(-int(frames) // PATCH_FRAMES))):
             start = k * PATCH_SPAN
-            out.append((i, start, i, start, 1.0, 1.0, 0))
+            out.append((i, start, i, start, 1.0, 1.0, WRAP_NONE, 1.0))
     return out
 
 
@@ -199,6 +239,10 @@ def epoch_recipes(samples: np.ndarray, *, size: int, seed: int, epoch: int, remi
     room = np.maximum(samples[voice] - (PATCH_FRAMES - 1) * HOP_LENGTH, 0)
     start = (rng.random(size) * (room + 1)).astype(np.int64)
     remixed = (rng.random(size) < remix.probability) if remix.remix else np.zeros(size, bool)
+    # a remixed crop of a pair shorter than a crop wraps the pair from anywhere in it
+    wrapped = remixed & remix.wrap & (samples[voice] < SEGMENT)
+    start = np.where(wrapped, (rng.random(size) * samples[voice]).astype(np.int64), start)
+    mode = np.where(wrapped, WRAP_BOTH, np.where(remixed, WRAP_ACCOMPANIMENT, WRAP_NONE))
     other = rng.random(size) < remix.other_pair
     # another pair: drawn by length among the pairs other than the voice's (inverse CDF with its share cut out)
     cum = np.cumsum(weights)
@@ -211,8 +255,12 @@ def epoch_recipes(samples: np.ndarray, *, size: int, seed: int, epoch: int, remi
     partner_start = np.where(remixed, (rng.random(size) * samples[partner]).astype(np.int64), start)
     gains = 10 ** (rng.uniform(-remix.gain_db, remix.gain_db, size=(size, 2)) / 20)
     gains[~remixed] = 1.0
+    # the voice's rate ratio: only where the stretched read stays inside the pair (or wraps), so there is no padding
+    ratio = 2.0 ** (rng.uniform(-remix.pitch_semitones, remix.pitch_semitones, size) / 12)
+    inside = start + (SEGMENT - FRONT) * ratio <= samples[voice]
+    ratio = np.where(remixed & (wrapped | inside) & (remix.pitch_semitones > 0), ratio, 1.0)
     return [(int(voice[k]), int(start[k]), int(partner[k]), int(partner_start[k]), float(gains[k, 0]), float(gains[k, 1]),
-             int(remixed[k])) for k in range(size)]
+             int(mode[k]), float(ratio[k])) for k in range(size)]
 
 
 class CropSampler(Sampler[Recipe]):

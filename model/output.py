@@ -15,7 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
-from vocalmine.core.audio import write_audio
+from vocalmine.core.audio import to_pcm16, write_audio
 from vocalmine.core.errors import ConfigError
 
 SUBTYPES = {"pcm16": "PCM_16", "pcm24": "PCM_24", "float": "FLOAT"}  # --format value -> WAV subtype
@@ -60,5 +60,7 @@ def write_outputs(stems: dict[str, np.ndarray], rate: int, out_dir: Path, name: 
     written = {}
     for source, signal in stems.items():
         data = signal.T if signal.ndim == 2 else signal  # soundfile wants (n, channels)
+        if subtype == "PCM_16":
+            data = to_pcm16(data)
         written[source] = write_audio(out_dir / f"{name}.{source}.wav", data, rate, subtype=subtype)
     return written

@@ -245,7 +245,8 @@ class _Run:
     def _loaders(self) -> None:
         cfg, env = self.config, self.env
         remix = RemixConfig(remix=cfg.remix, probability=cfg.remix_probability, other_pair=cfg.remix_other_pair,
-                            gain_db=cfg.remix_gain_db)
+                            gain_db=cfg.remix_gain_db, wrap=cfg.remix_wrap,
+                            pitch_semitones=cfg.remix_pitch_semitones)
         self.sampler = CropSampler(self.train_pairs["samples"].to_numpy(), size=cfg.epoch_patches or len(self.train_rows),
                                    seed=cfg.seed, remix=remix, rank=env.rank, world_size=env.world_size)
         self.loader = make_loader(WaveDataset(self.shards, self.train_pairs), batch_size=cfg.batch_size,

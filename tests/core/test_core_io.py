@@ -12,7 +12,7 @@ import pytest
 import soundfile as sf
 
 from vocalmine.core.atomic import atomic_path, remove_stale_temps, save_npy_atomic, write_text_atomic
-from vocalmine.core.audio import load_audio, write_audio
+from vocalmine.core.audio import load_audio, to_pcm16, write_audio
 from vocalmine.core.constants import N_BINS, SAMPLE_RATE
 from vocalmine.core.errors import AudioError, CatalogError
 from vocalmine.core.paths import resolve_under
@@ -142,3 +142,15 @@ def test_stft_round_trip_on_odd_lengths(length):
     back = istft(spec, length)
     assert back.shape == (length,)
     assert np.max(np.abs(back - y)) < 1e-5
+
+
+def test_pcm16_conversion_matches_libsndfile_within_one_step_and_clips(tmp_path):
+    rng = np.random.default_rng(0)
+    y = np.concatenate([rng.uniform(-1.2, 1.2, (4000, 2)), [[1.0, -1.0], [0.5, -0.5], [0.0, 2.0]]]).astype(np.float32)
+    write_audio(tmp_path / "ours.wav", to_pcm16(y), 44100, subtype="PCM_16")
+    write_audio(tmp_path / "theirs.wav", y, 44100, subtype="PCM_16")
+    ours, _ = sf.read(tmp_path / "ours.wav", dtype="int16")
+    theirs, _ = sf.read(tmp_path / "theirs.wav", dtype="int16")
+    assert ours.shape == (4003, 2) and np.abs(ours.astype(int) - theirs).max() <= 1
+    assert ours[-3:].tolist() == [[32767, -32768], [16384, -16384], [0, 32767]]  # full scale, exact halves, clipped
+    assert to_pcm16(y.T).flags["C_CONTIGUOUS"]  # a transposed (channels, n) view comes out ready to write

@@ -7,6 +7,7 @@ import shutil
 
 import numpy as np
 import pytest
+import soxr
 import torch
 
 from vocalmine.core.constants import HOP_LENGTH, N_BINS, PATCH_FRAMES
@@ -16,8 +17,12 @@ from vocalmine.core.contract.shards import open_shard, pairs_of
 from vocalmine.model.data import (
     FRONT,
     PATCH_SPAN,
+    STRETCH_MARGIN,
     SEGMENT,
     CropSampler,
+    WRAP_ACCOMPANIMENT,
+    WRAP_BOTH,
+    WRAP_NONE,
     RemixConfig,
     WaveDataset,
     collate,
@@ -28,6 +33,7 @@ from vocalmine.model.data import (
     split_rows,
 )
 from vocalmine.model.objective import batch_spectrograms, masked_l1, sdr_sums
+from vocalmine.testing.shards import write_synthetic_shards
 
 NO_REMIX = RemixConfig(remix=False)
 
@@ -74,7 +80,7 @@ def test_grid_crops_give_the_tracks_own_spectrogram_and_target(shards, train_pai
 
 def test_a_remix_is_the_mixture_of_its_parts_and_its_target_their_rectified_difference(shards, train_pairs, train_set):
     # voice of pair 0 at 0.7, the accompaniment of pair 3 read circularly from sample 12345 at 1.3
-    recipe = (0, 5000, 3, 12345, 0.7, 1.3, 1)
+    recipe = (0, 5000, 3, 12345, 0.7, 1.3, WRAP_ACCOMPANIMENT, 1.0)
     batch = collate(train_set.__getitems__([recipe]))
     x, y, valid = batch_spectrograms(batch, target="vocals")
     voice_pair, acc_pair = _pair_wave(shards, train_pairs, 0), _pair_wave(shards, train_pairs, 3)
@@ -104,10 +110,15 @@ def test_epoch_recipes_crop_anywhere_weight_by_length_and_remix_within_the_split
     share = np.bincount(voice, minlength=3) / len(recipes)
     np.testing.assert_allclose(share, samples / samples.sum(), atol=0.03)  # weighted by length
     starts = np.array([r[1] for r in recipes])
-    assert np.all(starts[voice == 1] == 0)  # shorter than a crop: starts at 0, padded
+    mode = np.array([r[6] for r in recipes])
+    remixed = mode != WRAP_NONE
+    # shorter than a crop: as it lies from 0 (padded), or, remixed, wrapped from anywhere in it
+    assert np.all(starts[(voice == 1) & ~remixed] == 0)
+    assert np.all(mode[(voice == 1) & remixed] == WRAP_BOTH) and np.all(mode[(voice != 1) & remixed] == WRAP_ACCOMPANIMENT)
+    wrapped = starts[(voice == 1) & remixed]
+    assert wrapped.max() < samples[1] and len(np.unique(wrapped)) > 0.9 * len(wrapped)
     long = starts[voice == 2]
     assert long.max() <= samples[2] - (PATCH_FRAMES - 1) * HOP_LENGTH and len(np.unique(long % HOP_LENGTH)) > 100
-    remixed = np.array([r[6] for r in recipes], bool)
     assert 0.7 < remixed.mean() < 0.8
     partner = np.array([r[2] for r in recipes])
     assert np.all(partner[~remixed] == voice[~remixed]) and np.all(partner < 3)  # only pairs of the given split
@@ -117,7 +128,56 @@ def test_epoch_recipes_crop_anywhere_weight_by_length_and_remix_within_the_split
     assert epoch_recipes(samples, size=4000, seed=1, epoch=0, remix=remix) == recipes  # a pure function
     assert epoch_recipes(samples, size=4000, seed=1, epoch=1, remix=remix) != recipes  # new crops each epoch
     plain = epoch_recipes(samples, size=500, seed=1, epoch=0, remix=NO_REMIX)
-    assert not any(r[6] for r in plain) and all(r[4] == r[5] == 1.0 for r in plain)
+    assert not any(r[6] for r in plain) and all(r[4] == r[5] == r[7] == 1.0 for r in plain)
+    unwrapped = epoch_recipes(samples, size=500, seed=1, epoch=0, remix=RemixConfig(wrap=False))
+    assert all(r[6] != WRAP_BOTH for r in unwrapped) and all(r[1] == 0 for r in unwrapped if r[0] == 1)
+    assert all(r[7] == 1.0 for r in recipes)  # no pitch change unless asked
+
+
+def test_pitch_shifted_remixes_stay_within_range_and_inside_their_pair():
+    samples = np.array([30 * 8192, 5 * 8192, 60 * 8192])
+    recipes = epoch_recipes(samples, size=3000, seed=2, epoch=0, remix=RemixConfig(pitch_semitones=3.0))
+    ratio = np.array([r[7] for r in recipes])
+    remixed = np.array([r[6] != WRAP_NONE for r in recipes])
+    assert np.all(ratio[~remixed] == 1.0)
+    semitones = 12 * np.log2(ratio[remixed])
+    assert np.abs(semitones).max() <= 3.0 + 1e-9 and np.mean(np.abs(semitones) > 1.0) > 0.5
+    for voice, start, *_, mode, r in recipes:  # a stretched read never runs past its pair unless it wraps
+        assert r == 1.0 or mode == WRAP_BOTH or start + (SEGMENT - FRONT) * r <= samples[voice]
+
+
+def test_a_wrapped_remix_of_a_short_pair_has_no_padding(tmp_path):
+    clips = write_synthetic_shards(tmp_path, splits={"train": 2, "validation": 1}, seconds=6.0, seed=5)
+    pairs = pairs_of(split_rows(read_index(clips.folder), "train"))
+    short, n = 0, int(pairs["samples"][0])
+    assert n < SEGMENT  # a 6-s clip, shorter than a crop (11.9 s)
+    wave, valid = WaveDataset(clips.folder, pairs).example((short, n - 1000, short, 7, 1.0, 1.0, WRAP_BOTH, 1.0))
+    pair = _pair_wave(clips, pairs, short)
+    columns = (n - 1000 - FRONT + np.arange(SEGMENT)) % n
+    np.testing.assert_array_equal(wave[0], pair[0][columns].astype(np.float16))
+    np.testing.assert_array_equal(wave[2], pair[1][(7 - FRONT + np.arange(SEGMENT)) % n].astype(np.float16))
+    assert valid == PATCH_FRAMES and np.abs(wave[0, -SEGMENT // 4 :]).max() > 0
+
+
+def test_a_pitch_shifted_voice_is_the_pairs_voice_resampled(shards, train_pairs, train_set):
+    longest = int(np.argmax(train_pairs["samples"]))
+    start, ratio = 3000, 1.25
+    wave, valid = train_set.example((longest, start, longest, start, 1.0, 1.0, WRAP_BOTH, ratio))
+    pair = _pair_wave(shards, train_pairs, longest)
+    voice = pair[0] - pair[1]
+    # column c of the crop holds the voice at start + (c - FRONT) * ratio (to half a sample), resampled by 1 / ratio
+    lo = int(np.floor(start - FRONT * ratio)) - STRETCH_MARGIN
+    resampled = soxr.resample(voice[lo : lo + int(SEGMENT * ratio) + 2 * STRETCH_MARGIN], 8192 * ratio, 8192)
+    first = int(round((start - FRONT * ratio - lo) / ratio))
+    want = resampled[first : first + SEGMENT]
+    got = wave[0].astype(np.float32) - wave[1].astype(np.float32)
+    inner = slice(256, SEGMENT - 256)
+    err = got[inner] - want[inner]
+    assert 10 * np.log10(np.sum(want[inner] ** 2) / np.sum(err**2)) > 30  # both rows resampled alike: float16 storage only
+    assert valid == PATCH_FRAMES
+    plain, _ = train_set.example((longest, start, longest, start, 1.0, 1.0, WRAP_BOTH, 1.0))
+    unshifted = (plain[0] - plain[1]).astype(np.float32)[inner]
+    assert 10 * np.log10(np.sum(unshifted**2) / np.sum((got[inner] - unshifted) ** 2)) < 3  # another voice
 
 
 def test_sampler_resumes_mid_epoch_and_splits_ranks(train_pairs):
@@ -170,7 +230,7 @@ def test_index_problems_are_reported(shards, tmp_path):
 def test_grid_recipes_step_by_one_patch(train_pairs):
     recipes = grid_recipes(train_pairs)
     assert [r[1] for r in recipes[:2]] == [0, PATCH_SPAN]
-    assert all(r[0] == r[2] and r[1] == r[3] and r[6] == 0 for r in recipes)
+    assert all(r[0] == r[2] and r[1] == r[3] and r[6] == WRAP_NONE and r[7] == 1.0 for r in recipes)
 
 
 def test_loss_ignores_padding_frames_and_is_the_mean_over_real_ones():
