@@ -32,6 +32,7 @@ from vocalmine.model.fullband import EXTENSIONS, MaskOptions, apply_native, comb
 from vocalmine.model.separator import Separator
 
 VARIANTS = [("own", 1.0), ("ratio", 1.0), ("ratio", 2.0)]  # (mode, power); --quick drops p=2
+CENTRE_POWERS = (2.0, 4.0, 8.0, 16.0)  # powers of the channels' similarity that weight the extension
 
 
 def _fit(y: np.ndarray, n: int) -> np.ndarray:
@@ -79,6 +80,10 @@ def main() -> int:
                 for mid in (False, True) if mode == "ratio" else (False,):
                     systems[f"{label}, full band, {ext}" + (", mid" if mid else "")] = apply_native(
                         x, masks, sample_rate=rate, extension=ext, complementary=mode == "ratio", mid=mid)
+                    if mid and ext != "zeros":  # the extension weighted by the channels' similarity (centred vocal)
+                        for k in CENTRE_POWERS:
+                            systems[f"{label}, full band, {ext}, mid, centre^{k:g}"] = apply_native(
+                                x, masks, sample_rate=rate, extension=ext, complementary=True, mid=True, centre_power=k)
         for name, est in systems.items():
             sdr, sir, sar = scorer.score(est.reshape(2, -1))
             for k, source in enumerate(("vocals", "instrumental")):

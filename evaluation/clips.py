@@ -52,8 +52,9 @@ class ClipJob:
     rate: str = "model"  # "model": mono at 8192 Hz; "native": the files' own rate and channels
     mask: str = "ratio"  # model masks as applied: "ratio" (m^p / sum) or "own"
     power: float = 1.0  # p of the ratio mask
-    extension: str = "zeros"  # mask above the model's 4 kHz (native rate)
+    extension: str = "mean"  # mask above the model's 4 kHz (native rate)
     channels: str = "mid"  # native rate: vocal mask on every channel, or on their mean ("mid")
+    centre_power: float = 8.0  # native rate, "mid": the extension weighted by the channels' similarity to this power
 
 
 def load_clip(job: ClipJob) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -184,14 +185,15 @@ def _cached_separator(vocals_path: str, instrumental_path: str, mtimes: tuple[fl
         payload = checked_checkpoint(Path(path), target)
         loaded[target] = build_model(payload["model_kwargs"], payload["state_dict"])
     return Separator(LoadedModels(loaded, Path(vocals_path).parent.parent), device=device, batch_size=batch_size,
-                     mask=MaskOptions(mode=mask[0], power=mask[1], extension=mask[2], channels=mask[3]))
+                     mask=MaskOptions(mode=mask[0], power=mask[1], extension=mask[2], channels=mask[3],
+                                      centre_power=mask[4]))
 
 
 def job_separator(job: ClipJob, vocals_path: str, instrumental_path: str):
     """The cached :class:`~vocalmine.model.separator.Separator` of a model set for ``job``'s options."""
     mtimes = (Path(vocals_path).stat().st_mtime, Path(instrumental_path).stat().st_mtime)
     return _cached_separator(vocals_path, instrumental_path, mtimes, job.device, job.batch_size,
-                             (job.mask, float(job.power), job.extension, job.channels))
+                             (job.mask, float(job.power), job.extension, job.channels, float(job.centre_power)))
 
 
 def model_estimates(mixture: np.ndarray, vocals_path: str, instrumental_path: str, *, device: str, batch_size: int,

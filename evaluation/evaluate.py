@@ -62,8 +62,9 @@ class EvaluateConfig:
     rate: str = "model"  # "model": mono at 8192 Hz (the paper's); "native": the files' own rate and channels
     mask: str = "ratio"  # model masks as applied: "ratio" (m^p / sum of both) or "own"
     power: float = 1.0  # p of the ratio mask
-    extension: str = "zeros"  # mask above the model's 4 kHz at the native rate (see model/fullband.py)
+    extension: str = "mean"  # mask above the model's 4 kHz at the native rate (see model/fullband.py)
     channels: str = "mid"  # native rate: the vocal mask on every channel ("each") or on their mean ("mid")
+    centre_power: float = 8.0  # native rate, "mid": extension weighted by the channels' similarity^p (fullband.py)
 
     def __post_init__(self):
         from vocalmine.evaluation.clips import RATES
@@ -226,6 +227,7 @@ def evaluate(
             power=config.power,
             extension=config.extension,
             channels=config.channels,
+            centre_power=config.centre_power,
         )
         for row in clips.itertuples(index=False)
     ]

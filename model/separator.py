@@ -144,7 +144,8 @@ class Separator:
         # ratio masks sum to 1 in every bin: instrumental = mixture - vocals, one iSTFT fewer
         complementary = len(self.targets) == 1 or self.mask.mode == "ratio"
         est = apply_native(channels, masks, sample_rate=int(sample_rate), extension=self.mask.extension,
-                           complementary=complementary, mid=self.mask.channels == "mid")
+                           complementary=complementary, mid=self.mask.channels == "mid",
+                           centre_power=self.mask.centre_power)
         return {t: est[k].reshape(x.shape) for k, t in enumerate(TARGETS)}
 
     def separate_file(self, path: str | os.PathLike, out_dir: str | os.PathLike, *, name: str | None = None,

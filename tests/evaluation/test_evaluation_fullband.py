@@ -82,6 +82,30 @@ def test_the_mask_lands_on_the_right_frames():
     assert np.abs(y[:, half + margin :]).max() < 2e-3
 
 
+def test_centre_weighting_keeps_a_centred_high_band_and_hands_a_panned_one_to_the_instrumental():
+    sr = 44100
+    t = np.arange(3 * sr) / sr
+    centred, panned = 0.2 * np.sin(2 * np.pi * 7000.0 * t), 0.2 * np.sin(2 * np.pi * 9000.0 * t)
+    low = 0.2 * np.sin(2 * np.pi * 500.0 * t)
+    x = np.stack([low + centred + panned, low + centred]).astype(np.float32)  # 9 kHz only on the left
+    masks = np.full((2, N_BINS, _model_frames(x.shape[1], sr)), 0.5, dtype=np.float32)  # ratio masks, top band 0.5
+    e = lambda y, f: _band_energy(y, sr, f - 100, f + 100)  # noqa: E731
+    plain, weighted = (apply_native(x, masks, sample_rate=sr, extension="top-mean", complementary=True, mid=True,
+                                    centre_power=k) for k in (0.0, 8.0))
+    centre = x.mean(axis=0)
+    for out in (plain, weighted):  # the band below 4 kHz is the same; sources sum to the mixture
+        assert abs(e(out[0][0], 500) / e(0.5 * centre, 500) - 1) < 0.02
+        np.testing.assert_allclose(out[0] + out[1], x, atol=1e-5)
+    assert abs(e(weighted[0][0], 7000) / e(plain[0][0], 7000) - 1) < 0.02  # centred: kept as it was
+    assert e(plain[0][0], 9000) > 0.2 * e(centre, 9000)
+    assert e(weighted[0][0], 9000) < 1e-3 * e(plain[0][0], 9000)  # panned aside: all to the instrumental
+    mono = apply_native(x[:1], masks, sample_rate=sr, extension="top-mean", complementary=True, mid=True, centre_power=8.0)
+    np.testing.assert_allclose(mono, apply_native(x[:1], masks, sample_rate=sr, extension="top-mean", complementary=True),
+                               atol=1e-6)  # mono input: nothing to weigh
+    with pytest.raises(ConfigError, match="centre power"):
+        MaskOptions(centre_power=-1.0)
+
+
 def test_ratio_masks_sum_to_one_and_own_masks_are_left_alone():
     rng = np.random.default_rng(0)
     masks = rng.uniform(0, 1, (2, N_BINS, 20)).astype(np.float32)

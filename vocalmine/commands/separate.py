@@ -44,12 +44,15 @@ def parse_rate(value: str) -> str | int:
 @click.option("--mask", type=click.Choice(["ratio", "own"]), default="ratio", show_default=True,
               help="ratio: both models' masks to the power p, divided by their sum (Spleeter); own: each model's mask.")
 @click.option("--power", type=click.FloatRange(0.1, 8.0), default=1.0, show_default=True, help="p of the ratio mask.")
-@click.option("--extension", type=click.Choice(["zeros", "top-mean", "top", "mean"]), default="zeros", show_default=True,
+@click.option("--extension", type=click.Choice(["zeros", "top-mean", "top", "mean"]), default="mean", show_default=True,
               help="Vocal mask above the model's 4 kHz: zeros (with ratio masks all of the band goes to the instrumental), "
                    "the mean of the model's top 512 Hz per frame, its top bin, or its mean.")
 @click.option("--channels", "channel_mode", type=click.Choice(["mid", "each"]), default="mid", show_default=True,
               help="each: the vocal mask on every channel; mid: on the channels' mean (a centred lead vocal), the rest "
                    "of every channel, side content included, to the instrumental.")
+@click.option("--centre-power", type=click.FloatRange(0.0, 64.0), default=8.0, show_default=True,
+              help="With --channels mid on stereo input: weight the vocal mask above 4 kHz by the channels' similarity "
+                   "to this power, so that sources panned aside stay in the instrumental (0 = off).")
 @click.option("--overwrite", is_flag=True, help="Replace outputs that exist already (otherwise they are an error).")
 @click.option("--device", default="auto", show_default=True, help="Torch device: auto (cuda when available), cpu, cuda, cuda:N.")
 @click.option("--precision", type=click.Choice(["auto", "fp32", "bf16"]), default="auto", show_default=True,
@@ -57,7 +60,8 @@ def parse_rate(value: str) -> str | int:
 @click.option("--batch-size", default=8, show_default=True, type=click.IntRange(1, 1024), help="Windows per forward pass.")
 @pass_context
 def separate(ctx: Context, audio: tuple[Path, ...], model_path: Path | None, name: str, out_dir: Path | None,
-             sample_rate: str, fmt: str, mask: str, power: float, extension: str, channel_mode: str, overwrite: bool, device: str,
+             sample_rate: str, fmt: str, mask: str, power: float, extension: str, channel_mode: str, centre_power: float,
+             overwrite: bool, device: str,
              precision: str, batch_size: int) -> None:
     """Separate AUDIO files (WAV, FLAC, MP3) into NAME.vocals.wav and NAME.instrumental.wav.
 
@@ -69,7 +73,7 @@ def separate(ctx: Context, audio: tuple[Path, ...], model_path: Path | None, nam
     from vocalmine.model.separator import Separator
 
     rate = parse_rate(sample_rate)
-    options = MaskOptions(mode=mask, power=power, extension=extension, channels=channel_mode)
+    options = MaskOptions(mode=mask, power=power, extension=extension, channels=channel_mode, centre_power=centre_power)
     if model_path is None or out_dir is None:
         if ctx.catalog_path.is_file():
             catalog = ctx.catalog

@@ -48,5 +48,9 @@ def dask_client(*, scheduler: str | None, workers: int, tasks: int | None = None
         log.info("%s: LocalCluster of %d workers (asked for %d; only %d tasks)", stage, n, workers, tasks)
     else:
         log.info("%s: LocalCluster of %d workers", stage, n)
-    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, Client(cluster) as client:
+    # worker processes log to stderr by themselves; at shutdown on a loaded machine a heartbeat can race the
+    # closing scheduler and print a traceback for nothing (task errors still reach this client as exceptions)
+    quiet = logging.CRITICAL if logging.getLogger().getEffectiveLevel() > logging.INFO else logging.INFO
+    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
+                      silence_logs=quiet) as cluster, Client(cluster) as client:
         yield client

@@ -2,7 +2,7 @@
 
 The vocal is a harmonic source (vibrato, glides, scoops, jitter) whose
 harmonic amplitudes follow a parallel formant filter of the current vowel,
-interpolated across syllables, plus consonant noise bursts, breaths before
+interpolated across syllables, plus consonant noise bursts, breathy "air" above 4 kHz, breaths before
 phrases, breathiness and a little reverb. The accompaniment is piano, pad
 and/or plucked arpeggios on the chords (in the vocal's range), bass and drums,
 panned in stereo so that the mean of the two channels is the mono stem.
@@ -20,7 +20,7 @@ from vocalmine.demo.score import BEATS_PER_BAR, CONSONANTS, Score
 
 SYNTH_RATE = 22050  # Hz; every song is synthesised at this rate and resampled per release
 CONTROL_HOP = 64  # samples between control points (f0, formants, envelopes)
-MAX_PARTIAL_HZ = 7000.0  # harmonics above this are not synthesised
+MAX_PARTIAL_HZ = 10000.0  # harmonics above this are not synthesised
 # formant frequencies (Hz) of each vowel, a male-ish voice; bandwidths are shared
 FORMANTS = {
     "a": (750.0, 1150.0, 2600.0, 3400.0),
@@ -34,8 +34,14 @@ FORMANT_LEVELS = (1.0, 0.6, 0.35, 0.25)  # peak level of each formant in the par
 FORMANT_FLOOR = 0.06  # level between the formants
 VOWEL_TABLE = np.array([FORMANTS[v] for v in ("a", "e", "i", "o", "u")])
 # consonant noise bands (Hz) and lengths (s)
-CONSONANT_BANDS = {"s": (3500.0, 9000.0, 0.10), "sh": (1800.0, 5000.0, 0.11), "t": (1500.0, 7000.0, 0.03),
-                   "k": (900.0, 4000.0, 0.035), "f": (1000.0, 8000.0, 0.08), "h": (400.0, 3000.0, 0.07)}
+CONSONANT_BANDS = {"s": (4000.0, 10000.0, 0.10), "sh": (2000.0, 7000.0, 0.11), "t": (2000.0, 9000.0, 0.03),
+                   "k": (900.0, 4000.0, 0.035), "f": (1500.0, 10000.0, 0.08), "h": (400.0, 3000.0, 0.07)}
+CONSONANT_LEVEL = (0.08, 0.25)  # RMS of a consonant burst relative to the vowels' peak, drawn per burst
+# breathy "air" above 4 kHz that follows the voice's loudness: with the sibilants it puts the voice's
+# energy above 5 kHz at about -17 dB of its total, as in bright, pop-produced vocals; without it
+# the voice had almost nothing there and a high-band score could not tell a separator from silence
+AIR_BAND = (4000.0, 10000.0)
+AIR_LEVEL = (0.05, 0.10)  # its RMS relative to the vowels' peak, drawn per song
 
 
 def _bandpass(noise: np.ndarray, lo: float, hi: float, sr: int) -> np.ndarray:
@@ -167,6 +173,8 @@ def render_vocal(score: Score, rng: np.random.Generator, *, sr: int = SYNTH_RATE
     gain = gain * (fh < MAX_PARTIAL_HZ)
     y = _istft(spec * gain, n)
     y /= max(np.abs(y).max(), 1e-9)
+    air = _bandpass(rng.standard_normal(n), *AIR_BAND, sr)
+    y += env * rng.uniform(*AIR_LEVEL) * air / max(np.std(air), 1e-9)
 
     # noise parts: consonants before their syllables, breaths before phrases
     # each burst filters its own stretch of noise (filtering the whole song per band is 10x slower)
@@ -180,7 +188,7 @@ def render_vocal(score: Score, rng: np.random.Generator, *, sr: int = SYNTH_RATE
         if a < warm or b > n:
             continue
         burst = _bandpass(rng.standard_normal(b - a + warm), lo, hi, sr)[warm:]
-        y[a:b] += burst / max(np.std(burst), 1e-9) * 0.12 * np.hanning(b - a) ** 0.7 * rng.uniform(0.25, 0.5)
+        y[a:b] += burst / max(np.std(burst), 1e-9) * np.hanning(b - a) ** 0.7 * rng.uniform(*CONSONANT_LEVEL)
     for p in score.lead_in_s + m.phrase_start * beat:
         dur = rng.uniform(0.2, 0.4)
         a, b = int((p - dur - 0.05) * sr), int((p - 0.05) * sr)
