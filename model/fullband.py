@@ -179,6 +179,18 @@ def overlap_add(spec: np.ndarray, length: int, *, n_fft: int, hop: int) -> np.nd
     return seg / np.where(norm > 1e-8, norm, 1.0)
 
 
+def channel_similarity(left: np.ndarray, right: np.ndarray, power: float) -> np.ndarray:
+    """(2|L·R*| / (|L|² + |R|²))^power per bin, float32: 1 where both channels carry the same, 0 where one is silent.
+
+    Written as (4·|L|²·|R|² / (|L|² + |R|²)²)^(power / 2): powers only, no complex product or square root.
+    """
+    pl = left.real.astype(np.float32) ** 2 + left.imag.astype(np.float32) ** 2
+    pr = right.real.astype(np.float32) ** 2 + right.imag.astype(np.float32) ** 2
+    total = pl + pr
+    squared = 4 * pl * pr / np.maximum(total * total, np.float32(1e-30))
+    return squared ** np.float32(power / 2)
+
+
 NATIVE_BLOCK_FRAMES = 512  # native frames per block of apply_native (~48 s): memory stays flat in the track's length
 
 
@@ -229,9 +241,7 @@ def apply_native(mixture: np.ndarray, masks: np.ndarray, *, sample_rate: int, ex
         mask = np.swapaxes(native_masks(used, sample_rate=sample_rate, n_frames_native=f1 - f0, extension=extension,
                                         first_frame=f0), 1, 2)  # (S, nb, F)
         if weighted:
-            left, right = spec[0, :, top:], spec[1, :, top:]
-            similarity = 2 * np.abs(left * np.conj(right)) / np.maximum(np.abs(left) ** 2 + np.abs(right) ** 2, 1e-20)
-            mask[:, :, top:] *= similarity.astype(np.float32) ** np.float32(centre_power)
+            mask[:, :, top:] *= channel_similarity(spec[0, :, top:], spec[1, :, top:], centre_power)
             spec = spec.mean(axis=0, keepdims=True)
         frames = scipy.fft.irfft(mask[:, None] * spec[None], n=n_fft, axis=-1, workers=-1)
         frames = frames.astype(np.float32, copy=False) * window  # (S, C, nb, n_fft)
@@ -242,8 +252,11 @@ def apply_native(mixture: np.ndarray, masks: np.ndarray, *, sample_rate: int, ex
                 out[..., a:b] += frames[:, :, k, a - start : b - start]
                 wss[a:b] += window[a - start : b - start] ** 2
     out /= np.where(wss > 1e-8, wss, 1.0)
-    if centred:
-        out = np.repeat(out, mixture.shape[0], axis=1)
+    if not centred and used.shape[0] == masks.shape[0]:
+        return out
+    # the centre's estimate on every channel, and the rest of each channel: written in place, no copies of copies
+    result = np.empty((masks.shape[0],) + mixture.shape, dtype=np.float32)
+    result[: used.shape[0]] = out
     if used.shape[0] < masks.shape[0]:
-        out = np.concatenate([out, mixture[None] - out])
-    return out
+        np.subtract(mixture, result[0], out=result[1])
+    return result
