@@ -15,8 +15,16 @@
    dev split) is copied after each stage, for the learning curve.
 4. The 825 MIR-1K test clips, scored with the fast exact BSS Eval (one process per
    core): GNSDR/GSIR/GSAR for vocals and accompaniment. Masks: "own" = the vocal
-   model's mask (accompaniment = the rest of the mixture); "ratio" = m_v / (m_v + m_i)
-   from the vocal and instrumental models of the same variant, when both were trained.
+   model's mask m (accompaniment = the rest of the mixture); "own-pP" = that mask
+   softened to m^P / (m^P + (1 - m)^P), P from --mask-power (0.5 was best on the
+   dev split: the half-wave-rectified target trains an over-eager mask, and
+   softening trades some interference for fewer artefacts); "ratio" =
+   m_v / (m_v + m_i) from the vocal and instrumental models of the same variant,
+   when both were trained.
+
+Training: the trainer's remixing, with clips shorter than a crop wrapped
+(no padding) and remixed voices resampled by up to ± --pitch semitones (3: the
+train and dev clips hold two singers, the test clips seventeen others).
 
 Models: vocals, instrumental (U-Net with remix augmentation); NAME-noskip (the
 no-skip baseline, augmented); NAME-noaug (U-Net, no remixing).
