@@ -13,6 +13,9 @@ TrainConfig overrides; runs resume from WORK/dev/NAME.
         --variant 'base={"remix_wrap": false}' --variant 'wrap={}' --variant 'pitch3={"remix_pitch_semitones": 3}' \
         --variant 'lr2e-3={"lr": 0.002}'
 
+--oracle adds the ceiling of the paper's target: its oracle mask against the
+ideal ratio mask on every second train/dev clip.
+
 Two variants can run side by side (two processes with --threads 1), which is
 how the README's table was measured.
 """
@@ -90,6 +93,31 @@ def dev_nsdr(checkpoint: Path, clips: list[tuple[str, str]], powers: list[float]
     return {k: float(np.average([r[0] for r in v], weights=[r[1] for r in v])) for k, v in rows.items()}
 
 
+def oracle_ceilings(every: int = 2) -> dict[str, float]:
+    """Vocal NSDR of oracle masks on every ``every``-th MIR-1K train/dev clip: the paper's target as a mask,
+    max(|X| - |A|, 0) / |X|, against the ideal ratio mask |V| / (|V| + |A|). Shows whether the target caps the model."""
+    from vocalmine.core.stft import istft, stft
+    from vocalmine.evaluation.bss import BssEvalV3
+
+    clips = pd.read_csv(MIR1K / "clips.csv")
+    clips = clips[clips["split"].isin(["train", "dev"])].sort_values("clip").iloc[::every]
+    rows: dict[str, list[tuple[float, int]]] = {}
+    for clip, split in zip(clips["clip"], clips["split"]):
+        data, _ = sf.read(MIR1K / split / f"{clip}.flac", dtype="float32", always_2d=True)
+        acc, voc = data[:, 0].astype(np.float64), data[:, 1].astype(np.float64)
+        mix, n = acc + voc, data.shape[0]
+        x, a, v = (stft(y.astype(np.float32)) for y in (mix, acc, voc))
+        target = np.maximum(np.abs(x) - np.abs(a), 0)
+        masks = {"half-wave-rectified target": target / np.maximum(np.abs(x), 1e-12),
+                 "ideal ratio mask": np.abs(v) / np.maximum(np.abs(v) + np.abs(a), 1e-12)}
+        bss = BssEvalV3(np.stack([voc, acc]))
+        mix_sdr, _, _ = bss.score(np.stack([mix, mix]))
+        for name, m in masks.items():
+            sdr, _, _ = bss.score(np.stack([istft(m * x, n), istft((1 - m) * x, n)]).astype(np.float64))
+            rows.setdefault(name, []).append((sdr[0] - mix_sdr[0], n))
+    return {k: float(np.average([r[0] for r in v], weights=[r[1] for r in v])) for k, v in rows.items()}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, required=True, help="a bench_mir1k.py work folder (corpus, shards)")
@@ -97,6 +125,7 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=600, help="optimizer steps per variant")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     parser.add_argument("--powers", default="0.5", help="comma list of softening powers p to score besides the own mask")
+    parser.add_argument("--oracle", action="store_true", help="also score oracle masks of the target on train/dev clips")
     parser.add_argument("--json", type=Path, default=None, help="write the results here too")
     args = parser.parse_args()
     if not (MIR1K / "clips.csv").is_file():
@@ -111,12 +140,15 @@ def main() -> int:
     powers = [float(p) for p in args.powers.split(",") if p.strip()]
     clips = dev_clips(args.work)
     results = {}
-    for spec in args.variant or ["default={}"]:
+    for spec in args.variant or ([] if args.oracle else ["default={}"]):
         name, _, text = spec.partition("=")
         best = train_variant(args.work, name, json.loads(text or "{}"), steps=args.steps, threads=args.threads)
         results[name] = dev_nsdr(best, clips, powers)
         print(f"{name}: " + ", ".join(f"{k} {v:.2f} dB" for k, v in results[name].items()) + f" ({len(clips)} dev clips)",
               flush=True)
+    if args.oracle:
+        results["oracle"] = oracle_ceilings()
+        print("oracle masks, every 2nd train/dev clip: " + ", ".join(f"{k} {v:.2f} dB" for k, v in results["oracle"].items()))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
     return 0
