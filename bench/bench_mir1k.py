@@ -243,6 +243,11 @@ def evaluate_models(eval_dir: Path, systems: list[tuple[str, str, str | None, fl
     return pd.DataFrame(rows)
 
 
+def own_systems(key: str, power: float) -> list[tuple[str, str, None, float]]:
+    """The vocal model ``key``'s own mask as a system, and softened to ``power`` unless that is 1."""
+    return [(f"{key}:own", key, None, 1.0)] + ([(f"{key}:own-p{power:g}", key, None, power)] if power != 1.0 else [])
+
+
 def global_scores(scores: pd.DataFrame) -> dict:
     """system -> source -> GNSDR, GSIR, GSAR (length-weighted means, dB) and clips."""
     out: dict = {}
@@ -382,9 +387,7 @@ def main() -> int:
             continue
         variant = name[len("vocals"):]
         paths[name] = str(catalog.models / name / BEST_CHECKPOINT)
-        systems.append((f"{name}:own", name, None, 1.0))
-        if args.mask_power != 1.0:
-            systems.append((f"{name}:own-p{args.mask_power:g}", name, None, args.mask_power))
+        systems += own_systems(name, args.mask_power)
         partner = f"instrumental{variant}"
         if partner in models:
             paths[partner] = str(catalog.models / partner / BEST_CHECKPOINT)
@@ -396,9 +399,7 @@ def main() -> int:
             for stage in results["models"][name]["stages"][:-1]:
                 key = f"{name}@{stage['budget']:g}min"
                 paths[key] = stage["checkpoint"]
-                systems.append((f"{key}:own", key, None, 1.0))
-                if args.mask_power != 1.0:
-                    systems.append((f"{key}:own-p{args.mask_power:g}", key, None, args.mask_power))
+                systems += own_systems(key, args.mask_power)
     t = time.perf_counter()
     results["load_before_eval"] = load_average()
     scores = evaluate_models(eval_dir, systems, paths, workers=args.workers, limit=args.smoke)

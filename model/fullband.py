@@ -184,11 +184,11 @@ def channel_similarity(left: np.ndarray, right: np.ndarray, power: float) -> np.
 
     Written as (4·|L|²·|R|² / (|L|² + |R|²)²)^(power / 2): powers only, no complex product or square root.
     """
-    pl = left.real.astype(np.float32) ** 2 + left.imag.astype(np.float32) ** 2
-    pr = right.real.astype(np.float32) ** 2 + right.imag.astype(np.float32) ** 2
+    pl = left.real**2 + left.imag**2  # float32 for the complex64 spectra of apply_native
+    pr = right.real**2 + right.imag**2
     total = pl + pr
     squared = 4 * pl * pr / np.maximum(total * total, np.float32(1e-30))
-    return squared ** np.float32(power / 2)
+    return (squared ** np.float32(power / 2)).astype(np.float32, copy=False)
 
 
 NATIVE_BLOCK_FRAMES = 512  # native frames per block of apply_native (~48 s): memory stays flat in the track's length
