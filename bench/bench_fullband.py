@@ -33,6 +33,7 @@ from vocalmine.model.separator import Separator
 
 VARIANTS = [("own", 1.0), ("ratio", 1.0), ("ratio", 2.0)]  # (mode, power); --quick drops p=2
 CENTRE_POWERS = (2.0, 4.0, 8.0, 16.0)  # powers of the channels' similarity that weight the extension
+BAND_CENTRE_POWERS = (1.0, 2.0, 4.0)  # the same for the model's band below 4 kHz
 
 
 def _fit(y: np.ndarray, n: int) -> np.ndarray:
@@ -84,6 +85,11 @@ def main() -> int:
                         for k in CENTRE_POWERS:
                             systems[f"{label}, full band, {ext}, mid, centre^{k:g}"] = apply_native(
                                 x, masks, sample_rate=rate, extension=ext, complementary=True, mid=True, centre_power=k)
+                        if ext == "mean":  # the model's band weighted too (centre^8 above it, the default)
+                            for k in BAND_CENTRE_POWERS:
+                                systems[f"{label}, full band, {ext}, mid, centre^8, band centre^{k:g}"] = apply_native(
+                                    x, masks, sample_rate=rate, extension=ext, complementary=True, mid=True,
+                                    centre_power=8.0, band_centre_power=k)
         for name, est in systems.items():
             sdr, sir, sar = scorer.score(est.reshape(2, -1))
             for k, source in enumerate(("vocals", "instrumental")):

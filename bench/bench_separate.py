@@ -3,8 +3,7 @@
 Full band at the native rate (the default of `vocalmine separate`): decode,
 downmix + resample to 8192 Hz, model masks (8192 Hz STFT, 128-frame windows,
 both models, ratio masks), native STFT of each channel, vocal mask
-interpolation and extension (weighted above 4 kHz by the channels'
-similarity), the centre's spectrum, iSTFT, instrumental =
+interpolation and extension (weighted by the channels' similarity), the centre's spectrum, iSTFT, instrumental =
 mixture - vocals, write two 16-bit WAVs. Beside it, in the same run: the paper's 8192 Hz
 path (decode, resample, masks, 8192 Hz iSTFT, write mono float) and the naive
 loop a user would write (librosa.load at 8192 Hz, whole spectrogram,
@@ -109,14 +108,18 @@ def native_path(separator: Separator, path: Path, out_dir: Path) -> Steps:
     """The steps of Separator.separate_file(output="native") with ratio masks, timed one by one (the same functions)."""
     s, x, rate, mono, masks = _model_steps(separator, path)
     n_fft, hop = native_stft_params(rate)
-    mid, weighted = separator.mask.channels == "mid", separator.mask.centre_power > 0 and x.shape[0] == 2
+    powers = ((separator.mask.centre_power, True), (separator.mask.band_centre_power, False))  # (power, above the top)
+    mid, weighted = separator.mask.channels == "mid", x.shape[0] == 2 and any(p > 0 for p, _ in powers)
     source = x.mean(axis=0, keepdims=True, dtype=np.float32) if mid and not weighted else x
     spec = stft(source, n_fft=n_fft, hop=hop)
     s.mark("native STFT")
     full = native_masks(masks[:1], sample_rate=rate, n_frames_native=spec.shape[-1], extension=separator.mask.extension)
-    if mid and weighted:  # the extension weighted by the channels' similarity, then the centre's spectrum
+    if mid and weighted:  # the mask weighted by the channels' similarity, then the centre's spectrum
         top = model_band_bins(rate)
-        full[:, top:] *= channel_similarity(spec[0, top:], spec[1, top:], separator.mask.centre_power)
+        for power, above in powers:
+            band = slice(top, None) if above else slice(0, top)
+            if power > 0:
+                full[:, band] *= channel_similarity(spec[0, band], spec[1, band], power)
         spec = spec.mean(axis=0, keepdims=True)
     masked = full[:, None] * spec[None]  # ratio masks: the vocals only, instrumental = mixture - vocals
     s.mark("full-band mask")

@@ -65,6 +65,7 @@ class EvaluateConfig:
     extension: str = "mean"  # mask above the model's 4 kHz at the native rate (see model/fullband.py)
     channels: str = "mid"  # native rate: the vocal mask on every channel ("each") or on their mean ("mid")
     centre_power: float = 8.0  # native rate, "mid": extension weighted by the channels' similarity^p (fullband.py)
+    band_centre_power: float = 2.0  # the same for the model's band below 4 kHz
 
     def __post_init__(self):
         from vocalmine.evaluation.clips import RATES
@@ -228,6 +229,7 @@ def evaluate(
             extension=config.extension,
             channels=config.channels,
             centre_power=config.centre_power,
+            band_centre_power=config.band_centre_power,
         )
         for row in clips.itertuples(index=False)
     ]

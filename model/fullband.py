@@ -60,6 +60,9 @@ class MaskOptions:
     # with "mid" on stereo input: the extension weighted per bin by the channels' similarity to this power
     # (a centred vocal keeps its band above 4 kHz, a source panned aside goes to the instrumental); 0 = off
     centre_power: float = 8.0
+    # the same below 4 kHz, on the model's own mask: a bin whose channels differ in level holds panned
+    # accompaniment that the mono model could not tell apart (measured, see the module docstring); 0 = off
+    band_centre_power: float = 2.0
 
     def __post_init__(self):
         if self.channels not in CHANNEL_MODES:
@@ -70,8 +73,9 @@ class MaskOptions:
             raise ConfigError(f"mask extension must be one of {EXTENSIONS}, got {self.extension!r}")
         if not 0 < self.power <= 8:
             raise ConfigError(f"mask power must be in (0, 8], got {self.power}")
-        if not 0 <= self.centre_power <= 64:
-            raise ConfigError(f"mask centre power must be in [0, 64], got {self.centre_power}")
+        for name, value in (("centre power", self.centre_power), ("band centre power", self.band_centre_power)):
+            if not 0 <= value <= 64:
+                raise ConfigError(f"mask {name} must be in [0, 64], got {value}")
 
 
 def combine_masks(masks: np.ndarray, options: MaskOptions) -> np.ndarray:
@@ -89,9 +93,21 @@ def combine_masks(masks: np.ndarray, options: MaskOptions) -> np.ndarray:
 
 
 def native_stft_params(sample_rate: int) -> tuple[int, int]:
-    """(n_fft, hop) at ``sample_rate`` with the model's time and frequency resolution (even n_fft)."""
-    ratio = sample_rate / SAMPLE_RATE
-    return max(2, 2 * round(N_FFT / 2 * ratio)), max(1, round(HOP_LENGTH * ratio))
+    """(n_fft, hop) of the native STFT at ``sample_rate``.
+
+    The hop is the model's 93.75 ms (768 samples at 8192 Hz), so native frames fall
+    on the model's frames and the mask needs no interpolation in time. The window is
+    at least two hops (50% overlap), rounded up to an even length with only the
+    factors 2, 3 and 5 (8640 at 44.1 kHz): the model's own 25%-overlap window scaled
+    to the rate (5512) gave 0.4-0.8 dB less SDR to both sources, nearly all of it as
+    artefacts, on the demo's 44.1 kHz stereo songs (bench/bench_fullband.py). The
+    masks are interpolated at each native bin's frequency, so the bins may be finer
+    than the model's 8 Hz.
+    """
+    import scipy.fft
+
+    hop = max(1, round(HOP_LENGTH * sample_rate / SAMPLE_RATE))
+    return 2 * scipy.fft.next_fast_len(hop, real=True), hop
 
 
 def _interp_index(position: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -196,7 +212,7 @@ NATIVE_BLOCK_FRAMES = 512  # native frames per block of apply_native (~48 s): me
 
 def apply_native(mixture: np.ndarray, masks: np.ndarray, *, sample_rate: int, extension: str,
                  complementary: bool = False, mid: bool = False, centre_power: float = 0.0,
-                 block_frames: int = NATIVE_BLOCK_FRAMES) -> np.ndarray:
+                 band_centre_power: float = 0.0, block_frames: int = NATIVE_BLOCK_FRAMES) -> np.ndarray:
     """Apply model masks to every channel of ``mixture`` at its own rate.
 
     Equal to ``istft(native_masks(...) * stft(mixture))`` with the core STFT at
@@ -215,6 +231,7 @@ def apply_native(mixture: np.ndarray, masks: np.ndarray, *, sample_rate: int, ex
             band is weighted by each bin's inter-channel similarity 2|L·R*| / (|L|² + |R|²)
             to this power (1 for a centred source, less for one panned aside: a hi-hat
             off centre stays in the instrumental); 0 = no weighting.
+        band_centre_power: the same for the model's band below it.
 
     Returns:
         float32 (S, channels, n_samples): each channel's STFT times the mask, its own phase, iSTFT.
@@ -223,7 +240,7 @@ def apply_native(mixture: np.ndarray, masks: np.ndarray, *, sample_rate: int, ex
 
     mixture = np.asarray(mixture, dtype=np.float32)
     centred = mid and complementary and masks.shape[0] == 2 and mixture.shape[0] > 1
-    weighted = centred and centre_power > 0 and mixture.shape[0] == 2
+    weighted = centred and (centre_power > 0 or band_centre_power > 0) and mixture.shape[0] == 2
     used = masks[:1] if complementary and masks.shape[0] == 2 else masks
     # the centre's STFT is the mean of the channels' STFTs: average the samples first unless both are needed
     source = mixture if weighted or not centred else mixture.mean(axis=0, keepdims=True, dtype=np.float32)
@@ -237,11 +254,13 @@ def apply_native(mixture: np.ndarray, masks: np.ndarray, *, sample_rate: int, ex
     front = n_fft // 2
     for f0 in range(0, total, block_frames):
         f1 = min(f0 + block_frames, total)
-        spec = scipy.fft.rfft(windowed_frames(source, f0, f1, n_fft=n_fft, hop=hop), axis=-1, workers=-1)  # (C, nb, F)
+        spec = scipy.fft.rfft(windowed_frames(source, f0, f1, n_fft=n_fft, hop=hop), axis=-1, workers=-1)  # (C, F, bins)
         mask = np.swapaxes(native_masks(used, sample_rate=sample_rate, n_frames_native=f1 - f0, extension=extension,
-                                        first_frame=f0), 1, 2)  # (S, nb, F)
+                                        first_frame=f0), 1, 2)  # (S, F, bins)
         if weighted:
-            mask[:, :, top:] *= channel_similarity(spec[0, :, top:], spec[1, :, top:], centre_power)
+            for band, power in ((slice(top, None), centre_power), (slice(0, top), band_centre_power)):
+                if power > 0:
+                    mask[..., band] *= channel_similarity(spec[0, :, band], spec[1, :, band], power)
             spec = spec.mean(axis=0, keepdims=True)
         frames = scipy.fft.irfft(mask[:, None] * spec[None], n=n_fft, axis=-1, workers=-1)
         frames = frames.astype(np.float32, copy=False) * window  # (S, C, nb, n_fft)

@@ -89,7 +89,9 @@ class Separator:
         self.window_hop = window_hop
         self.mask = mask
         self.precision = precision
-        self._mask_fn = unet_mask_fn([loaded.models[t] for t in self.targets], device=self.device, batch_size=batch_size)
+        channels_last = self.device.type == "cuda" or precision == "bf16"
+        self._mask_fn = unet_mask_fn([loaded.models[t] for t in self.targets], device=self.device, batch_size=batch_size,
+                                     channels_last=channels_last)
 
     @classmethod
     def from_file(cls, path: str | os.PathLike, *, device: str | None = None, name: str = "unet", **options) -> "Separator":
@@ -145,7 +147,7 @@ class Separator:
         complementary = len(self.targets) == 1 or self.mask.mode == "ratio"
         est = apply_native(channels, masks, sample_rate=int(sample_rate), extension=self.mask.extension,
                            complementary=complementary, mid=self.mask.channels == "mid",
-                           centre_power=self.mask.centre_power)
+                           centre_power=self.mask.centre_power, band_centre_power=self.mask.band_centre_power)
         return {t: est[k].reshape(x.shape) for k, t in enumerate(TARGETS)}
 
     def separate_file(self, path: str | os.PathLike, out_dir: str | os.PathLike, *, name: str | None = None,

@@ -173,11 +173,18 @@ def track_masks(mixture: np.ndarray, mask_fn: MaskFn, *, n_sources: int, **optio
     return np.concatenate(blocks, axis=2) if len(blocks) > 1 else blocks[0]
 
 
-def unet_mask_fn(models: Sequence[torch.nn.Module], *, device: str | torch.device = "cpu", batch_size: int = 8) -> MaskFn:
-    """A :data:`MaskFn` running each model on batches of windows, without gradients."""
+def unet_mask_fn(models: Sequence[torch.nn.Module], *, device: str | torch.device = "cpu", batch_size: int = 8,
+                 channels_last: bool = False) -> MaskFn:
+    """A :data:`MaskFn` running each model on batches of windows, without gradients.
+
+    ``channels_last`` moves the models and their input to that memory format: oneDNN's
+    blocked bf16 convolutions run about 20% faster so (on CPU under bf16 autocast, and on CUDA).
+    """
     device = torch.device(device)
     for model in models:
         model.eval().to(device)
+        if channels_last:
+            model.to(memory_format=torch.channels_last)
 
     def mask_fn(windows: np.ndarray) -> np.ndarray:
         out = np.empty((len(models),) + windows.shape, dtype=np.float32)
@@ -185,6 +192,8 @@ def unet_mask_fn(models: Sequence[torch.nn.Module], *, device: str | torch.devic
             for b in range(0, windows.shape[0], batch_size):
                 x = torch.from_numpy(np.ascontiguousarray(windows[b : b + batch_size])).to(device)
                 x = x.unsqueeze(1)  # (batch, 1, 512, 128)
+                if channels_last:
+                    x = x.contiguous(memory_format=torch.channels_last)
                 for s, model in enumerate(models):
                     out[s, b : b + batch_size] = model(x)[:, 0].float().cpu().numpy()
         return out

@@ -38,11 +38,19 @@ def _model_frames(n_native: int, sr: int) -> int:
     return n_frames(int(np.ceil(n_native * SAMPLE_RATE / sr)))
 
 
-def test_native_stft_keeps_the_models_resolution():
-    assert native_stft_params(8192) == (1024, 768)
+def test_native_stft_keeps_the_models_hop_with_half_overlapping_fast_windows():
+    assert native_stft_params(8192) == (1536, 768)
     n_fft, hop = native_stft_params(44100)
-    assert (n_fft, hop) == (5512, 4134)
-    assert abs(hop / 44100 - 768 / 8192) < 1e-4 and abs(44100 / n_fft - 8.0) < 0.01
+    assert (n_fft, hop) == (8640, 4134)  # 2 * 4320, 4320 = 2^5 * 3^3 * 5
+    for sr in (11025, 16000, 22050, 32000, 44100, 48000, 96000):
+        n_fft, hop = native_stft_params(sr)
+        assert abs(hop / sr - 768 / 8192) < 1e-4  # the model's time step
+        assert n_fft % 2 == 0 and 2 * hop <= n_fft < 2.1 * hop  # at least 50% overlap, barely more
+        rest = n_fft
+        for p in (2, 3, 5):
+            while rest % p == 0:
+                rest //= p
+        assert rest == 1, (sr, n_fft)
 
 
 @pytest.mark.parametrize("sr, channels, n", [(44100, 2, 44100 * 3 + 17), (48000, 1, 48000 * 2 + 1), (8192, 2, 8192 * 4 + 5)])
@@ -104,6 +112,24 @@ def test_centre_weighting_keeps_a_centred_high_band_and_hands_a_panned_one_to_th
                                atol=1e-6)  # mono input: nothing to weigh
     with pytest.raises(ConfigError, match="centre power"):
         MaskOptions(centre_power=-1.0)
+
+
+def test_band_centre_weighting_hands_panned_content_below_4khz_to_the_instrumental():
+    sr = 44100
+    t = np.arange(3 * sr) / sr
+    centred, panned = 0.2 * np.sin(2 * np.pi * 500.0 * t), 0.2 * np.sin(2 * np.pi * 1500.0 * t)
+    x = np.stack([centred + panned, centred + 0.25 * panned]).astype(np.float32)  # 1.5 kHz 12 dB louder on the left
+    masks = np.full((2, N_BINS, _model_frames(x.shape[1], sr)), 0.5, dtype=np.float32)
+    e = lambda y, f: _band_energy(y, sr, f - 100, f + 100)  # noqa: E731
+    plain, weighted = (apply_native(x, masks, sample_rate=sr, extension="zeros", complementary=True, mid=True,
+                                    band_centre_power=k) for k in (0.0, 2.0))
+    np.testing.assert_allclose(weighted[0] + weighted[1], x, atol=1e-5)
+    assert abs(e(weighted[0][0], 500) / e(plain[0][0], 500) - 1) < 0.02  # centred: kept
+    similarity = 2 * 1.0 * 0.25 / (1.0 + 0.25**2)  # 2|L||R| / (|L|^2 + |R|^2) of the panned tone
+    ratio = e(weighted[0][0], 1500) / e(plain[0][0], 1500)
+    assert abs(ratio - similarity**4) < 0.02  # energy: the mask times similarity^2, squared
+    with pytest.raises(ConfigError, match="band centre power"):
+        MaskOptions(band_centre_power=65.0)
 
 
 def test_ratio_masks_sum_to_one_and_own_masks_are_left_alone():

@@ -53,6 +53,9 @@ def parse_rate(value: str) -> str | int:
 @click.option("--centre-power", type=click.FloatRange(0.0, 64.0), default=8.0, show_default=True,
               help="With --channels mid on stereo input: weight the vocal mask above 4 kHz by the channels' similarity "
                    "to this power, so that sources panned aside stay in the instrumental (0 = off).")
+@click.option("--band-centre-power", type=click.FloatRange(0.0, 64.0), default=2.0, show_default=True,
+              help="The same below 4 kHz, on the models' mask: a bin whose channels differ in level holds panned "
+                   "accompaniment (0 = off).")
 @click.option("--overwrite", is_flag=True, help="Replace outputs that exist already (otherwise they are an error).")
 @click.option("--device", default="auto", show_default=True, help="Torch device: auto (cuda when available), cpu, cuda, cuda:N.")
 @click.option("--precision", type=click.Choice(["auto", "fp32", "bf16"]), default="auto", show_default=True,
@@ -60,7 +63,7 @@ def parse_rate(value: str) -> str | int:
 @click.option("--batch-size", default=8, show_default=True, type=click.IntRange(1, 1024), help="Windows per forward pass.")
 @pass_context
 def separate(ctx: Context, audio: tuple[Path, ...], model_path: Path | None, name: str, out_dir: Path | None,
-             sample_rate: str, fmt: str, mask: str, power: float, extension: str, channel_mode: str, centre_power: float,
+             sample_rate: str, fmt: str, mask: str, power: float, extension: str, channel_mode: str, centre_power: float, band_centre_power: float,
              overwrite: bool, device: str,
              precision: str, batch_size: int) -> None:
     """Separate AUDIO files (WAV, FLAC, MP3) into NAME.vocals.wav and NAME.instrumental.wav.
@@ -73,7 +76,8 @@ def separate(ctx: Context, audio: tuple[Path, ...], model_path: Path | None, nam
     from vocalmine.model.separator import Separator
 
     rate = parse_rate(sample_rate)
-    options = MaskOptions(mode=mask, power=power, extension=extension, channels=channel_mode, centre_power=centre_power)
+    options = MaskOptions(mode=mask, power=power, extension=extension, channels=channel_mode, centre_power=centre_power,
+                          band_centre_power=band_centre_power)
     if model_path is None or out_dir is None:
         if ctx.catalog_path.is_file():
             catalog = ctx.catalog
