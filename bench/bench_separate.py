@@ -2,9 +2,11 @@
 
 Full band at the native rate (the default of `vocalmine separate`): decode,
 downmix + resample to 8192 Hz, model masks (8192 Hz STFT, 128-frame windows,
-both models, ratio masks), native STFT of each channel, vocal mask
-interpolation and extension (weighted by the channels' similarity), the centre's spectrum, iSTFT, instrumental =
-mixture - vocals, write two 16-bit WAVs. Beside it, in the same run: the paper's 8192 Hz
+both models, ratio masks), then in one step as `apply_native` runs it, in
+blocks on threads: native STFT of each channel, vocal mask interpolation and
+extension, weighting by the channels' similarity, the centre's spectrum,
+iSTFT; instrumental = mixture - vocals, write two 16-bit WAVs. Beside it, in
+the same run: the paper's 8192 Hz
 path (decode, resample, masks, 8192 Hz iSTFT, write mono float) and the naive
 loop a user would write (librosa.load at 8192 Hz, whole spectrogram,
 non-overlapped windows, one window per forward pass, iSTFT, write). The input is
@@ -37,8 +39,7 @@ import torch
 from vocalmine.core.audio import resample
 from vocalmine.core.constants import N_BINS, PATCH_FRAMES, SAMPLE_RATE
 from vocalmine.core.stft import istft, stft
-from vocalmine.model.fullband import (MaskOptions, channel_similarity, model_band_bins, native_masks, native_stft_params,
-                                      overlap_add)
+from vocalmine.model.fullband import MaskOptions, apply_native
 from vocalmine.model.loading import LoadedModels
 from vocalmine.core.audio import read_audio
 from vocalmine.model.output import write_outputs
@@ -107,25 +108,14 @@ def _model_steps(separator: Separator, path: Path) -> tuple[Steps, np.ndarray, i
 def native_path(separator: Separator, path: Path, out_dir: Path) -> Steps:
     """The steps of Separator.separate_file(output="native") with ratio masks, timed one by one (the same functions)."""
     s, x, rate, mono, masks = _model_steps(separator, path)
-    n_fft, hop = native_stft_params(rate)
-    powers = ((separator.mask.centre_power, True), (separator.mask.band_centre_power, False))  # (power, above the top)
-    mid, weighted = separator.mask.channels == "mid", x.shape[0] == 2 and any(p > 0 for p, _ in powers)
-    source = x.mean(axis=0, keepdims=True, dtype=np.float32) if mid and not weighted else x
-    spec = stft(source, n_fft=n_fft, hop=hop)
-    s.mark("native STFT")
-    full = native_masks(masks[:1], sample_rate=rate, n_frames_native=spec.shape[-1], extension=separator.mask.extension)
-    if mid and weighted:  # the mask weighted by the channels' similarity, then the centre's spectrum
-        top = model_band_bins(rate)
-        for power, above in powers:
-            band = slice(top, None) if above else slice(0, top)
-            if power > 0:
-                full[:, band] *= channel_similarity(spec[0, band], spec[1, band], power)
-        spec = spec.mean(axis=0, keepdims=True)
-    masked = full[:, None] * spec[None]  # ratio masks: the vocals only, instrumental = mixture - vocals
-    s.mark("full-band mask")
-    vocals = np.broadcast_to(overlap_add(masked, x.shape[-1], n_fft=n_fft, hop=hop)[0], x.shape)
+    options = separator.mask
+    # native STFT of both channels, masks interpolated, extended and weighted by the channels' similarity,
+    # the centre's spectrum, iSTFT: in blocks on threads, as Separator.separate runs it
+    vocals = apply_native(x, masks, sample_rate=rate, extension=options.extension, complementary=True,
+                          mid=options.channels == "mid", centre_power=options.centre_power,
+                          band_centre_power=options.band_centre_power)[0]
     instrumental = x - vocals
-    s.mark("iSTFT")
+    s.mark("full band (native STFT, mask, iSTFT)")
     write_outputs({"vocals": vocals, "instrumental": instrumental}, rate, out_dir, "native", subtype="PCM_16")
     s.mark("write")
     return s
@@ -200,7 +190,7 @@ def main() -> int:
         print(f"\n| path | total s | x realtime | CPU s | x realtime per CPU-s/{args.threads} | model+STFT s | x realtime |")
         print("|---|---:|---:|---:|---:|---:|---:|")
         for name, wall, cpu, total, total_cpu in results:
-            core = sum(v for k, v in wall.items() if k.startswith(("model", "native STFT", "full-band", "iSTFT")))
+            core = sum(v for k, v in wall.items() if k.startswith(("model", "full band", "iSTFT")))
             core_text = f"{core:.3f} | {args.seconds / core:.0f}" if core else " | "
             print(f"| {name} | {total:.3f} | {args.seconds / total:.0f} | {total_cpu:.2f} | "
                   f"{args.seconds / (total_cpu / args.threads):.0f} | {core_text} |")
@@ -210,7 +200,7 @@ def main() -> int:
         for name, wall, cpu, total, total_cpu in results:
             print(f"\n{name}: median seconds per step (wall / CPU)")
             for k in wall:
-                print(f"  {k:32s} {wall[k]:7.3f} / {cpu[k]:6.3f}")
+                print(f"  {k:38s} {wall[k]:7.3f} / {cpu[k]:6.3f}")
     load = os.getloadavg()
     print(f"\nload average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
     return 0
