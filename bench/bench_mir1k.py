@@ -20,7 +20,10 @@
    dev split: the half-wave-rectified target trains an over-eager mask, and
    softening trades some interference for fewer artefacts); "ratio" =
    m_v / (m_v + m_i) from the vocal and instrumental models of the same variant,
-   when both were trained.
+   when both were trained. Each mask is applied as `vocalmine separate` does, through
+   an STFT with the model's hop and windows of two hops (1536 samples, 50% overlap;
+   chosen on the dev split), and with --synthesis paper also through the model's own
+   1024-sample window, as the paper resynthesises (systems NAME:paper).
 
 Training: the trainer's remixing, with clips shorter than a crop wrapped
 (no padding) and remixed voices resampled by up to ± --pitch semitones (3: the
@@ -187,18 +190,22 @@ def _init_worker(paths: dict[str, str]) -> None:
         _MODELS[key] = build_model(load_checkpoint(path))
 
 
-def _score_clip(job: tuple[str, str, str, str, list[tuple[str, str, str | None, float]]]) -> list[dict]:
-    """Rows (system, source, SDR, SIR, SAR, NSDR, seconds) of one clip for every system."""
+def _score_clip(job: tuple[str, str, str, str, list[tuple[str, str, str | None, float]], tuple[str, ...]]) -> list[dict]:
+    """Rows (system, source, SDR, SIR, SAR, NSDR, seconds) of one clip for every system and synthesis.
+
+    The masks are applied as `vocalmine separate --sample-rate model` applies them: through an STFT
+    with windows of two hops ("overlap", system NAME), or the model's own ("paper", NAME:paper).
+    """
     import torch
 
     from vocalmine.core.audio import load_audio
     from vocalmine.core.constants import N_BINS
     from vocalmine.core.stft import istft, stft
     from vocalmine.evaluation.bss import BssEvalV3
-    from vocalmine.model.fullband import MaskOptions, combine_masks
+    from vocalmine.model.fullband import MaskOptions, apply_native, combine_masks
     from vocalmine.model.windowing import track_masks
 
-    song, mix_path, voc_path, acc_path, systems = job
+    song, mix_path, voc_path, acc_path, systems, syntheses = job
     signals = [load_audio(p, SR).astype(np.float64) for p in (mix_path, voc_path, acc_path)]
     n = min(len(s) for s in signals)
     mixture, vocals, accompaniment = (s[:n] for s in signals)
@@ -221,23 +228,29 @@ def _score_clip(job: tuple[str, str, str, str, list[tuple[str, str, str | None, 
         # ratio mask m_v^p / (m_v^p + m_i^p) of the two models' estimates; with the vocal model alone m_i = 1 - m_v,
         # so p = 1 is its own mask and p < 1 softens it (fewer artefacts, more leakage)
         m_i = masks[i_key] if i_key is not None else 1.0 - masks[v_key]
-        m_v = combine_masks(np.stack([masks[v_key], m_i]), MaskOptions(mode="ratio", power=power))[0]
-        est = np.stack([istft(m_v * spec, n), istft((1 - m_v) * spec, n)]).astype(np.float64)
-        sdr, sir, sar = bss.score(est)
-        for k, source in enumerate(("vocals", "accompaniment")):
-            rows.append({"song": song, "system": name, "source": source, "sdr": sdr[k], "sir": sir[k], "sar": sar[k],
-                         "nsdr": sdr[k] - mix_sdr[k], "seconds": n / SR})
+        ratio = combine_masks(np.stack([masks[v_key], m_i]), MaskOptions(mode="ratio", power=power))
+        for synthesis in syntheses:
+            if synthesis == "paper":
+                est = np.stack([istft(ratio[0] * spec, n), istft(ratio[1] * spec, n)])
+            else:
+                est = apply_native(mixture.astype(np.float32)[None], ratio, sample_rate=SR, extension="mean",
+                                   complementary=True)[:, 0]
+            sdr, sir, sar = bss.score(est.astype(np.float64))
+            label = name if synthesis == "overlap" else f"{name}:{synthesis}"
+            for k, source in enumerate(("vocals", "accompaniment")):
+                rows.append({"song": song, "system": label, "source": source, "sdr": sdr[k], "sir": sir[k],
+                             "sar": sar[k], "nsdr": sdr[k] - mix_sdr[k], "seconds": n / SR})
     return rows
 
 
 def evaluate_models(eval_dir: Path, systems: list[tuple[str, str, str | None, float]], paths: dict[str, str], *,
-                    workers: int, limit: int = 0) -> pd.DataFrame:
+                    workers: int, limit: int = 0, syntheses: tuple[str, ...] = ("overlap",)) -> pd.DataFrame:
     """Per clip and system rows over the eval set (see :func:`_score_clip`)."""
     clips = pd.read_csv(eval_dir / "eval.csv")
     if limit:
         clips = clips.head(limit)
-    jobs = [(r.song, str(eval_dir / r.mixture), str(eval_dir / r.vocals), str(eval_dir / r.accompaniment), systems)
-            for r in clips.itertuples(index=False)]
+    jobs = [(r.song, str(eval_dir / r.mixture), str(eval_dir / r.vocals), str(eval_dir / r.accompaniment), systems,
+             syntheses) for r in clips.itertuples(index=False)]
     with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(paths,)) as pool:
         rows = [row for result in pool.map(_score_clip, jobs, chunksize=4) for row in result]
     return pd.DataFrame(rows)
@@ -320,6 +333,9 @@ def main() -> int:
     parser.add_argument("--pitch", type=float, default=3.0, help="remixed voices resampled by up to ± this many semitones")
     parser.add_argument("--mask-power", type=float, default=0.5,
                         help="also score the vocal model's mask softened to m^p / (m^p + (1 - m)^p) (p chosen on the dev split)")
+    parser.add_argument("--synthesis", default="overlap,paper",
+                        help="comma list of how the masks are applied: overlap (windows of two hops, the product's "
+                             "default) and/or paper (the model's own 1024-sample window; systems NAME:paper)")
     parser.add_argument("--device", default="auto", help="training device: auto, cpu, cuda")
     parser.add_argument("--threads", type=int, default=0,
                         help="torch CPU threads (0 = all usable cores; 1 is twice as fast when other jobs load the cores)")
@@ -342,6 +358,9 @@ def main() -> int:
     for m in models:
         parse_model(m)
     stages = sorted(float(x) for x in args.stages.split(",") if x.strip())
+    syntheses = tuple(x.strip() for x in args.synthesis.split(",") if x.strip())
+    if not syntheses or set(syntheses) - {"overlap", "paper"}:
+        parser.error(f"--synthesis: overlap and/or paper, got {args.synthesis!r}")
 
     from vocalmine.core.catalog import load_catalog
     from vocalmine.features.config import FeaturesConfig
@@ -402,7 +421,7 @@ def main() -> int:
                 systems += own_systems(key, args.mask_power)
     t = time.perf_counter()
     results["load_before_eval"] = load_average()
-    scores = evaluate_models(eval_dir, systems, paths, workers=args.workers, limit=args.smoke)
+    scores = evaluate_models(eval_dir, systems, paths, workers=args.workers, limit=args.smoke, syntheses=syntheses)
     timings["evaluate"] = time.perf_counter() - t
     out = args.json or args.work / "results.json"
     scores.to_parquet(Path(out).with_suffix(".scores.parquet"))

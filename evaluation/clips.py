@@ -56,6 +56,7 @@ class ClipJob:
     channels: str = "mid"  # native rate: vocal mask on every channel, or on their mean ("mid")
     centre_power: float = 8.0  # native rate, "mid": the extension weighted by the channels' similarity to this power
     band_centre_power: float = 2.0  # the same for the model's band below 4 kHz
+    synthesis: str = "overlap"  # the STFT that applies the masks: windows of two hops, or the model's ("paper")
 
 
 def load_clip(job: ClipJob) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -187,7 +188,7 @@ def _cached_separator(vocals_path: str, instrumental_path: str, mtimes: tuple[fl
         loaded[target] = build_model(payload["model_kwargs"], payload["state_dict"])
     return Separator(LoadedModels(loaded, Path(vocals_path).parent.parent), device=device, batch_size=batch_size,
                      mask=MaskOptions(mode=mask[0], power=mask[1], extension=mask[2], channels=mask[3],
-                                      centre_power=mask[4], band_centre_power=mask[5]))
+                                      centre_power=mask[4], band_centre_power=mask[5], synthesis=mask[6]))
 
 
 def job_separator(job: ClipJob, vocals_path: str, instrumental_path: str):
@@ -195,7 +196,7 @@ def job_separator(job: ClipJob, vocals_path: str, instrumental_path: str):
     mtimes = (Path(vocals_path).stat().st_mtime, Path(instrumental_path).stat().st_mtime)
     return _cached_separator(vocals_path, instrumental_path, mtimes, job.device, job.batch_size,
                              (job.mask, float(job.power), job.extension, job.channels, float(job.centre_power),
-                              float(job.band_centre_power)))
+                              float(job.band_centre_power), job.synthesis))
 
 
 def model_estimates(mixture: np.ndarray, vocals_path: str, instrumental_path: str, *, device: str, batch_size: int,

@@ -66,6 +66,7 @@ class EvaluateConfig:
     channels: str = "mid"  # native rate: the vocal mask on every channel ("each") or on their mean ("mid")
     centre_power: float = 8.0  # native rate, "mid": extension weighted by the channels' similarity^p (fullband.py)
     band_centre_power: float = 2.0  # the same for the model's band below 4 kHz
+    synthesis: str = "overlap"  # the STFT that applies the masks: windows of two hops, or the model's ("paper")
 
     def __post_init__(self):
         from vocalmine.evaluation.clips import RATES
@@ -78,6 +79,11 @@ class EvaluateConfig:
             raise ConfigError(f"evaluate engine must be one of {ENGINES}, got {self.engine!r}")
         if self.n_workers < 1:
             raise ConfigError(f"n_workers must be >= 1, got {self.n_workers}")
+        from vocalmine.model.fullband import MaskOptions
+
+        MaskOptions(mode=self.mask, power=self.power, extension=self.extension, channels=self.channels,
+                    centre_power=self.centre_power, band_centre_power=self.band_centre_power,
+                    synthesis=self.synthesis)  # raises ConfigError on a bad option, before any work
 
 
 @dataclass(frozen=True)
@@ -230,6 +236,7 @@ def evaluate(
             channels=config.channels,
             centre_power=config.centre_power,
             band_centre_power=config.band_centre_power,
+            synthesis=config.synthesis,
         )
         for row in clips.itertuples(index=False)
     ]

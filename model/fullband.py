@@ -2,29 +2,34 @@
 
 The model sees the paper's input (mono, 8192 Hz, window 1024, hop 768): bins
 of 8 Hz up to 4088 Hz, frames every 93.75 ms. At the input's rate ``sr`` the
-STFT window and hop are scaled by r = sr / 8192 (same time and frequency
-resolution), and each native (bin, frame) takes the model mask interpolated
-at its frequency and time. Above the model's top bin the mask is extended
-(:data:`EXTENSIONS`). The masked native STFT of every channel, with that
-channel's phase, is inverted: the output keeps the input's rate and channels.
+masks are applied through an STFT with the same hop (768 · sr / 8192) and a
+window of two hops (:func:`native_stft_params`); each native (bin, frame)
+takes the model mask interpolated at its frequency and time. Above the
+model's top bin the mask is extended (:data:`EXTENSIONS`). The masked native
+STFT of every channel, with that channel's phase, is inverted: the output
+keeps the input's rate and channels.
 
 Before that, the two models' masks are turned into ratio masks, as Spleeter
 does: m_s^p / (m_v^p + m_i^p), so that the estimates sum to the mixture; then
 only the vocals are inverted and the instrumental is the mixture minus them.
 See ../shared/DESIGN.md, "An 8192 Hz model, full-band output".
 
-Measured on the demo's 44.1 kHz stereo evaluation songs (bench/bench_fullband.py):
-ratio masks with p = 1 beat each model's own mask and p = 2 in SDR of both
-sources. Applying the vocal mask to the channels' mean (a centred lead vocal)
-beat applying it to each channel for both sources, since the mean cancels the
-side content of the band that would otherwise leak into the vocals; "each" is
-the choice for vocals panned off centre. Above 4 kHz the vocal mask is the
-mean of the model's mask per frame (Spleeter's "average"), weighted in each
-bin by the channels' similarity to the power 8: chosen on the seed-0 songs and
-checked on seed 1, it lifts the vocals' SNR above 5 kHz from 0 (the zero mask)
-to 0.9 and 3.2 dB, the instrumental's from 11.8 / 6.2 to 12.7 / 9.5 dB and
-its full-band SDR by 0.2 / 0.6 dB, and costs the vocals 0.15 / 0.35 dB of
-full-band SDR (accompaniment above 4 kHz that the extension lets in).
+Measured on the demo's 44.1 kHz stereo evaluation songs (bench/bench_fullband.py),
+choices made on the seed-0 songs and checked on seed 1:
+- ratio masks with p = 1 beat each model's own mask and p = 2 in SDR of both sources;
+- windows of two hops beat the model's window scaled to the rate (25% overlap) by
+  0.4-0.8 dB of SDR for both sources, nearly all of it as fewer artefacts;
+- the vocal mask on the channels' mean (a centred lead vocal) beat it on each
+  channel, since the mean cancels side content; "each" is for vocals panned aside;
+- above 4 kHz the vocal mask is the mean of the model's mask per frame (Spleeter's
+  "average") weighted per bin by the channels' similarity to the power 8: the
+  vocals' SNR above 5 kHz goes from 0 (zeros) to 1.1 / 3.3 dB and the
+  instrumental's from 11.8 / 6.2 to 12.9 / 9.5 dB, for 0.15-0.4 dB of vocal SDR;
+- below 4 kHz the model's vocal mask is weighted by the similarity squared: a bin
+  whose channels differ in level holds panned accompaniment that the mono model
+  cannot see. +0.8 / +0.3 dB vocal SDR and +0.4 / +0.15 dB instrumental; with a
+  wide vocal (a decorrelated stereo reverb 8 dB under it) still +0.36 dB vocal SDR
+  and +0.04 dB instrumental, where the power 8 would cost the instrumental 0.6 dB.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from vocalmine.model.device import usable_cores
 
 MASK_MODES = ("ratio", "own")  # ratio: Spleeter-style m^p / sum m^p; own: each model's sigmoid mask
 EXTENSIONS = ("zeros", "top-mean", "top", "mean")  # how the mask continues above the model's 4 kHz
+SYNTHESES = ("overlap", "paper")  # the window that applies the masks: two hops (50% overlap), or the model's (25%)
 CHANNEL_MODES = ("each", "mid")  # what the vocal mask is applied to: every channel, or their mean (centred vocals)
 TOP_BAND_BINS = 64  # bins (512 Hz) of the model's top band that "top-mean" averages per frame
 BIN_HZ = SAMPLE_RATE / N_FFT  # 8 Hz: width of one model bin
@@ -65,12 +71,17 @@ class MaskOptions:
     # the same below 4 kHz, on the model's own mask: a bin whose channels differ in level holds panned
     # accompaniment that the mono model could not tell apart (measured, see the module docstring); 0 = off
     band_centre_power: float = 2.0
+    # the STFT that applies the masks: "overlap", windows of two hops (measured best, see native_stft_params),
+    # or "paper", the model's own window (1024 samples at 8192 Hz)
+    synthesis: str = "overlap"
 
     def __post_init__(self):
         if self.channels not in CHANNEL_MODES:
             raise ConfigError(f"mask channels must be one of {CHANNEL_MODES}, got {self.channels!r}")
         if self.mode not in MASK_MODES:
             raise ConfigError(f"mask mode must be one of {MASK_MODES}, got {self.mode!r}")
+        if self.synthesis not in SYNTHESES:
+            raise ConfigError(f"mask synthesis must be one of {SYNTHESES}, got {self.synthesis!r}")
         if self.extension not in EXTENSIONS:
             raise ConfigError(f"mask extension must be one of {EXTENSIONS}, got {self.extension!r}")
         if not 0 < self.power <= 8:
@@ -94,8 +105,8 @@ def combine_masks(masks: np.ndarray, options: MaskOptions) -> np.ndarray:
     return np.stack([vocals, 1.0 - vocals])
 
 
-def native_stft_params(sample_rate: int) -> tuple[int, int]:
-    """(n_fft, hop) of the native STFT at ``sample_rate``.
+def native_stft_params(sample_rate: int, synthesis: str = "overlap") -> tuple[int, int]:
+    """(n_fft, hop) of the STFT that applies the masks at ``sample_rate``.
 
     The hop is the model's 93.75 ms (768 samples at 8192 Hz), so native frames fall
     on the model's frames and the mask needs no interpolation in time. The window is
@@ -104,11 +115,19 @@ def native_stft_params(sample_rate: int) -> tuple[int, int]:
     to the rate (5512) gave 0.4-0.8 dB less SDR to both sources, nearly all of it as
     artefacts, on the demo's 44.1 kHz stereo songs (bench/bench_fullband.py). The
     masks are interpolated at each native bin's frequency, so the bins may be finer
-    than the model's 8 Hz.
+    than the model's 8 Hz. At 8192 Hz the same rule gives 1536 / 768, which lifted the
+    vocal NSDR of the paper's mono output by 0.6-0.8 dB on the MIR-1K dev clips.
+
+    ``synthesis="paper"`` gives the model's own window scaled to the rate instead
+    (1024 / 768 at 8192 Hz, 5512 / 4134 at 44.1 kHz): the paper's resynthesis.
     """
     import scipy.fft
 
+    if synthesis not in SYNTHESES:
+        raise ConfigError(f"synthesis must be one of {SYNTHESES}, got {synthesis!r}")
     hop = max(1, round(HOP_LENGTH * sample_rate / SAMPLE_RATE))
+    if synthesis == "paper":
+        return max(2, 2 * round(N_FFT / 2 * sample_rate / SAMPLE_RATE)), hop
     return 2 * scipy.fft.next_fast_len(hop, real=True), hop
 
 
@@ -131,15 +150,15 @@ def extension_values(masks: np.ndarray, extension: str) -> np.ndarray:
     return np.zeros((masks.shape[0], masks.shape[2]), dtype=masks.dtype)
 
 
-def model_band_bins(sample_rate: int, bins: int = 512) -> int:
+def model_band_bins(sample_rate: int, bins: int = 512, synthesis: str = "overlap") -> int:
     """Native bins at or below the model's top bin ((bins - 1) · 8 Hz); the ones above get the extension."""
-    n_fft, _ = native_stft_params(sample_rate)
+    n_fft, _ = native_stft_params(sample_rate, synthesis)
     freqs = np.arange(n_fft // 2 + 1) * (sample_rate / n_fft)
     return int(np.searchsorted(freqs, (bins - 1) * BIN_HZ, side="right"))
 
 
 def native_masks(masks: np.ndarray, *, sample_rate: int, n_frames_native: int, extension: str,
-                 first_frame: int = 0) -> np.ndarray:
+                 first_frame: int = 0, synthesis: str = "overlap") -> np.ndarray:
     """Model masks (S, 512, T) -> masks (S, n_fft // 2 + 1, n_frames_native) for native STFT frames
     ``first_frame`` .. ``first_frame + n_frames_native - 1``.
 
@@ -147,13 +166,13 @@ def native_masks(masks: np.ndarray, *, sample_rate: int, n_frames_native: int, e
     frame k at k * 768 / 8192 s: the mask is interpolated linearly in time there,
     and in frequency at each native bin's frequency up to the model's top bin.
     """
-    n_fft, hop = native_stft_params(sample_rate)
+    n_fft, hop = native_stft_params(sample_rate, synthesis)
     s, bins, frames = masks.shape
     positions = np.arange(first_frame, first_frame + n_frames_native) * (hop / sample_rate) * (SAMPLE_RATE / HOP_LENGTH)
     lo, hi, w = _interp_index(positions, frames)
     timed = masks[:, :, lo] * (1.0 - w) + masks[:, :, hi] * w  # (S, 512, Tn)
     freqs = np.arange(n_fft // 2 + 1) * (sample_rate / n_fft)
-    inside = model_band_bins(sample_rate, bins)  # native bins up to the top model bin
+    inside = model_band_bins(sample_rate, bins, synthesis)  # native bins up to the top model bin
     # built frames-first, (S, Tn, bins), the layout apply_native multiplies with its spectra
     out = np.empty((s, n_frames_native, n_fft // 2 + 1), dtype=np.float32)
     flo, fhi, fw = _interp_index(freqs[:inside] / BIN_HZ, bins)
@@ -239,7 +258,8 @@ MAX_NATIVE_THREADS = 4  # threads computing blocks of apply_native
 
 def apply_native(mixture: np.ndarray, masks: np.ndarray, *, sample_rate: int, extension: str,
                  complementary: bool = False, mid: bool = False, centre_power: float = 0.0,
-                 band_centre_power: float = 0.0, block_frames: int = NATIVE_BLOCK_FRAMES) -> np.ndarray:
+                 band_centre_power: float = 0.0, synthesis: str = "overlap",
+                 block_frames: int = NATIVE_BLOCK_FRAMES) -> np.ndarray:
     """Apply model masks to every channel of ``mixture`` at its own rate.
 
     Equal to ``istft(native_masks(...) * stft(mixture))`` with the core STFT at
@@ -259,6 +279,7 @@ def apply_native(mixture: np.ndarray, masks: np.ndarray, *, sample_rate: int, ex
             to this power (1 for a centred source, less for one panned aside: a hi-hat
             off centre stays in the instrumental); 0 = no weighting.
         band_centre_power: the same for the model's band below it.
+        synthesis: the STFT's window (:func:`native_stft_params`).
 
     Returns:
         float32 (S, channels, n_samples): each channel's STFT times the mask, its own phase, iSTFT.
@@ -271,8 +292,8 @@ def apply_native(mixture: np.ndarray, masks: np.ndarray, *, sample_rate: int, ex
     used = masks[:1] if complementary and masks.shape[0] == 2 else masks
     # the centre's STFT is the mean of the channels' STFTs: average the samples first unless both are needed
     source = mixture if weighted or not centred else mixture.mean(axis=0, keepdims=True, dtype=np.float32)
-    n_fft, hop = native_stft_params(sample_rate)
-    top = model_band_bins(sample_rate)
+    n_fft, hop = native_stft_params(sample_rate, synthesis)
+    top = model_band_bins(sample_rate, synthesis=synthesis)
     n = source.shape[-1]
     total = 1 + (n + hop) // hop  # frames of the core stft
     window = np.asarray(hann(n_fft))
@@ -289,7 +310,7 @@ def apply_native(mixture: np.ndarray, masks: np.ndarray, *, sample_rate: int, ex
         f1 = min(f0 + block_frames, total)
         spec = scipy.fft.rfft(windowed_frames(source, f0, f1, n_fft=n_fft, hop=hop), axis=-1)  # (C, F, bins)
         mask = np.swapaxes(native_masks(used, sample_rate=sample_rate, n_frames_native=f1 - f0, extension=extension,
-                                        first_frame=f0), 1, 2)  # (S, F, bins)
+                                        first_frame=f0, synthesis=synthesis), 1, 2)  # (S, F, bins)
         if weighted:
             for band, power in ((slice(top, None), centre_power), (slice(0, top), band_centre_power)):
                 if power > 0:

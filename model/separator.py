@@ -10,7 +10,9 @@ True
 The models see the paper's input: the mono downmix at 8192 Hz. By default
 their masks are made into ratio masks and applied to every channel's STFT at
 the input's own rate (``vocalmine.model.fullband``); ``output="model"`` gives
-the paper's 8192 Hz mono output instead.
+the paper's 8192 Hz mono output instead. Either way the masks are applied
+through an STFT with the model's hop and windows of two hops (50% overlap);
+``MaskOptions(synthesis="paper")`` uses the model's own window (25% overlap).
 """
 
 from __future__ import annotations
@@ -139,15 +141,19 @@ class Separator:
         if mono.shape[0] == 0:
             raise AudioError(f"waveform of {channels.shape[1]} samples at {sample_rate} Hz has no samples at {SAMPLE_RATE} Hz")
         masks = self.model_masks(mono)
-        if output == "model":
-            spec = stft(mono)[:N_BINS]
-            est = istft(masks * spec[None], mono.shape[0])
-            return {t: est[k] for k, t in enumerate(TARGETS)}
         # ratio masks sum to 1 in every bin: instrumental = mixture - vocals, one iSTFT fewer
         complementary = len(self.targets) == 1 or self.mask.mode == "ratio"
+        if output == "model":
+            if self.mask.synthesis == "paper":  # the model's own STFT, as the paper resynthesises
+                est = istft(masks * stft(mono)[None, :N_BINS], mono.shape[0])
+            else:
+                est = apply_native(mono[None], masks, sample_rate=SAMPLE_RATE, extension=self.mask.extension,
+                                   complementary=complementary)[:, 0]
+            return {t: est[k] for k, t in enumerate(TARGETS)}
         est = apply_native(channels, masks, sample_rate=int(sample_rate), extension=self.mask.extension,
                            complementary=complementary, mid=self.mask.channels == "mid",
-                           centre_power=self.mask.centre_power, band_centre_power=self.mask.band_centre_power)
+                           centre_power=self.mask.centre_power, band_centre_power=self.mask.band_centre_power,
+                           synthesis=self.mask.synthesis)
         return {t: est[k].reshape(x.shape) for k, t in enumerate(TARGETS)}
 
     def separate_file(self, path: str | os.PathLike, out_dir: str | os.PathLike, *, name: str | None = None,

@@ -128,6 +128,12 @@ def test_band_centre_weighting_hands_panned_content_below_4khz_to_the_instrument
     similarity = 2 * 1.0 * 0.25 / (1.0 + 0.25**2)  # 2|L||R| / (|L|^2 + |R|^2) of the panned tone
     ratio = e(weighted[0][0], 1500) / e(plain[0][0], 1500)
     assert abs(ratio - similarity**4) < 0.02  # energy: the mask times similarity^2, squared
+    whole = apply_native(x, masks, sample_rate=sr, extension="mean", complementary=True, mid=True, centre_power=8.0,
+                         band_centre_power=2.0, block_frames=10_000)
+    for block_frames in (1, 7):  # blocks on threads, overlap-added in order: the same as one block
+        np.testing.assert_allclose(apply_native(x, masks, sample_rate=sr, extension="mean", complementary=True, mid=True,
+                                                centre_power=8.0, band_centre_power=2.0, block_frames=block_frames),
+                                   whole, atol=2e-5)
     with pytest.raises(ConfigError, match="band centre power"):
         MaskOptions(band_centre_power=65.0)
 
@@ -148,6 +154,24 @@ def test_ratio_masks_sum_to_one_and_own_masks_are_left_alone():
 def _separator(**options) -> Separator:
     torch.manual_seed(0)
     return Separator(LoadedModels({"vocals": UNet(), "instrumental": UNet(skips=False)}, Path(".")), device="cpu", **options)
+
+
+def test_the_model_rate_output_applies_the_masks_with_the_chosen_synthesis_window():
+    from vocalmine.core.stft import istft, stft
+
+    x = (0.1 * np.random.default_rng(3).standard_normal(8192 * 3 + 5)).astype(np.float32)
+    overlap, paper = (_separator(mask=MaskOptions(synthesis=k)) for k in ("overlap", "paper"))
+    masks = overlap.model_masks(x)
+    got = overlap.separate(x, 8192, output="model")
+    expected = apply_native(x[None], masks, sample_rate=8192, extension="mean", complementary=True)[:, 0]
+    np.testing.assert_allclose(got["vocals"], expected[0], atol=1e-6)
+    np.testing.assert_allclose(got["vocals"] + got["instrumental"], x, atol=1e-5)  # ratio masks: they sum to the mixture
+    old = paper.separate(x, 8192, output="model")
+    np.testing.assert_allclose(old["vocals"], istft(masks[0] * stft(x)[:N_BINS], x.shape[0]), atol=1e-6)
+    assert np.abs(old["vocals"] - got["vocals"]).max() > 1e-3  # two different windows
+    assert native_stft_params(8192, "paper") == (1024, 768) and native_stft_params(44100, "paper") == (5512, 4134)
+    with pytest.raises(ConfigError, match="synthesis"):
+        MaskOptions(synthesis="wide")
 
 
 @pytest.mark.slow

@@ -26,6 +26,9 @@ from vocalmine.commands.context import Context, pass_context
 @click.option("--band-centre-power", type=click.FloatRange(0.0, 64.0), default=2.0, show_default=True,
               help="The same below 4 kHz, on the models' mask: a bin whose channels differ in level holds panned "
                    "accompaniment (0 = off).")
+@click.option("--synthesis", type=click.Choice(["overlap", "paper"]), default="overlap", show_default=True,
+              help="The STFT that applies the masks: windows of two hops (50% overlap, measured best), or the "
+                   "model's own window (the paper's resynthesis, 25% overlap).")
 @click.option("--scheduler", default=None, help="Address of a running Dask scheduler  [default: a LocalCluster].")
 @click.option("--workers", "n_workers", default=2, show_default=True, type=click.IntRange(1, 256),
               help="LocalCluster worker processes.")
@@ -36,13 +39,14 @@ from vocalmine.commands.context import Context, pass_context
 @click.option("--device", default="cpu", show_default=True, help="Torch device for the models (cpu, cuda, cuda:N).")
 @pass_context
 def evaluate(ctx: Context, models: tuple[str, ...], no_models: bool, rate: str, mask: str, power: float, extension: str, channel_mode: str,
-             centre_power: float, band_centre_power: float, scheduler: str | None, n_workers: int, backend: str, serial: bool, no_oracle: bool, device: str) -> None:
+             centre_power: float, band_centre_power: float, synthesis: str, scheduler: str | None, n_workers: int, backend: str, serial: bool, no_oracle: bool, device: str) -> None:
     """Score mixture, oracle IRM and trained models on the evaluation set; print the tables."""
     from vocalmine.evaluation.evaluate import EvaluateConfig, evaluate as run_evaluate
 
     config = EvaluateConfig(backend=backend, engine="serial" if serial else "dask", n_workers=n_workers,
                             oracle=not no_oracle, device=device, rate=rate, mask=mask, power=power, extension=extension,
-                            channels=channel_mode, centre_power=centre_power, band_centre_power=band_centre_power)
+                            channels=channel_mode, centre_power=centre_power, band_centre_power=band_centre_power,
+                            synthesis=synthesis)
     names = [] if no_models else (list(models) or None)
     summary = run_evaluate(catalog=ctx.catalog, models=names, scheduler=scheduler, config=config)
     for note in summary.notes:

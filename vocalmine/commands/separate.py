@@ -56,6 +56,9 @@ def parse_rate(value: str) -> str | int:
 @click.option("--band-centre-power", type=click.FloatRange(0.0, 64.0), default=2.0, show_default=True,
               help="The same below 4 kHz, on the models' mask: a bin whose channels differ in level holds panned "
                    "accompaniment (0 = off).")
+@click.option("--synthesis", type=click.Choice(["overlap", "paper"]), default="overlap", show_default=True,
+              help="The STFT that applies the masks: windows of two hops (50% overlap, measured best), or the "
+                   "model's own window (the paper's resynthesis, 25% overlap).")
 @click.option("--overwrite", is_flag=True, help="Replace outputs that exist already (otherwise they are an error).")
 @click.option("--device", default="auto", show_default=True, help="Torch device: auto (cuda when available), cpu, cuda, cuda:N.")
 @click.option("--precision", type=click.Choice(["auto", "fp32", "bf16"]), default="auto", show_default=True,
@@ -63,7 +66,7 @@ def parse_rate(value: str) -> str | int:
 @click.option("--batch-size", default=8, show_default=True, type=click.IntRange(1, 1024), help="Windows per forward pass.")
 @pass_context
 def separate(ctx: Context, audio: tuple[Path, ...], model_path: Path | None, name: str, out_dir: Path | None,
-             sample_rate: str, fmt: str, mask: str, power: float, extension: str, channel_mode: str, centre_power: float, band_centre_power: float,
+             sample_rate: str, fmt: str, mask: str, power: float, extension: str, channel_mode: str, centre_power: float, band_centre_power: float, synthesis: str,
              overwrite: bool, device: str,
              precision: str, batch_size: int) -> None:
     """Separate AUDIO files (WAV, FLAC, MP3) into NAME.vocals.wav and NAME.instrumental.wav.
@@ -77,7 +80,7 @@ def separate(ctx: Context, audio: tuple[Path, ...], model_path: Path | None, nam
 
     rate = parse_rate(sample_rate)
     options = MaskOptions(mode=mask, power=power, extension=extension, channels=channel_mode, centre_power=centre_power,
-                          band_centre_power=band_centre_power)
+                          band_centre_power=band_centre_power, synthesis=synthesis)
     if model_path is None or out_dir is None:
         if ctx.catalog_path.is_file():
             catalog = ctx.catalog
