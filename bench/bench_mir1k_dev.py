@@ -14,7 +14,13 @@ TrainConfig overrides; runs resume from WORK/dev/NAME.
         --variant 'lr2e-3={"lr": 0.002}'
 
 --oracle adds the ceiling of the paper's target: its oracle mask against the
-ideal ratio mask on every second train/dev clip.
+ideal ratio mask on every second train/dev clip. --score CHECKPOINT scores a
+trained vocal model instead, through the model's own STFT window (the paper's
+resynthesis, as the variants are scored) and through windows of two hops (as
+`vocalmine separate` applies its masks):
+
+    .venv/bin/python bench/bench_mir1k_dev.py --work /tmp/mir1k/h60 --score /tmp/mir1k/h60/work/models/vocals/best.pt \
+        --powers 0.75,0.6,0.5,0.4
 
 Two variants can run side by side (two processes with --threads 1), which is
 how the README's table was measured.
@@ -60,15 +66,20 @@ def train_variant(work: Path, name: str, overrides: dict, *, steps: int, threads
     return run_dir / BEST_CHECKPOINT
 
 
-def dev_nsdr(checkpoint: Path, clips: list[tuple[str, str]], powers: list[float]) -> dict[str, float]:
-    """Length-weighted vocal NSDR on the dev clips: own mask and each softened one."""
+def dev_nsdr(checkpoint: Path, clips: list[tuple[str, str]], powers: list[float],
+             syntheses: tuple[str, ...] = ("paper",)) -> dict[str, float]:
+    """Length-weighted vocal NSDR on the dev clips: own mask and each softened one, for each synthesis.
+
+    "paper": the masks through the model's own STFT (1024 / 768), as the README's dev table was measured;
+    "overlap": through windows of two hops (1536 / 768), as `vocalmine separate` applies them (keys "... overlap").
+    """
     import torch
 
     from vocalmine.core.constants import N_BINS
     from vocalmine.core.stft import istft, stft
     from vocalmine.evaluation.bss import BssEvalV3
     from vocalmine.model.checkpoint import build_model, load_checkpoint
-    from vocalmine.model.fullband import MaskOptions, combine_masks
+    from vocalmine.model.fullband import MaskOptions, apply_native, combine_masks
     from vocalmine.model.windowing import track_masks
 
     model = build_model(load_checkpoint(checkpoint)).eval()
@@ -87,9 +98,16 @@ def dev_nsdr(checkpoint: Path, clips: list[tuple[str, str]], powers: list[float]
         bss = BssEvalV3(np.stack([voc, acc]))
         mix_sdr, _, _ = bss.score(np.stack([mix, mix]))
         for p in [1.0] + powers:
-            m = combine_masks(np.stack([mask, 1.0 - mask]), MaskOptions(mode="ratio", power=p))[0]
-            sdr, _, _ = bss.score(np.stack([istft(m * spec, n), istft((1 - m) * spec, n)]).astype(np.float64))
-            rows.setdefault("own" if p == 1.0 else f"p={p:g}", []).append((sdr[0] - mix_sdr[0], n))
+            m = combine_masks(np.stack([mask, 1.0 - mask]), MaskOptions(mode="ratio", power=p))
+            for synthesis in syntheses:
+                if synthesis == "paper":
+                    est = np.stack([istft(m[0] * spec, n), istft(m[1] * spec, n)])
+                else:
+                    est = apply_native(mix.astype(np.float32)[None], m, sample_rate=8192, extension="mean",
+                                       complementary=True)[:, 0]
+                sdr, _, _ = bss.score(est.astype(np.float64))
+                key = ("own" if p == 1.0 else f"p={p:g}") + ("" if synthesis == "paper" else " overlap")
+                rows.setdefault(key, []).append((sdr[0] - mix_sdr[0], n))
     return {k: float(np.average([r[0] for r in v], weights=[r[1] for r in v])) for k, v in rows.items()}
 
 
@@ -126,6 +144,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     parser.add_argument("--powers", default="0.5", help="comma list of softening powers p to score besides the own mask")
     parser.add_argument("--oracle", action="store_true", help="also score oracle masks of the target on train/dev clips")
+    parser.add_argument("--score", type=Path, default=None, metavar="CHECKPOINT",
+                        help="score this vocal checkpoint on the dev clips through both synthesis windows, train nothing")
     parser.add_argument("--json", type=Path, default=None, help="write the results here too")
     args = parser.parse_args()
     if not (MIR1K / "clips.csv").is_file():
@@ -140,7 +160,11 @@ def main() -> int:
     powers = [float(p) for p in args.powers.split(",") if p.strip()]
     clips = dev_clips(args.work)
     results = {}
-    for spec in args.variant or ([] if args.oracle else ["default={}"]):
+    if args.score:
+        results["score"] = dev_nsdr(args.score, clips, powers, syntheses=("paper", "overlap"))
+        print(f"{args.score}: " + ", ".join(f"{k} {v:.2f} dB" for k, v in results["score"].items())
+              + f" ({len(clips)} dev clips)")
+    for spec in args.variant or ([] if args.oracle or args.score else ["default={}"]):
         name, _, text = spec.partition("=")
         best = train_variant(args.work, name, json.loads(text or "{}"), steps=args.steps, threads=args.threads)
         results[name] = dev_nsdr(best, clips, powers)

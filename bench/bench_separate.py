@@ -124,7 +124,8 @@ def native_path(separator: Separator, path: Path, out_dir: Path) -> Steps:
 def model_path(separator: Separator, path: Path, out_dir: Path) -> Steps:
     """The paper's output: 8192 Hz mono."""
     s, x, rate, mono, masks = _model_steps(separator, path)
-    est = istft(masks * stft(mono)[None, :N_BINS], mono.shape[0])
+    est = apply_native(mono[None], masks, sample_rate=SAMPLE_RATE, extension=separator.mask.extension,
+                       complementary=True)[:, 0]  # windows of two hops, as Separator.separate(output="model")
     s.mark("iSTFT")
     write_outputs({"vocals": est[0], "instrumental": est[1]}, SAMPLE_RATE, out_dir, "model", subtype="FLOAT")
     s.mark("write")
