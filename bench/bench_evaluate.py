@@ -94,7 +94,7 @@ def baseline_mir_eval(eval_dir: Path, songs: list[str]) -> tuple[float, pd.DataF
         mix, voc, acc = (load_audio(eval_dir / f"{song}.{k}").astype(np.float64) for k in ("mixture.wav", "vocals.flac", "accompaniment.flac"))
         refs = np.stack([voc, acc])
         sdr_mix = mir_eval_sources(refs, np.stack([mix, mix]))[0]
-        sdr, sir, sar = mir_eval_sources(refs, oracle_irm(mix, voc, acc))
+        sdr, sir, sar = mir_eval_sources(refs, oracle_irm(mix, voc, acc, "paper"))
         times.append(time.perf_counter() - t0)
         for k, source in enumerate(("vocals", "instrumental")):
             rows.append({"song": song, "source": source, "sdr": sdr[k], "sir": sir[k], "sar": sar[k], "nsdr": sdr[k] - sdr_mix[k]})

@@ -139,14 +139,18 @@ def silence_reason(mixture: np.ndarray, vocals: np.ndarray, accompaniment: np.nd
     return None
 
 
-def oracle_irm(mixture: np.ndarray, vocals: np.ndarray, accompaniment: np.ndarray) -> np.ndarray:
-    """Ideal ratio mask estimates (2, n): |S| / (|V| + |A|) on the mixture STFT, mixture phase.
+def oracle_irm(mixture: np.ndarray, vocals: np.ndarray, accompaniment: np.ndarray, synthesis: str = "overlap") -> np.ndarray:
+    """Ideal ratio mask estimates (2, n) at 8192 Hz: |S| / (|V| + |A|) on the mixture STFT, mixture phase.
 
-    The upper bound for any magnitude mask at this STFT; bins without the
-    Nyquist bin, like the models.
+    The upper bound for any magnitude mask applied through the same STFT as the
+    models' masks: windows of two hops ("overlap", see
+    ``vocalmine.model.fullband.native_stft_params``), or the model's own STFT
+    ("paper"; bins without the Nyquist bin, like the models).
     """
     from vocalmine.core.stft import istft, stft
 
+    if synthesis != "paper":
+        return oracle_irm_native(mixture[None], vocals[None], accompaniment[None], SAMPLE_RATE, synthesis)[:, 0]
     n = mixture.shape[0]
     x = stft(mixture)[:N_BINS]
     mv, ma = np.abs(stft(vocals)[:N_BINS]), np.abs(stft(accompaniment)[:N_BINS])
@@ -156,13 +160,14 @@ def oracle_irm(mixture: np.ndarray, vocals: np.ndarray, accompaniment: np.ndarra
     return np.stack([istft(mask_v * x, n), istft((1.0 - mask_v) * x, n)]).astype(np.float64)
 
 
-def oracle_irm_native(mixture: np.ndarray, vocals: np.ndarray, accompaniment: np.ndarray, sample_rate: int) -> np.ndarray:
-    """Ideal ratio mask estimates (2, channels, n) per channel at the native STFT (window and hop
-    scaled like the full-band output), all bins: the ceiling of a full-band magnitude mask."""
+def oracle_irm_native(mixture: np.ndarray, vocals: np.ndarray, accompaniment: np.ndarray, sample_rate: int,
+                      synthesis: str = "overlap") -> np.ndarray:
+    """Ideal ratio mask estimates (2, channels, n) per channel at the native STFT (the full-band
+    output's, for ``synthesis``), all bins: the ceiling of a full-band magnitude mask."""
     from vocalmine.core.stft import istft, stft
     from vocalmine.model.fullband import native_stft_params
 
-    n_fft, hop = native_stft_params(sample_rate)
+    n_fft, hop = native_stft_params(sample_rate, synthesis)
     n = mixture.shape[-1]
     x = stft(mixture, n_fft=n_fft, hop=hop)
     mv, ma = np.abs(stft(vocals, n_fft=n_fft, hop=hop)), np.abs(stft(accompaniment, n_fft=n_fft, hop=hop))
@@ -254,8 +259,8 @@ def _estimates(job: ClipJob, mixture: np.ndarray, vocals: np.ndarray, accompanim
         if name in estimates:
             continue
         if name == SYSTEM_ORACLE:
-            estimates[name] = (oracle_irm_native(mixture, vocals, accompaniment, rate) if job.rate == "native"
-                               else oracle_irm(mixture, vocals, accompaniment))
+            estimates[name] = (oracle_irm_native(mixture, vocals, accompaniment, rate, job.synthesis)
+                               if job.rate == "native" else oracle_irm(mixture, vocals, accompaniment, job.synthesis))
         elif base in paths and job.rate == "native":
             full, low = model_estimates_native(mixture, rate, *paths[base], job)
             estimates[base], estimates[base + SUFFIX_8192] = full, low
