@@ -27,8 +27,7 @@ import pandas as pd
 
 from vocalmine.core.audio import resample
 from vocalmine.core.catalog import load_catalog
-from vocalmine.core.constants import N_BINS, SAMPLE_RATE
-from vocalmine.core.stft import istft, stft
+from vocalmine.core.constants import SAMPLE_RATE
 from vocalmine.evaluation.bss import BssEvalV3
 from vocalmine.evaluation.clips import ClipJob, high_band_snr, load_clip_native, oracle_irm_native, silence_reason
 from vocalmine.evaluation.evaluate import read_eval_set
@@ -91,13 +90,14 @@ def main() -> int:
         x = mixture.astype(np.float32)
         mono = resample(np.ascontiguousarray(x.mean(axis=0)), rate, SAMPLE_RATE)
         raw = separator.model_masks(mono)  # (2, 512, T): each model's own mask
-        spec8 = stft(mono)[:N_BINS]
         n = x.shape[1]
         systems = {"oracle-irm (native)": oracle_irm_native(mixture, vocals, accompaniment, rate)}
         for mode, p in variants:
             masks = combine_masks(raw, MaskOptions(mode=mode, power=p))
             label = "own" if mode == "own" else f"ratio p={p:g}"
-            low = istft(masks * spec8[None], mono.shape[0])
+            # the 8192 Hz output as Separator.separate(output="model") gives it (windows of two hops)
+            low = apply_native(mono[None], masks, sample_rate=SAMPLE_RATE, extension="mean",
+                               complementary=mode == "ratio")[:, 0]
             back = np.stack([_fit(resample(s, SAMPLE_RATE, rate), n) for s in low])
             systems[f"{label}, 8192 Hz resampled"] = np.repeat(back[:, None], x.shape[0], axis=1)
             for ext in EXTENSIONS if mode == "ratio" else ("top-mean", "zeros"):
