@@ -5,8 +5,8 @@ the models once per song and scores every variant with the same references:
 BSS Eval v3 (channels as one signal), and the high-band SNR above 5 kHz (plain,
 after a steep high-pass; see evaluation/clips.py). Beside them: the 8192 Hz
 output resampled to 44.1 kHz, and the oracle ratio mask at the native STFT.
-The defaults of `vocalmine separate` are the row "ratio p=1, full band, mean,
-mid, centre^8, band centre^2"; "paper window" is the same through the model's
+The defaults of `vocalmine separate` are the row "ratio p=1, full band,
+mean-squared, mid, centre^8, band centre^2"; "paper window" is the same through the model's
 own window scaled to the rate (25% overlap) instead of windows of two hops.
 `--wide-vocal -8` first adds a decorrelated stereo reverb 8 dB under each
 vocal, the adverse case of the channels' similarity weighting.
@@ -96,7 +96,7 @@ def main() -> int:
             masks = combine_masks(raw, MaskOptions(mode=mode, power=p))
             label = "own" if mode == "own" else f"ratio p={p:g}"
             # the 8192 Hz output as Separator.separate(output="model") gives it (windows of two hops)
-            low = apply_native(mono[None], masks, sample_rate=SAMPLE_RATE, extension="mean",
+            low = apply_native(mono[None], masks, sample_rate=SAMPLE_RATE, extension=MaskOptions().extension,
                                complementary=mode == "ratio")[:, 0]
             back = np.stack([_fit(resample(s, SAMPLE_RATE, rate), n) for s in low])
             systems[f"{label}, 8192 Hz resampled"] = np.repeat(back[:, None], x.shape[0], axis=1)
@@ -109,7 +109,7 @@ def main() -> int:
                         for k in CENTRE_POWERS:
                             systems[f"{label}, full band, {ext}, mid, centre^{k:g}"] = apply_native(
                                 x, masks, sample_rate=rate, extension=ext, complementary=True, mid=True, centre_power=k)
-                        if ext == "mean":  # the model's band weighted too (centre^8 above it, the default)
+                        if ext == MaskOptions().extension:  # the model's band weighted too (centre^8 above it)
                             for k in BAND_CENTRE_POWERS:
                                 systems[f"{label}, full band, {ext}, mid, centre^8, band centre^{k:g}"] = apply_native(
                                     x, masks, sample_rate=rate, extension=ext, complementary=True, mid=True,

@@ -233,7 +233,8 @@ def _score_clip(job: tuple[str, str, str, str, list[tuple[str, str, str | None, 
             if synthesis == "paper":
                 est = np.stack([istft(ratio[0] * spec, n), istft(ratio[1] * spec, n)])
             else:
-                est = apply_native(mixture.astype(np.float32)[None], ratio, sample_rate=SR, extension="mean",
+                est = apply_native(mixture.astype(np.float32)[None], ratio, sample_rate=SR,
+                                   extension=MaskOptions().extension,
                                    complementary=True)[:, 0]
             sdr, sir, sar = bss.score(est.astype(np.float64))
             label = name if synthesis == "overlap" else f"{name}:{synthesis}"

@@ -103,7 +103,8 @@ def dev_nsdr(checkpoint: Path, clips: list[tuple[str, str]], powers: list[float]
                 if synthesis == "paper":
                     est = np.stack([istft(m[0] * spec, n), istft(m[1] * spec, n)])
                 else:
-                    est = apply_native(mix.astype(np.float32)[None], m, sample_rate=8192, extension="mean",
+                    est = apply_native(mix.astype(np.float32)[None], m, sample_rate=8192,
+                                       extension=MaskOptions().extension,
                                        complementary=True)[:, 0]
                 sdr, _, _ = bss.score(est.astype(np.float64))
                 key = ("own" if p == 1.0 else f"p={p:g}") + ("" if synthesis == "paper" else " overlap")

@@ -52,7 +52,7 @@ class ClipJob:
     rate: str = "model"  # "model": mono at 8192 Hz; "native": the files' own rate and channels
     mask: str = "ratio"  # model masks as applied: "ratio" (m^p / sum) or "own"
     power: float = 1.0  # p of the ratio mask
-    extension: str = "mean"  # mask above the model's 4 kHz (native rate)
+    extension: str = "mean-squared"  # mask above the model's 4 kHz (native rate)
     channels: str = "mid"  # native rate: vocal mask on every channel, or on their mean ("mid")
     centre_power: float = 8.0  # native rate, "mid": the extension weighted by the channels' similarity to this power
     band_centre_power: float = 2.0  # the same for the model's band below 4 kHz

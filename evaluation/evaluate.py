@@ -62,7 +62,7 @@ class EvaluateConfig:
     rate: str = "model"  # "model": mono at 8192 Hz (the paper's); "native": the files' own rate and channels
     mask: str = "ratio"  # model masks as applied: "ratio" (m^p / sum of both) or "own"
     power: float = 1.0  # p of the ratio mask
-    extension: str = "mean"  # mask above the model's 4 kHz at the native rate (see model/fullband.py)
+    extension: str = "mean-squared"  # mask above the model's 4 kHz at the native rate (see model/fullband.py)
     channels: str = "mid"  # native rate: the vocal mask on every channel ("each") or on their mean ("mid")
     centre_power: float = 8.0  # native rate, "mid": extension weighted by the channels' similarity^p (fullband.py)
     band_centre_power: float = 2.0  # the same for the model's band below 4 kHz

@@ -68,13 +68,16 @@ def test_the_mask_lands_on_the_right_frequencies_and_extends_above_4_khz():
     masks = np.zeros((1, N_BINS, _model_frames(x.shape[1], sr)), dtype=np.float32)
     masks[:, : 2000 // 8] = 1.0  # pass below 2 kHz
     masks[:, -16:] = 0.7  # the model's top band
-    kept = {ext: apply_native(x, masks, sample_rate=sr, extension=ext)[0] for ext in ("top", "zeros")}
+    kept = {ext: apply_native(x, masks, sample_rate=sr, extension=ext)[0] for ext in ("top", "zeros", "mean", "mean-squared")}
     e = lambda y, lo, hi: _band_energy(y, sr, lo, hi)  # noqa: E731
     for y in kept.values():
         assert e(y, 400, 600) > 0.95 * e(x, 400, 600)
         assert e(y, 2900, 3100) < 1e-4 * e(x, 2900, 3100)
     assert abs(e(kept["top"], 8900, 9100) / e(x, 8900, 9100) - 0.49) < 0.02  # 0.7 ** 2 of the energy
     assert e(kept["zeros"], 8900, 9100) < 1e-4 * e(x, 8900, 9100)
+    mean = (2000 // 8 + 0.7 * 16) / N_BINS  # the mask's mean over the model's bins
+    assert abs(e(kept["mean"], 8900, 9100) / e(x, 8900, 9100) - mean**2) < 0.02
+    assert abs(e(kept["mean-squared"], 8900, 9100) / e(x, 8900, 9100) - mean**4) < 0.01
 
 
 def test_the_mask_lands_on_the_right_frames():
@@ -163,7 +166,7 @@ def test_the_model_rate_output_applies_the_masks_with_the_chosen_synthesis_windo
     overlap, paper = (_separator(mask=MaskOptions(synthesis=k)) for k in ("overlap", "paper"))
     masks = overlap.model_masks(x)
     got = overlap.separate(x, 8192, output="model")
-    expected = apply_native(x[None], masks, sample_rate=8192, extension="mean", complementary=True)[:, 0]
+    expected = apply_native(x[None], masks, sample_rate=8192, extension=MaskOptions().extension, complementary=True)[:, 0]
     np.testing.assert_allclose(got["vocals"], expected[0], atol=1e-6)
     np.testing.assert_allclose(got["vocals"] + got["instrumental"], x, atol=1e-5)  # ratio masks: they sum to the mixture
     old = paper.separate(x, 8192, output="model")

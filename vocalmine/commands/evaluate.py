@@ -17,7 +17,8 @@ from vocalmine.commands.context import Context, pass_context
 @click.option("--mask", type=click.Choice(["ratio", "own"]), default="ratio", show_default=True,
               help="ratio: both models' masks to the power p, divided by their sum; own: each model's mask.")
 @click.option("--power", type=click.FloatRange(0.1, 8.0), default=1.0, show_default=True, help="p of the ratio mask.")
-@click.option("--extension", type=click.Choice(["zeros", "top-mean", "top", "mean"]), default="mean", show_default=True,
+@click.option("--extension", type=click.Choice(["zeros", "top-mean", "top", "mean", "mean-squared"]),
+              default="mean-squared", show_default=True,
               help="Mask above the model's 4 kHz (native rate).")
 @click.option("--channels", "channel_mode", type=click.Choice(["mid", "each"]), default="mid", show_default=True,
               help="Native rate: the vocal mask on every channel, or on their mean (centred vocals).")
@@ -38,8 +39,9 @@ from vocalmine.commands.context import Context, pass_context
 @click.option("--no-oracle", is_flag=True, show_default=True, help="Skip the oracle ideal ratio mask.")
 @click.option("--device", default="cpu", show_default=True, help="Torch device for the models (cpu, cuda, cuda:N).")
 @pass_context
-def evaluate(ctx: Context, models: tuple[str, ...], no_models: bool, rate: str, mask: str, power: float, extension: str, channel_mode: str,
-             centre_power: float, band_centre_power: float, synthesis: str, scheduler: str | None, n_workers: int, backend: str, serial: bool, no_oracle: bool, device: str) -> None:
+def evaluate(ctx: Context, models: tuple[str, ...], no_models: bool, rate: str, mask: str, power: float, extension: str,
+             channel_mode: str, centre_power: float, band_centre_power: float, synthesis: str, scheduler: str | None,
+             n_workers: int, backend: str, serial: bool, no_oracle: bool, device: str) -> None:
     """Score mixture, oracle IRM and trained models on the evaluation set; print the tables."""
     from vocalmine.evaluation.evaluate import EvaluateConfig, evaluate as run_evaluate
 

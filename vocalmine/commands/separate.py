@@ -44,9 +44,11 @@ def parse_rate(value: str) -> str | int:
 @click.option("--mask", type=click.Choice(["ratio", "own"]), default="ratio", show_default=True,
               help="ratio: both models' masks to the power p, divided by their sum (Spleeter); own: each model's mask.")
 @click.option("--power", type=click.FloatRange(0.1, 8.0), default=1.0, show_default=True, help="p of the ratio mask.")
-@click.option("--extension", type=click.Choice(["zeros", "top-mean", "top", "mean"]), default="mean", show_default=True,
+@click.option("--extension", type=click.Choice(["zeros", "top-mean", "top", "mean", "mean-squared"]),
+              default="mean-squared", show_default=True,
               help="Vocal mask above the model's 4 kHz: zeros (with ratio masks all of the band goes to the instrumental), "
-                   "the mean of the model's top 512 Hz per frame, its top bin, or its mean.")
+                   "the mean of the model's top 512 Hz per frame, its top bin, its mean, or that mean squared (shy "
+                   "where the model is unsure; measured best).")
 @click.option("--channels", "channel_mode", type=click.Choice(["mid", "each"]), default="mid", show_default=True,
               help="each: the vocal mask on every channel; mid: on the channels' mean (a centred lead vocal), the rest "
                    "of every channel, side content included, to the instrumental.")
@@ -66,9 +68,8 @@ def parse_rate(value: str) -> str | int:
 @click.option("--batch-size", default=8, show_default=True, type=click.IntRange(1, 1024), help="Windows per forward pass.")
 @pass_context
 def separate(ctx: Context, audio: tuple[Path, ...], model_path: Path | None, name: str, out_dir: Path | None,
-             sample_rate: str, fmt: str, mask: str, power: float, extension: str, channel_mode: str, centre_power: float, band_centre_power: float, synthesis: str,
-             overwrite: bool, device: str,
-             precision: str, batch_size: int) -> None:
+             sample_rate: str, fmt: str, mask: str, power: float, extension: str, channel_mode: str, centre_power: float,
+             band_centre_power: float, synthesis: str, overwrite: bool, device: str, precision: str, batch_size: int) -> None:
     """Separate AUDIO files (WAV, FLAC, MP3) into NAME.vocals.wav and NAME.instrumental.wav.
 
     By default the outputs keep each input's sample rate and channels, full band.
