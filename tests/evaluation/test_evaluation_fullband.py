@@ -338,3 +338,16 @@ def test_the_oracle_follows_the_synthesis_window_and_sums_to_the_mixture():
         sdr[synthesis] = scorer.score(est)[0][0]
     assert min(sdr.values()) > 10.0  # a ceiling: the gated tone comes back well
     assert abs(sdr["overlap"] - sdr["paper"]) > 0.05  # two different STFTs
+
+
+@pytest.mark.parametrize("command", ["separate", "evaluate"])
+def test_the_cli_offers_every_synthesis_and_the_band_weighting(command):
+    from click.testing import CliRunner
+
+    from vocalmine.cli import cli
+    from vocalmine.model.fullband import SYNTHESES
+
+    result = CliRunner().invoke(cli, [command, "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    assert f"--synthesis [{'|'.join(SYNTHESES)}]" in result.output
+    assert "--band-centre-power" in result.output and "[default: 2.0;" in result.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from vocalmine.commands.context import Context, pass_context
+from vocalmine.commands.mask_options import band_and_synthesis_options
 
 
 @click.command("evaluate")
@@ -24,12 +25,7 @@ from vocalmine.commands.context import Context, pass_context
               help="Native rate: the vocal mask on every channel, or on their mean (centred vocals).")
 @click.option("--centre-power", type=click.FloatRange(0.0, 64.0), default=8.0, show_default=True,
               help="Native rate, mid: weight the mask above 4 kHz by the channels' similarity to this power (0 = off).")
-@click.option("--band-centre-power", type=click.FloatRange(0.0, 64.0), default=2.0, show_default=True,
-              help="The same below 4 kHz, on the models' mask: a bin whose channels differ in level holds panned "
-                   "accompaniment (0 = off).")
-@click.option("--synthesis", type=click.Choice(["overlap", "paper"]), default="overlap", show_default=True,
-              help="The STFT that applies the masks: windows of two hops (50% overlap, measured best), or the "
-                   "model's own window (the paper's resynthesis, 25% overlap).")
+@band_and_synthesis_options
 @click.option("--scheduler", default=None, help="Address of a running Dask scheduler  [default: a LocalCluster].")
 @click.option("--workers", "n_workers", default=2, show_default=True, type=click.IntRange(1, 256),
               help="LocalCluster worker processes.")

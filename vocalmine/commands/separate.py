@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from vocalmine.commands.context import Context, pass_context
+from vocalmine.commands.mask_options import band_and_synthesis_options
 from vocalmine.core.constants import SAMPLE_RATE
 
 DEFAULT_OUT = "separated"  # output folder, relative to the working folder, when there is no catalog
@@ -55,12 +56,7 @@ def parse_rate(value: str) -> str | int:
 @click.option("--centre-power", type=click.FloatRange(0.0, 64.0), default=8.0, show_default=True,
               help="With --channels mid on stereo input: weight the vocal mask above 4 kHz by the channels' similarity "
                    "to this power, so that sources panned aside stay in the instrumental (0 = off).")
-@click.option("--band-centre-power", type=click.FloatRange(0.0, 64.0), default=2.0, show_default=True,
-              help="The same below 4 kHz, on the models' mask: a bin whose channels differ in level holds panned "
-                   "accompaniment (0 = off).")
-@click.option("--synthesis", type=click.Choice(["overlap", "paper"]), default="overlap", show_default=True,
-              help="The STFT that applies the masks: windows of two hops (50% overlap, measured best), or the "
-                   "model's own window (the paper's resynthesis, 25% overlap).")
+@band_and_synthesis_options
 @click.option("--overwrite", is_flag=True, help="Replace outputs that exist already (otherwise they are an error).")
 @click.option("--device", default="auto", show_default=True, help="Torch device: auto (cuda when available), cpu, cuda, cuda:N.")
 @click.option("--precision", type=click.Choice(["auto", "fp32", "bf16"]), default="auto", show_default=True,
