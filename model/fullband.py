@@ -37,6 +37,7 @@ choices made on the seed-0 songs and checked on seed 1:
 
 from __future__ import annotations
 
+import collections
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -355,8 +356,6 @@ def _ordered(fn, items, threads: int):
     if threads <= 1:
         yield from map(fn, items)
         return
-    import collections
-
     with ThreadPoolExecutor(max_workers=threads) as pool:
         pending = collections.deque()
         for item in items:
