@@ -58,6 +58,14 @@ class ClipJob:
     band_centre_power: float = 2.0  # the same for the model's band below 4 kHz
     synthesis: str = "overlap"  # the STFT that applies the masks: windows of two hops, or the model's ("paper")
 
+    def mask_options(self):
+        """The :class:`~vocalmine.model.fullband.MaskOptions` of this job's mask fields."""
+        from vocalmine.model.fullband import MaskOptions
+
+        return MaskOptions(mode=self.mask, power=float(self.power), extension=self.extension, channels=self.channels,
+                           centre_power=float(self.centre_power), band_centre_power=float(self.band_centre_power),
+                           synthesis=self.synthesis)
+
 
 def load_clip(job: ClipJob) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(mixture, vocals, accompaniment) float64 at 8192 Hz, cut to a common length.
@@ -178,11 +186,10 @@ def oracle_irm_native(mixture: np.ndarray, vocals: np.ndarray, accompaniment: np
 
 @functools.lru_cache(maxsize=4)
 def _cached_separator(vocals_path: str, instrumental_path: str, mtimes: tuple[float, float], device: str,
-                      batch_size: int, mask: tuple):
-    """A Separator built once per worker process (keyed by files, mtimes and options)."""
+                      batch_size: int, mask):
+    """A Separator built once per worker process (keyed by files, mtimes and options; ``mask``: MaskOptions)."""
     import torch
 
-    from vocalmine.model.fullband import MaskOptions
     from vocalmine.model.loading import LoadedModels, build_model, checked_checkpoint
     from vocalmine.model.separator import Separator
 
@@ -192,16 +199,13 @@ def _cached_separator(vocals_path: str, instrumental_path: str, mtimes: tuple[fl
         payload = checked_checkpoint(Path(path), target)
         loaded[target] = build_model(payload["model_kwargs"], payload["state_dict"])
     return Separator(LoadedModels(loaded, Path(vocals_path).parent.parent), device=device, batch_size=batch_size,
-                     mask=MaskOptions(mode=mask[0], power=mask[1], extension=mask[2], channels=mask[3],
-                                      centre_power=mask[4], band_centre_power=mask[5], synthesis=mask[6]))
+                     mask=mask)
 
 
 def job_separator(job: ClipJob, vocals_path: str, instrumental_path: str):
     """The cached :class:`~vocalmine.model.separator.Separator` of a model set for ``job``'s options."""
     mtimes = (Path(vocals_path).stat().st_mtime, Path(instrumental_path).stat().st_mtime)
-    return _cached_separator(vocals_path, instrumental_path, mtimes, job.device, job.batch_size,
-                             (job.mask, float(job.power), job.extension, job.channels, float(job.centre_power),
-                              float(job.band_centre_power), job.synthesis))
+    return _cached_separator(vocals_path, instrumental_path, mtimes, job.device, job.batch_size, job.mask_options())
 
 
 def model_estimates(mixture: np.ndarray, vocals_path: str, instrumental_path: str, *, device: str, batch_size: int,
