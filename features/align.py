@@ -109,7 +109,8 @@ def apply_offset(original: np.ndarray, instrumental: np.ndarray, offset: int) ->
 FINE_RANGE = 1.0  # samples searched either side of the integer lag
 COARSE_STEP = 0.25  # first grid step in samples
 FINE_STEP = 0.02  # second grid step around the coarse best; a parabola through the best three points refines it
-FINE_SEGMENT = 15 * SAMPLE_RATE  # samples of the overlap the search looks at (the middle part)
+FINE_SEGMENT_S = 15  # seconds of the overlap the search looks at (the middle part)
+FINE_SEGMENT = FINE_SEGMENT_S * SAMPLE_RATE  # the same in samples at the analysis rate
 
 
 @dataclass(frozen=True)
@@ -140,20 +141,20 @@ def fractional_shift(y: np.ndarray, delay: float) -> np.ndarray:
     return scipy.fft.irfft(spec, size)[:n].astype(np.float32)
 
 
-def refine_alignment(original: np.ndarray, instrumental: np.ndarray) -> FineAlignment:
+def refine_alignment(original: np.ndarray, instrumental: np.ndarray, *, segment: int = FINE_SEGMENT) -> FineAlignment:
     """The fractional delay and least-squares gain that best explain ``original`` by ``instrumental``.
 
     Both signals are already aligned to the sample (equal length). The delay
     maximises the band-limited cross-correlation <o, i(· + d)> over
     |d| <= FINE_RANGE (the shifted instrumental's energy does not depend on d),
-    on the middle FINE_SEGMENT samples; the gain is then fitted on the whole overlap.
+    on the middle ``segment`` samples; the gain is then fitted on the whole overlap.
     """
     n = min(len(original), len(instrumental))
     if n == 0:
         return FineAlignment(0.0, 0.0, 0.0)
-    lo = max(0, (n - FINE_SEGMENT) // 2)
-    o = original[lo : lo + FINE_SEGMENT].astype(np.float64)
-    i = instrumental[lo : lo + FINE_SEGMENT].astype(np.float64)
+    lo = max(0, (n - segment) // 2)
+    o = original[lo : lo + segment].astype(np.float64)
+    i = instrumental[lo : lo + segment].astype(np.float64)
     size = scipy.fft.next_fast_len(len(o) + 64, real=True)
     cross = np.conj(scipy.fft.rfft(o, size)) * scipy.fft.rfft(i, size)
     weights = np.full(len(cross), 2.0)

@@ -24,6 +24,7 @@ from vocalmine.core.catalog import DataCatalog
 from vocalmine.core.dask_client import dask_client
 from vocalmine.core.errors import NothingUsableError, VocalmineError
 from vocalmine.core.progress import progress
+from vocalmine.core.spec import PAPER, SignalSpec
 from vocalmine.core.tables import REJECTS_SCHEMA, read_table, write_table
 from vocalmine.features.config import FeaturesConfig
 from vocalmine.features.group import process_group
@@ -54,6 +55,7 @@ class BuildSummary:
     shard_bytes: int  # bytes of all shard files
     seconds: float  # wall-clock time of the run
     splits: dict[str, int] = field(default_factory=dict)  # split -> kept pairs
+    spec: SignalSpec = PAPER  # the signal spec the shards are stored at
 
     @property
     def bytes_per_audio_second(self) -> float:
@@ -67,6 +69,7 @@ class BuildSummary:
             f"pairs: {self.pairs} ({self.kept} kept; excluded: {excluded})",
             f"patches: {self.patches} in {self.shards} shards ({self.groups_built} groups built, {self.groups_skipped} resumed)",
             f"splits (kept pairs): {splits}",
+            f"spec: {self.spec.describe()}",
             f"audio: {self.audio_seconds / 60:.1f} min, {self.shard_bytes / 1e6:.1f} MB ({self.bytes_per_audio_second:,.0f} bytes per audio second)",
             f"time: {self.seconds:.1f} s; output: {self.folder}",
         ]
@@ -200,6 +203,7 @@ def build(*, catalog: DataCatalog, scheduler: str | None = None, config: Feature
         shard_bytes=sum(shard_path(folder, g).stat().st_size for g in range(len(groups))),
         seconds=time.perf_counter() - started,
         splits={s: int((kept["split"] == s).sum()) for s in SPLITS},
+        spec=config.spec,
     )
     if summary.patches == 0:
         raise NothingUsableError(

@@ -11,6 +11,7 @@ from typing import Any, Mapping
 
 from vocalmine.core.errors import ConfigError
 from vocalmine.core.overrides import apply_overrides
+from vocalmine.core.spec import PAPER, SignalSpec, preset
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,13 @@ class FeaturesConfig:
     workers: int = 2  # LocalCluster worker processes (1 thread each) when no scheduler is given
     seed: int = 0  # seed of the artist split
     split_fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)  # train, validation, test share of pairs
+    # The signal spec the shards are stored at (vocalmine/core/spec.py; `build --preset` sets all six):
+    sample_rate: int = PAPER.sample_rate  # Hz of the stored waveforms (resampled once from each file's own rate)
+    channels: int = PAPER.channels  # 1: mono downmix; 2: stereo kept
+    n_fft: int = PAPER.n_fft  # window of the STFT that training computes from the waveforms
+    hop: int = PAPER.hop  # its hop
+    bins: int = PAPER.bins  # bins the model sees
+    patch_frames: int = PAPER.patch_frames  # frames per patch
 
     def __post_init__(self) -> None:
         checks = [
@@ -66,18 +74,34 @@ class FeaturesConfig:
         for ok, name, expected in checks:
             if not ok:
                 raise ConfigError(f"features config: {name}={getattr(self, name)!r}, expected {expected}")
+        self.spec  # validates the spec's fields together
+
+    @property
+    def spec(self) -> SignalSpec:
+        """The signal spec of the shards."""
+        return SignalSpec(sample_rate=self.sample_rate, channels=self.channels, n_fft=self.n_fft, hop=self.hop,
+                          bins=self.bins, patch_frames=self.patch_frames)
 
     def fingerprint(self) -> str:
         """Hash of the fields that change shard contents (not workers, seed or splits)."""
         skip = {"workers", "seed", "split_fractions"}
+        if self.spec == PAPER:  # shards of the paper's spec keep the fingerprint they had before specs existed
+            skip |= set(PAPER.to_dict())
         data = {k: v for k, v in dataclasses.asdict(self).items() if k not in skip}
         return hashlib.sha1(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def config_from_overrides(overrides: Mapping[str, Any], base: FeaturesConfig | None = None) -> FeaturesConfig:
+def config_from_overrides(overrides: Mapping[str, Any], base: FeaturesConfig | None = None, *,
+                          preset_name: str | None = None) -> FeaturesConfig:
     """A :class:`FeaturesConfig` with ``overrides`` applied; values may be strings (from the CLI).
 
+    ``preset_name`` (a key of :data:`vocalmine.core.spec.PRESETS`) sets the spec fields first;
+    ``overrides`` may still change single ones.
+
     Raises:
-        ConfigError: on an unknown key or a value of the wrong type or range.
+        ConfigError: on an unknown key or preset, or a value of the wrong type or range.
     """
-    return apply_overrides(base or FeaturesConfig(), overrides, section="features config")
+    base = base or FeaturesConfig()
+    if preset_name is not None:
+        base = dataclasses.replace(base, **preset(preset_name).to_dict())
+    return apply_overrides(base, overrides, section="features config")

@@ -9,12 +9,14 @@ import os
 import time
 
 
-from vocalmine.core.constants import SAMPLE_RATE
+from vocalmine.core.spec import ANALYSIS_RATE
 from vocalmine.core.errors import AudioError, CatalogError, VocalmineError
 from vocalmine.core.paths import resolve_under
 from vocalmine.core.contract import features_reasons as reasons
 from vocalmine.features.config import FeaturesConfig
-from vocalmine.features.pair import PairFeatures, load_pair, pair_features
+from vocalmine.core.spec import PAPER
+from vocalmine.features.pair import PairFeatures, decode_pair, pair_features
+from vocalmine.features.render import store_at_spec
 from vocalmine.features.store import write_group
 
 log = logging.getLogger(__name__)
@@ -31,9 +33,9 @@ def quality_row(pair_id: str, result: PairFeatures, config: FeaturesConfig = Fea
         "pair_id": pair_id,
         "status": "excluded" if result.reason else "kept",
         "reason": result.reason,
-        "duration_s": result.length / SAMPLE_RATE,
+        "duration_s": result.length / ANALYSIS_RATE,
         "offset_samples": int(result.offset),
-        "offset_s": result.offset / SAMPLE_RATE,
+        "offset_s": result.offset / ANALYSIS_RATE,
         "gain": _nan_to_none(gain),
         "gain_db": _nan_to_none(20 * math.log10(gain) if gain and gain > 0 else math.nan),
         "align_confidence": _nan_to_none(result.confidence),
@@ -55,12 +57,16 @@ def _featurise(pair: dict, audio_root: str, config: FeaturesConfig) -> tuple[Pai
     """Features of one pair record; returns (result, track id a reject names, decoded seconds)."""
     try:
         paths = [resolve_under(audio_root, pair[k]) for k in ("original_path", "instrumental_path")]
-        original, instrumental = load_pair(*paths)
+        original, instrumental = decode_pair(*paths)
     except (AudioError, CatalogError) as exc:
         side = getattr(exc, "side", "original")
         return PairFeatures(reason=reasons.UNDECODABLE, detail=str(exc)), pair[f"{side}_id"], 0.0
-    result = pair_features(original, instrumental, config=config)
-    return result, pair["instrumental_id"], (len(original) + len(instrumental)) / SAMPLE_RATE
+    result = pair_features(original.analysis, instrumental.analysis, config=config)
+    spec = config.spec
+    if not result.reason and spec != PAPER:  # the paper's spec is the analysis signal itself: stored as it is
+        store_at_spec(result, original, instrumental, spec)
+    decoded = original.data.shape[1] / original.rate + instrumental.data.shape[1] / instrumental.rate
+    return result, pair["instrumental_id"], decoded
 
 
 def process_group(*, group: int, pairs: list[dict], folder: str | os.PathLike, audio_root: str | os.PathLike, config: FeaturesConfig) -> dict:
@@ -112,7 +118,7 @@ def process_group(*, group: int, pairs: list[dict], folder: str | os.PathLike, a
     }
     error = ""
     try:
-        write_group(folder, group, waveforms, record)
+        write_group(folder, group, waveforms, record, channels=config.channels)
     except VocalmineError as exc:
         error = str(exc)
     took = time.perf_counter() - started

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vocalmine.core.audio import load_audio
+from vocalmine.core.audio import mono_at, read_audio
+from vocalmine.core.spec import ANALYSIS_RATE
 from vocalmine.core.constants import HOP_LENGTH, PATCH_FRAMES, SAMPLE_RATE, SHARD_DTYPE
 from vocalmine.core.errors import AudioError
 from vocalmine.core.contract import features_reasons as reasons
@@ -25,6 +26,19 @@ from vocalmine.core.stft import istft, magnitude, stft
 from vocalmine.core.target import vocal_target
 
 CLIP_LEVEL = 0.99  # |sample| at or above this counts as clipped (after resampling to 8192 Hz)
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """A decoded file at its own rate, and the mono signal the analysis runs on."""
+
+    data: np.ndarray  # float32 (channels, n) at ``rate``
+    rate: int  # Hz
+    analysis: np.ndarray  # float32 (m,): the mono downmix at the analysis rate (8192 Hz)
+
+    @property
+    def channels(self) -> int:
+        return int(self.data.shape[0])
 
 
 @dataclass
@@ -80,15 +94,15 @@ def frame_silence_fraction(y: np.ndarray, *, threshold_db: float) -> float:
     return float(np.mean(power < 10 ** (threshold_db / 10)))
 
 
-def patch_grid(frames: int) -> tuple[np.ndarray, np.ndarray]:
-    """The fixed grid of 128-frame patches over ``frames`` STFT frames (the last one partly padding).
+def patch_grid(frames: int, patch_frames: int = PATCH_FRAMES) -> tuple[np.ndarray, np.ndarray]:
+    """The fixed grid of ``patch_frames``-frame patches over ``frames`` STFT frames (the last one partly padding).
 
     Returns:
         valid_frames (n,) int32, start_frames (n,) int32, n >= 1.
     """
-    n = max(1, -(-frames // PATCH_FRAMES))
-    starts = np.arange(n, dtype=np.int32) * PATCH_FRAMES
-    return np.minimum(PATCH_FRAMES, frames - starts).astype(np.int32), starts
+    n = max(1, -(-frames // patch_frames))
+    starts = np.arange(n, dtype=np.int32) * patch_frames
+    return np.minimum(patch_frames, frames - starts).astype(np.int32), starts
 
 
 def aligned_waveforms(orig: np.ndarray, inst: np.ndarray) -> tuple[np.ndarray, FineAlignment]:
@@ -206,21 +220,28 @@ def pair_features(original: np.ndarray, instrumental: np.ndarray, *, config: Fea
     return out
 
 
-def load_pair(original_path, instrumental_path) -> tuple[np.ndarray, np.ndarray]:
-    """Decode both files of a pair to mono float32 at 8192 Hz.
+def decode_pair(original_path, instrumental_path) -> tuple[Decoded, Decoded]:
+    """Decode both files of a pair at their own rate and channels, with their analysis signals.
 
     Raises:
         AudioError: naming the file that cannot be decoded (its ``side`` attribute is
             "original" or "instrumental").
     """
-    signals = []
+    decoded = []
     for side, path in (("original", original_path), ("instrumental", instrumental_path)):
         try:
-            signals.append(load_audio(path))
+            data, rate = read_audio(path)
+            decoded.append(Decoded(data, rate, mono_at(data, rate, ANALYSIS_RATE, source=path)))
         except AudioError as exc:
             exc.side = side
             raise
-    return signals[0], signals[1]
+    return decoded[0], decoded[1]
+
+
+def load_pair(original_path, instrumental_path) -> tuple[np.ndarray, np.ndarray]:
+    """Decode both files of a pair to mono float32 at the analysis rate, 8192 Hz (see :func:`decode_pair`)."""
+    original, instrumental = decode_pair(original_path, instrumental_path)
+    return original.analysis, instrumental.analysis
 
 
 def vocal_estimate(original: np.ndarray, instrumental: np.ndarray, *, offset: int, gain: float) -> tuple[np.ndarray, int]:

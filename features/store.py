@@ -43,19 +43,20 @@ def part_path(folder: str | os.PathLike, group: int) -> Path:
     return Path(folder) / PARTS_FOLDER / f"group-{group:05d}.json"
 
 
-def write_group(folder: str | os.PathLike, group: int, waveforms: list[np.ndarray], record: dict) -> Path:
+def write_group(folder: str | os.PathLike, group: int, waveforms: list[np.ndarray], record: dict, *,
+                channels: int = 1) -> Path:
     """Write the group's shard (``waveforms`` concatenated along time) and then its part record.
 
     Args:
         folder: the shards folder.
         group: group number, also the shard number.
-        waveforms: arrays (2, n_i) float16, in the order of their offsets.
+        waveforms: arrays (2 · channels, n_i) float16, in the order of their offsets.
         record: JSON-serialisable part record; ``shard_rows`` is filled in here.
 
     Raises:
         VocalmineError: when a file cannot be written (disk full, ...), naming it.
     """
-    array = np.concatenate(waveforms, axis=1) if waveforms else np.zeros((2, 0), dtype=SHARD_DTYPE)
+    array = np.concatenate(waveforms, axis=1) if waveforms else np.zeros((2 * channels, 0), dtype=SHARD_DTYPE)
     path = shard_path(folder, group)
     try:
         save_npy_atomic(path, array.astype(SHARD_DTYPE, copy=False))

@@ -15,8 +15,8 @@ from typing import Any
 import torch
 
 from vocalmine.core.atomic import atomic_path
-from vocalmine.core.constants import HOP_LENGTH, N_BINS, N_FFT, PATCH_FRAMES, SAMPLE_RATE
 from vocalmine.core.errors import ConfigError
+from vocalmine.core.spec import PAPER, SignalSpec, legacy_stft, spec_of_model_record
 from vocalmine.model.unet import UNet
 
 FORMAT = "vocalmine-checkpoint/1"
@@ -24,15 +24,9 @@ TARGETS = ("vocals", "instrumental")
 NORMALISATION = "track_max"  # inputs are |X| / max over the whole track of |X|
 
 
-def stft_params() -> dict[str, int]:
-    """The STFT and patch parameters a model was trained with."""
-    return {
-        "sample_rate": SAMPLE_RATE,
-        "n_fft": N_FFT,
-        "hop_length": HOP_LENGTH,
-        "n_bins": N_BINS,
-        "patch_frames": PATCH_FRAMES,
-    }
+def checkpoint_spec(payload: dict[str, Any], *, source: str = "checkpoint") -> SignalSpec:
+    """The signal spec a checkpoint or model file was trained at (the paper's for files that predate specs)."""
+    return spec_of_model_record(payload, source=source)
 
 
 @functools.lru_cache(maxsize=1)
@@ -64,8 +58,9 @@ def make_payload(
     optimizer: dict | None = None,
     scaler: dict | None = None,
     extra: dict[str, Any] | None = None,
+    spec: SignalSpec = PAPER,
 ) -> dict[str, Any]:
-    """The checkpoint dict: weights plus everything needed to rebuild and resume."""
+    """The checkpoint dict: weights plus everything needed to rebuild, run and resume, the signal spec among it."""
     if target not in TARGETS:
         raise ConfigError(f"target must be one of {TARGETS}, got {target!r}")
     module = model.module if hasattr(model, "module") else model
@@ -75,7 +70,8 @@ def make_payload(
         "model_kwargs": module.model_kwargs(),
         "state_dict": {k: v.detach().cpu() for k, v in module.state_dict().items()},
         "config": config,
-        "stft": stft_params(),
+        "spec": spec.to_dict(),
+        "stft": legacy_stft(spec),  # as checkpoints before specs recorded it
         "normalisation": NORMALISATION,
         "git_commit": git_commit(),
         "step": int(step),
@@ -91,7 +87,7 @@ def load_checkpoint(path: str | os.PathLike, *, expected_target: str | None = No
 
     Raises:
         ConfigError: when the file is missing, not a vocalmine checkpoint (or a
-            tampered pickle), for another target, or for other STFT parameters.
+            tampered pickle), for another target, or with a malformed signal spec.
     """
     path = Path(path)
     if not path.is_file():
@@ -104,8 +100,10 @@ def load_checkpoint(path: str | os.PathLike, *, expected_target: str | None = No
         raise ConfigError(f"{path}: not a vocalmine checkpoint (expected format {FORMAT})")
     if expected_target is not None and payload["target"] != expected_target:
         raise ConfigError(f"{path}: checkpoint is for target {payload['target']!r}, expected {expected_target!r}")
-    if payload["stft"] != stft_params():
-        raise ConfigError(f"{path}: checkpoint STFT parameters {payload['stft']} differ from this build's {stft_params()}")
+    spec = checkpoint_spec(payload, source=str(path))
+    channels = payload.get("model_kwargs", {}).get("in_channels", 1)
+    if channels != spec.channels:
+        raise ConfigError(f"{path}: model takes {channels} channel(s) but its signal spec has {spec.channels}")
     return payload
 
 

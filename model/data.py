@@ -41,18 +41,20 @@ import soxr
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from vocalmine.core.constants import HOP_LENGTH, N_FFT, PATCH_FRAMES, SAMPLE_RATE
 from vocalmine.core.errors import ConfigError
+from vocalmine.core.spec import PAPER, SignalSpec
 from vocalmine.core.stft import n_frames
 from vocalmine.core.tables import read_table
-from vocalmine.core.contract.shards import INDEX_SCHEMA, INSTRUMENTAL, ORIGINAL, SPLITS, open_shard, shard_path
-from vocalmine.core.contract.shards import INDEX_FILE
+from vocalmine.core.contract.shards import INDEX_FILE, INDEX_SCHEMA, INSTRUMENTAL, ORIGINAL, SPLITS, open_shard, rows
+from vocalmine.core.contract.shards import shard_path
 
 logger = logging.getLogger(__name__)
 
-FRONT = N_FFT // 2  # samples before a crop's first frame centre that its first frame covers
-SEGMENT = (PATCH_FRAMES - 1) * HOP_LENGTH + N_FFT  # samples behind one 128-frame crop (98,560)
-PATCH_SPAN = PATCH_FRAMES * HOP_LENGTH  # samples between the first frames of two consecutive grid patches
+# At the paper's spec (other specs: the same properties of their SignalSpec):
+FRONT = PAPER.front  # samples before a crop's first frame centre that its first frame covers
+SEGMENT = PAPER.segment  # samples behind one 128-frame crop (98,560)
+PATCH_SPAN = PAPER.patch_span  # samples between the first frames of two consecutive grid patches
+PATCH_FRAMES = PAPER.patch_frames
 
 # A recipe: (voice pair, crop start sample, accompaniment pair, its start sample, voice gain,
 # accompaniment gain, read mode 0/1/2: see WRAP_*, voice rate ratio). Plain numbers: cheap to send to workers.
@@ -88,9 +90,9 @@ def split_rows(index: pd.DataFrame, split: str, *, limit: int = 0, seed: int = 0
     return rows
 
 
-def valid_frames(samples: int, start: int) -> int:
-    """Frames of a 128-frame crop starting at sample ``start`` that lie inside a pair of ``samples`` samples."""
-    return int(min(PATCH_FRAMES, max(1, n_frames(max(samples - start, 0)))))
+def valid_frames(samples: int, start: int, spec: SignalSpec = PAPER) -> int:
+    """Frames of a crop starting at sample ``start`` that lie inside a pair of ``samples`` samples."""
+    return int(min(spec.patch_frames, max(1, n_frames(max(samples - start, 0), hop=spec.hop))))
 
 
 @dataclass(frozen=True)
@@ -112,15 +114,16 @@ class WaveDataset(Dataset):
     workers each map the files themselves instead of pickling arrays.
 
     A batch from :meth:`__getitems__` holds numpy arrays:
-    ``wave`` (b, 3, SEGMENT) float16: original and g·instrumental of the voice
-    pair's crop, and the accompaniment's crop (zero where the voice pair has no
-    samples); ``gain`` (b, 2) float32: voice and accompaniment gains; ``scale``
+    ``wave`` (b, 3 · channels, segment) float16: original and g·instrumental of the
+    voice pair's crop, and the accompaniment's crop (zero where the voice pair has no
+    samples), each as ``channels`` rows; ``gain`` (b, 2) float32: voice and accompaniment gains; ``scale``
     (b,) float32: the voice pair's max |X|; ``valid`` (b,) int64: frames inside
     the voice pair.
     """
 
-    def __init__(self, folder: str | os.PathLike, pairs: pd.DataFrame):
+    def __init__(self, folder: str | os.PathLike, pairs: pd.DataFrame, spec: SignalSpec = PAPER):
         self.folder = Path(folder)
+        self.spec = spec
         self.shard = pairs["shard"].to_numpy(np.int64)
         self.offset = pairs["offset"].to_numpy(np.int64)
         self.samples = pairs["samples"].to_numpy(np.int64)
@@ -138,60 +141,65 @@ class WaveDataset(Dataset):
     def _array(self, shard: int) -> np.ndarray:
         array = self._shards.get(shard)
         if array is None:
-            array = self._shards[shard] = open_shard(self.folder, shard)
+            array = self._shards[shard] = open_shard(self.folder, shard, self.spec.channels)
         return array
 
-    def _window(self, pair: int, row: int, start: int, *, circular: bool) -> np.ndarray:
-        """SEGMENT samples of one row of a pair from ``start − FRONT``: zero outside, or wrapped when circular."""
-        return self._read(pair, row, start - FRONT, SEGMENT, circular=circular)
+    def _window(self, pair: int, part: int, start: int, *, circular: bool) -> np.ndarray:
+        """(channels, segment) samples of one part of a pair from ``start − front``: zero outside, or wrapped."""
+        return self._read(pair, part, start - self.spec.front, self.spec.segment, circular=circular)
 
-    def _read(self, pair: int, row: int, lo: int, length: int, *, circular: bool) -> np.ndarray:
-        """``length`` samples of one row of a pair from sample ``lo``: zero outside, or wrapped when circular."""
+    def _read(self, pair: int, part: int, lo: int, length: int, *, circular: bool) -> np.ndarray:
+        """(channels, length) samples of one part (ORIGINAL, INSTRUMENTAL) of a pair from sample ``lo``:
+        zero outside, or wrapped when circular."""
         array, offset, samples = self._array(int(self.shard[pair])), int(self.offset[pair]), int(self.samples[pair])
+        rows_ = rows(part, self.spec.channels)
         if circular:
-            return array[row, offset + (lo + np.arange(length)) % samples]
-        out = np.zeros(length, dtype=array.dtype)
+            return array[rows_, offset + (lo + np.arange(length)) % samples]
+        out = np.zeros((self.spec.channels, length), dtype=array.dtype)
         a, b = max(lo, 0), min(lo + length, samples)
         if b > a:
-            out[a - lo : b - lo] = array[row, offset + a : offset + b]
+            out[:, a - lo : b - lo] = array[rows_, offset + a : offset + b]
         return out
 
     def _stretched(self, pair: int, start: int, ratio: float, *, circular: bool) -> np.ndarray:
-        """(2, SEGMENT) rows (original, instrumental) of a pair read ``ratio`` times as fast from ``start``.
+        """(2 · channels, segment) rows (original, instrumental) of a pair read ``ratio`` times as fast from ``start``.
 
-        Output column c holds the pair at sample start + (c − FRONT)·ratio (to half a sample), so the
+        Output column c holds the pair at sample start + (c − front)·ratio (to half a sample), so the
         crop's first frame is still centred on ``start``.
         """
-        lo = int(np.floor(start - FRONT * ratio)) - STRETCH_MARGIN
-        length = int(np.ceil(SEGMENT * ratio)) + 2 * STRETCH_MARGIN
-        rows = np.stack([self._read(pair, row, lo, length, circular=circular) for row in (ORIGINAL, INSTRUMENTAL)])
+        front, segment, rate = self.spec.front, self.spec.segment, self.spec.sample_rate
+        lo = int(np.floor(start - front * ratio)) - STRETCH_MARGIN
+        length = int(np.ceil(segment * ratio)) + 2 * STRETCH_MARGIN
+        both = np.concatenate([self._read(pair, part, lo, length, circular=circular) for part in (ORIGINAL, INSTRUMENTAL)])
         # soxr (HQ) rather than interpolation: linear interpolation would dull the voice's top octave
-        out = soxr.resample(rows.T.astype(np.float32), SAMPLE_RATE * ratio, SAMPLE_RATE, quality="HQ").T
-        first = int(round((start - FRONT * ratio - lo) / ratio))
-        seg = out[:, first : first + SEGMENT]
-        if seg.shape[1] < SEGMENT:
-            seg = np.pad(seg, ((0, 0), (0, SEGMENT - seg.shape[1])))
+        out = soxr.resample(both.T.astype(np.float32), rate * ratio, rate, quality="HQ").T
+        first = int(round((start - front * ratio - lo) / ratio))
+        seg = out[:, first : first + segment]
+        if seg.shape[1] < segment:
+            seg = np.pad(seg, ((0, 0), (0, segment - seg.shape[1])))
         return seg
 
     def example(self, recipe: Recipe) -> tuple[np.ndarray, int]:
-        """(3, SEGMENT) float16 waveforms of one recipe and its valid frames."""
+        """(3 · channels, segment) float16 waveforms of one recipe and its valid frames."""
         i, start, j, j_start, _, _, mode, ratio = recipe
+        spec = self.spec
+        c, segment = spec.channels, spec.segment
         samples = int(self.samples[i])
-        wave = np.empty((3, SEGMENT), dtype=np.float16)
-        wrap_voice = mode == WRAP_BOTH and samples < SEGMENT
+        wave = np.empty((3 * c, segment), dtype=np.float16)
+        wrap_voice = mode == WRAP_BOTH and samples < segment
         if ratio != 1.0:
-            wave[0:2] = self._stretched(i, start, ratio, circular=wrap_voice)
+            wave[: 2 * c] = self._stretched(i, start, ratio, circular=wrap_voice)
         else:
-            wave[0] = self._window(i, ORIGINAL, start, circular=wrap_voice)
-            wave[1] = self._window(i, INSTRUMENTAL, start, circular=wrap_voice)
-        wave[2] = self._window(j, INSTRUMENTAL, j_start, circular=mode != WRAP_NONE)
+            wave[:c] = self._window(i, ORIGINAL, start, circular=wrap_voice)
+            wave[c : 2 * c] = self._window(i, INSTRUMENTAL, start, circular=wrap_voice)
+        wave[2 * c :] = self._window(j, INSTRUMENTAL, j_start, circular=mode != WRAP_NONE)
         if wrap_voice or ratio != 1.0:  # a stretched crop lies inside its pair or wraps (see epoch_recipes)
-            return wave, PATCH_FRAMES
+            return wave, spec.patch_frames
         # the accompaniment is silent where the voice pair is (its padding stays padding)
-        first, last = FRONT - start, FRONT - start + samples  # columns of the voice pair's samples 0 and samples
-        wave[2, : max(first, 0)] = 0
-        wave[2, max(min(last, SEGMENT), 0) :] = 0
-        return wave, valid_frames(samples, start)
+        first, last = spec.front - start, spec.front - start + samples  # columns of the voice pair's samples 0 and samples
+        wave[2 * c :, : max(first, 0)] = 0
+        wave[2 * c :, max(min(last, segment), 0) :] = 0
+        return wave, valid_frames(samples, start, spec)
 
     def __getitem__(self, recipe: Recipe) -> dict:
         return self.__getitems__([recipe])
@@ -213,17 +221,18 @@ def collate(batch: dict | list[dict]) -> dict[str, torch.Tensor]:
     return {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in batch.items()}
 
 
-def grid_recipes(pairs: pd.DataFrame) -> list[Recipe]:
+def grid_recipes(pairs: pd.DataFrame, spec: SignalSpec = PAPER) -> list[Recipe]:
     """The fixed patch grid over each pair, unremixed: validation's deterministic examples."""
     out = []
     for i, frames in enumerate(pairs["frames"].to_numpy(np.int64)):
-        for k in range(max(1, -(-int(frames) // PATCH_FRAMES))):
-            start = k * PATCH_SPAN
+        for k in range(max(1, -(-int(frames) // spec.patch_frames))):
+            start = k * spec.patch_span
             out.append((i, start, i, start, 1.0, 1.0, WRAP_NONE, 1.0))
     return out
 
 
-def epoch_recipes(samples: np.ndarray, *, size: int, seed: int, epoch: int, remix: RemixConfig) -> list[Recipe]:
+def epoch_recipes(samples: np.ndarray, *, size: int, seed: int, epoch: int, remix: RemixConfig,
+                  spec: SignalSpec = PAPER) -> list[Recipe]:
     """The training examples of one epoch, a pure function of (seed, epoch).
 
     Args:
@@ -236,11 +245,11 @@ def epoch_recipes(samples: np.ndarray, *, size: int, seed: int, epoch: int, remi
     weights = samples / samples.sum()
     voice = rng.choice(len(samples), size=size, p=weights)
     # uniform over the starts whose whole crop lies in the pair (start 0 for a pair shorter than a crop)
-    room = np.maximum(samples[voice] - (PATCH_FRAMES - 1) * HOP_LENGTH, 0)
+    room = np.maximum(samples[voice] - (spec.patch_frames - 1) * spec.hop, 0)
     start = (rng.random(size) * (room + 1)).astype(np.int64)
     remixed = (rng.random(size) < remix.probability) if remix.remix else np.zeros(size, bool)
     # a remixed crop of a pair shorter than a crop wraps the pair from anywhere in it
-    wrapped = remixed & remix.wrap & (samples[voice] < SEGMENT)
+    wrapped = remixed & remix.wrap & (samples[voice] < spec.segment)
     start = np.where(wrapped, (rng.random(size) * samples[voice]).astype(np.int64), start)
     mode = np.where(wrapped, WRAP_BOTH, np.where(remixed, WRAP_ACCOMPANIMENT, WRAP_NONE))
     other = rng.random(size) < remix.other_pair
@@ -257,7 +266,7 @@ def epoch_recipes(samples: np.ndarray, *, size: int, seed: int, epoch: int, remi
     gains[~remixed] = 1.0
     # the voice's rate ratio: only where the stretched read stays inside the pair (or wraps), so there is no padding
     ratio = 2.0 ** (rng.uniform(-remix.pitch_semitones, remix.pitch_semitones, size) / 12)
-    inside = start + (SEGMENT - FRONT) * ratio <= samples[voice]
+    inside = start + (spec.segment - spec.front) * ratio <= samples[voice]
     ratio = np.where(remixed & (wrapped | inside) & (remix.pitch_semitones > 0), ratio, 1.0)
     return [(int(voice[k]), int(start[k]), int(partner[k]), int(partner_start[k]), float(gains[k, 0]), float(gains[k, 1]),
              int(mode[k]), float(ratio[k])) for k in range(size)]
@@ -271,8 +280,9 @@ class CropSampler(Sampler[Recipe]):
     resumed run continues with the exact next batch.
     """
 
-    def __init__(self, samples: np.ndarray, *, size: int, seed: int, remix: RemixConfig, rank: int = 0, world_size: int = 1):
-        self.samples, self.size, self.seed, self.remix = np.asarray(samples), size, seed, remix
+    def __init__(self, samples: np.ndarray, *, size: int, seed: int, remix: RemixConfig, rank: int = 0, world_size: int = 1,
+                 spec: SignalSpec = PAPER):
+        self.samples, self.size, self.seed, self.remix, self.spec = np.asarray(samples), size, seed, remix, spec
         self.rank, self.world_size = rank, world_size
         self.epoch, self.start = 0, 0
 
@@ -286,7 +296,7 @@ class CropSampler(Sampler[Recipe]):
 
     def __iter__(self) -> Iterator[Recipe]:
         recipes = epoch_recipes(self.samples, size=self.per_rank() * self.world_size, seed=self.seed, epoch=self.epoch,
-                                remix=self.remix)
+                                remix=self.remix, spec=self.spec)
         return iter(recipes[self.rank :: self.world_size][self.start :])
 
     def __len__(self) -> int:

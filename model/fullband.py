@@ -1,19 +1,19 @@
-"""Full-band output at the input's own rate: the 8192 Hz model mask on each channel's native STFT.
+"""Full-band output at the input's own rate: the model's masks on each channel's native STFT.
 
-The model sees the paper's input (mono, 8192 Hz, window 1024, hop 768): bins
-of 8 Hz up to 4088 Hz, frames every 93.75 ms. At the input's rate ``sr`` the
-masks are applied through an STFT with the same hop (768 · sr / 8192) and a
-window of two hops (:func:`native_stft_params`); each native (bin, frame)
-takes the model mask interpolated at its frequency and time. Above the
-model's top bin the mask is extended (:data:`EXTENSIONS`). The masked native
-STFT of every channel, with that channel's phase, is inverted: the output
-keeps the input's rate and channels.
+The model sees its signal spec's input (:mod:`vocalmine.core.spec`; the paper's:
+mono, 8192 Hz, window 1024, hop 768, bins of 8 Hz up to 4088 Hz, frames every
+93.75 ms). At the input's rate ``sr`` the masks are applied through an STFT
+with the same hop in seconds and a window of at least two hops
+(:func:`native_stft_params`); each native (bin, frame) takes the model mask
+interpolated at its frequency and time. Above the model's top bin the mask is
+extended (:data:`EXTENSIONS`). The masked native STFT of every channel, with
+that channel's phase, is inverted: the output keeps the input's rate and
+channels. A mono model's mask serves every channel (or their mean, see
+``channels``); a stereo model's masks are one per channel, each applied to its own.
 
 Before that, the two models' masks are turned into ratio masks, as Spleeter
 does: m_s^p / (m_v^p + m_i^p), so that the estimates sum to the mixture; then
 only the vocals are inverted and the instrumental is the mixture minus them.
-See ../shared/DESIGN.md, "An 8192 Hz model, full-band output".
-
 Measured on the demo's 44.1 kHz stereo evaluation songs (bench/bench_fullband.py),
 choices made on the seed-0 songs and checked on seed 1:
 - ratio masks with p = 1 beat each model's own mask and p = 2 in SDR of both sources;
@@ -43,8 +43,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vocalmine.core.constants import HOP_LENGTH, N_FFT, SAMPLE_RATE
 from vocalmine.core.errors import ConfigError
+from vocalmine.core.spec import PAPER, SignalSpec
 from vocalmine.core.stft import hann, windowed_frames
 from vocalmine.model.device import usable_cores
 
@@ -52,8 +52,7 @@ MASK_MODES = ("ratio", "own")  # ratio: Spleeter-style m^p / sum m^p; own: each 
 EXTENSIONS = ("zeros", "top-mean", "top", "mean", "mean-squared")  # how the mask continues above the model's 4 kHz
 SYNTHESES = ("overlap", "paper")  # the window that applies the masks: two hops (50% overlap), or the model's (25%)
 CHANNEL_MODES = ("each", "mid")  # what the vocal mask is applied to: every channel, or their mean (centred vocals)
-TOP_BAND_BINS = 64  # bins (512 Hz) of the model's top band that "top-mean" averages per frame
-BIN_HZ = SAMPLE_RATE / N_FFT  # 8 Hz: width of one model bin
+TOP_BAND_BINS = 64  # bins of the model's top band that "top-mean" averages per frame (512 Hz at the paper's spec)
 
 
 @dataclass(frozen=True)
@@ -109,13 +108,15 @@ def combine_masks(masks: np.ndarray, options: MaskOptions) -> np.ndarray:
     return np.stack([vocals, 1.0 - vocals])
 
 
-def native_stft_params(sample_rate: int, synthesis: str = "overlap") -> tuple[int, int]:
-    """(n_fft, hop) of the STFT that applies the masks at ``sample_rate``.
+def native_stft_params(sample_rate: int, synthesis: str = "overlap", spec: SignalSpec = PAPER) -> tuple[int, int]:
+    """(n_fft, hop) of the STFT that applies the masks of a model of ``spec`` at ``sample_rate``.
 
-    The hop is the model's 93.75 ms (768 samples at 8192 Hz), so native frames fall
-    on the model's frames and the mask needs no interpolation in time. The window is
-    at least two hops (50% overlap), rounded up to an even length with only the
-    factors 2, 3 and 5 (8640 at 44.1 kHz): the model's own 25%-overlap window scaled
+    The hop is the model's in seconds (93.75 ms at the paper's spec: 768 samples at 8192 Hz),
+    so native frames fall on the model's frames and the mask needs no interpolation in time.
+    The window is the model's own scaled to the rate, or two hops (50% overlap) where that
+    is longer, rounded up to an even length with only the factors 2, 3 and 5 (8640 at
+    44.1 kHz for the paper's spec; the 16 kHz and full-band presets' windows already span
+    four hops, and are kept): the paper's own 25%-overlap window scaled
     to the rate (5512) gave 0.4-0.8 dB less SDR to both sources, nearly all of it as
     artefacts, on the demo's 44.1 kHz stereo songs (bench/bench_fullband.py). The
     masks are interpolated at each native bin's frequency, so the bins may be finer
@@ -123,16 +124,18 @@ def native_stft_params(sample_rate: int, synthesis: str = "overlap") -> tuple[in
     vocal NSDR of the paper's mono output by 0.6-0.8 dB on the MIR-1K dev clips.
 
     ``synthesis="paper"`` gives the model's own window scaled to the rate instead
-    (1024 / 768 at 8192 Hz, 5512 / 4134 at 44.1 kHz): the paper's resynthesis.
+    (1024 / 768 at 8192 Hz, 5512 / 4134 at 44.1 kHz for the paper's spec): the paper's resynthesis.
     """
     import scipy.fft
 
     if synthesis not in SYNTHESES:
         raise ConfigError(f"synthesis must be one of {SYNTHESES}, got {synthesis!r}")
-    hop = max(1, round(HOP_LENGTH * sample_rate / SAMPLE_RATE))
+    ratio = sample_rate / spec.sample_rate
+    hop = max(1, round(spec.hop * ratio))
+    half_window = max(1, round(spec.n_fft / 2 * ratio))
     if synthesis == "paper":
-        return max(2, 2 * round(N_FFT / 2 * sample_rate / SAMPLE_RATE)), hop
-    return 2 * scipy.fft.next_fast_len(hop, real=True), hop
+        return 2 * half_window, hop
+    return 2 * scipy.fft.next_fast_len(max(hop, half_window), real=True), hop
 
 
 def _interp_index(position: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -144,7 +147,7 @@ def _interp_index(position: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarr
 
 
 def extension_values(masks: np.ndarray, extension: str) -> np.ndarray:
-    """The mask above the model's band, per source and frame: (S, frames)."""
+    """The mask above the model's band, per source and frame: (S, bins, frames) -> (S, frames)."""
     if extension == "top-mean":
         return masks[:, -TOP_BAND_BINS:].mean(axis=1)
     if extension == "top":
@@ -156,37 +159,40 @@ def extension_values(masks: np.ndarray, extension: str) -> np.ndarray:
     return np.zeros((masks.shape[0], masks.shape[2]), dtype=masks.dtype)
 
 
-def model_band_bins(sample_rate: int, bins: int = 512, synthesis: str = "overlap") -> int:
-    """Native bins at or below the model's top bin ((bins - 1) · 8 Hz); the ones above get the extension."""
-    n_fft, _ = native_stft_params(sample_rate, synthesis)
+def model_band_bins(sample_rate: int, synthesis: str = "overlap", spec: SignalSpec = PAPER) -> int:
+    """Native bins at or below the model's top bin (``spec.top_hz``); the ones above get the extension."""
+    n_fft, _ = native_stft_params(sample_rate, synthesis, spec)
     freqs = np.arange(n_fft // 2 + 1) * (sample_rate / n_fft)
-    return int(np.searchsorted(freqs, (bins - 1) * BIN_HZ, side="right"))
+    return int(np.searchsorted(freqs, spec.top_hz, side="right"))
 
 
 def native_masks(masks: np.ndarray, *, sample_rate: int, n_frames_native: int, extension: str,
-                 first_frame: int = 0, synthesis: str = "overlap") -> np.ndarray:
-    """Model masks (S, 512, T) -> masks (S, n_fft // 2 + 1, n_frames_native) for native STFT frames
-    ``first_frame`` .. ``first_frame + n_frames_native - 1``.
+                 first_frame: int = 0, synthesis: str = "overlap", spec: SignalSpec = PAPER) -> np.ndarray:
+    """Model masks (S, [C,] bins, T) -> masks (S, [C,] n_fft // 2 + 1, n_frames_native) for native STFT
+    frames ``first_frame`` .. ``first_frame + n_frames_native - 1``.
 
     Frame j of the native STFT is centred at j * hop / sample_rate seconds, model
-    frame k at k * 768 / 8192 s: the mask is interpolated linearly in time there,
-    and in frequency at each native bin's frequency up to the model's top bin.
+    frame k at k * spec.hop / spec.sample_rate s: the mask is interpolated linearly in
+    time there, and in frequency at each native bin's frequency up to the model's top bin.
     """
-    n_fft, hop = native_stft_params(sample_rate, synthesis)
-    s, bins, frames = masks.shape
-    positions = np.arange(first_frame, first_frame + n_frames_native) * (hop / sample_rate) * (SAMPLE_RATE / HOP_LENGTH)
+    n_fft, hop = native_stft_params(sample_rate, synthesis, spec)
+    lead = masks.shape[:-2]
+    bins, frames = masks.shape[-2:]
+    masks = masks.reshape((-1, bins, frames))  # sources (and channels) as one axis
+    s = masks.shape[0]
+    positions = np.arange(first_frame, first_frame + n_frames_native) * (hop / sample_rate) * (spec.sample_rate / spec.hop)
     lo, hi, w = _interp_index(positions, frames)
-    timed = masks[:, :, lo] * (1.0 - w) + masks[:, :, hi] * w  # (S, 512, Tn)
+    timed = masks[:, :, lo] * (1.0 - w) + masks[:, :, hi] * w  # (S, bins, Tn)
     freqs = np.arange(n_fft // 2 + 1) * (sample_rate / n_fft)
-    inside = model_band_bins(sample_rate, bins, synthesis)  # native bins up to the top model bin
+    inside = model_band_bins(sample_rate, synthesis, spec)  # native bins up to the top model bin
     # built frames-first, (S, Tn, bins), the layout apply_native multiplies with its spectra
     out = np.empty((s, n_frames_native, n_fft // 2 + 1), dtype=np.float32)
-    flo, fhi, fw = _interp_index(freqs[:inside] / BIN_HZ, bins)
-    rows = np.swapaxes(timed, 1, 2)  # (S, Tn, 512): small
+    flo, fhi, fw = _interp_index(freqs[:inside] / spec.bin_hz, bins)
+    rows = np.swapaxes(timed, 1, 2)  # (S, Tn, bins): small
     out[:, :, :inside] = rows[:, :, flo] * (1.0 - fw) + rows[:, :, fhi] * fw
     if inside < out.shape[2]:
         out[:, :, inside:] = extension_values(timed, extension)[:, :, None]
-    return np.swapaxes(out, 1, 2)
+    return np.swapaxes(out, 1, 2).reshape(lead + (n_fft // 2 + 1, n_frames_native))
 
 
 def overlap_add(spec: np.ndarray, length: int, *, n_fft: int, hop: int) -> np.ndarray:
@@ -265,7 +271,7 @@ MAX_NATIVE_THREADS = 4  # threads computing blocks of apply_native
 def apply_native(mixture: np.ndarray, masks: np.ndarray, *, sample_rate: int, extension: str,
                  complementary: bool = False, mid: bool = False, centre_power: float = 0.0,
                  band_centre_power: float = 0.0, synthesis: str = "overlap",
-                 block_frames: int = NATIVE_BLOCK_FRAMES) -> np.ndarray:
+                 block_frames: int = NATIVE_BLOCK_FRAMES, spec: SignalSpec = PAPER) -> np.ndarray:
     """Apply model masks to every channel of ``mixture`` at its own rate.
 
     Equal to ``istft(native_masks(...) * stft(mixture))`` with the core STFT at
@@ -274,7 +280,9 @@ def apply_native(mixture: np.ndarray, masks: np.ndarray, *, sample_rate: int, ex
 
     Args:
         mixture: float32 (channels, n_samples) at ``sample_rate``.
-        masks: float32 (S, 512, T) masks on the 8192 Hz STFT frames of the same audio.
+        masks: float32 (S, bins, T) masks of a mono model on its STFT frames of the same audio
+            (``spec``), or (S, channels, bins, T) of a stereo model: one per channel, each applied
+            to its own channel (``mid`` and the centre powers then do not apply).
         complementary: the masks sum to 1 (ratio masks): only the first source is
             inverted, and the second is the mixture minus the first (the STFT is linear).
         mid: with ``complementary``, the first source (vocals) is masked from the mean of
@@ -286,6 +294,7 @@ def apply_native(mixture: np.ndarray, masks: np.ndarray, *, sample_rate: int, ex
             off centre stays in the instrumental); 0 = no weighting.
         band_centre_power: the same for the model's band below it.
         synthesis: the STFT's window (:func:`native_stft_params`).
+        spec: the model's signal spec.
 
     Returns:
         float32 (S, channels, n_samples): each channel's STFT times the mask, its own phase, iSTFT.
@@ -293,13 +302,16 @@ def apply_native(mixture: np.ndarray, masks: np.ndarray, *, sample_rate: int, ex
     import scipy.fft
 
     mixture = np.asarray(mixture, dtype=np.float32)
-    centred = mid and complementary and masks.shape[0] == 2 and mixture.shape[0] > 1
+    per_channel = masks.ndim == 4
+    if per_channel and masks.shape[1] != mixture.shape[0]:
+        raise ConfigError(f"{masks.shape[1]} channel masks for a mixture of {mixture.shape[0]} channels")
+    centred = mid and complementary and masks.shape[0] == 2 and mixture.shape[0] > 1 and not per_channel
     weighted = centred and (centre_power > 0 or band_centre_power > 0) and mixture.shape[0] == 2
     used = masks[:1] if complementary and masks.shape[0] == 2 else masks
     # the centre's STFT is the mean of the channels' STFTs: average the samples first unless both are needed
     source = mixture if weighted or not centred else mixture.mean(axis=0, keepdims=True, dtype=np.float32)
-    n_fft, hop = native_stft_params(sample_rate, synthesis)
-    top = model_band_bins(sample_rate, synthesis=synthesis)
+    n_fft, hop = native_stft_params(sample_rate, synthesis, spec)
+    top = model_band_bins(sample_rate, synthesis, spec)
     n = source.shape[-1]
     total = 1 + (n + hop) // hop  # frames of the core stft
     window = np.asarray(hann(n_fft))
@@ -314,16 +326,17 @@ def apply_native(mixture: np.ndarray, masks: np.ndarray, *, sample_rate: int, ex
     def block(f0: int) -> tuple[int, np.ndarray]:
         """Masked, inverted and windowed frames f0 .. f0 + block_frames - 1: (S, C, F, n_fft) float32."""
         f1 = min(f0 + block_frames, total)
-        spec = scipy.fft.rfft(windowed_frames(source, f0, f1, n_fft=n_fft, hop=hop), axis=-1)  # (C, F, bins)
+        spectra = scipy.fft.rfft(windowed_frames(source, f0, f1, n_fft=n_fft, hop=hop), axis=-1)  # (C, F, bins)
         mask = np.swapaxes(native_masks(used, sample_rate=sample_rate, n_frames_native=f1 - f0, extension=extension,
-                                        first_frame=f0, synthesis=synthesis), 1, 2)  # (S, F, bins)
+                                        first_frame=f0, synthesis=synthesis, spec=spec), -1, -2)  # (S, [C,] F, bins)
         if weighted:
             for band, power in ((slice(top, None), centre_power), (slice(0, top), band_centre_power)):
                 if power > 0:
-                    mask[..., band] *= channel_similarity(spec[0, :, band], spec[1, :, band], power)
-            spec = np.add(spec[0], spec[1], out=spec[0])[None]  # 2 x the centre: the 1/2 goes into the mask
+                    mask[..., band] *= channel_similarity(spectra[0, :, band], spectra[1, :, band], power)
+            spectra = np.add(spectra[0], spectra[1], out=spectra[0])[None]  # 2 x the centre: the 1/2 goes into the mask
             mask *= np.float32(0.5)
-        frames = scipy.fft.irfft(mask[:, None] * spec[None], n=n_fft, axis=-1).astype(np.float32, copy=False)
+        frames = scipy.fft.irfft((mask if per_channel else mask[:, None]) * spectra[None], n=n_fft,
+                                 axis=-1).astype(np.float32, copy=False)
         frames *= window
         return f0, frames
 

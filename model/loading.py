@@ -19,7 +19,8 @@ import torch
 from vocalmine.core.atomic import atomic_path
 from vocalmine.core.errors import ConfigError
 from vocalmine.model.checkpoint import FORMAT as CHECKPOINT_FORMAT
-from vocalmine.model.checkpoint import NORMALISATION, TARGETS, git_commit, load_checkpoint, stft_params
+from vocalmine.core.spec import PAPER, SignalSpec, legacy_stft
+from vocalmine.model.checkpoint import NORMALISATION, TARGETS, checkpoint_spec, git_commit, load_checkpoint
 from vocalmine.model.unet import UNet
 from vocalmine.core.contract.models import BEST_CHECKPOINT
 
@@ -35,6 +36,7 @@ class LoadedModels:
     models: dict[str, UNet]  # target -> model in eval mode, float32, on the CPU
     source: Path  # the file or folder they were loaded from
     provenance: dict[str, Any] = field(default_factory=dict)  # per target: step, epoch, git commit, ...
+    spec: SignalSpec = PAPER  # the signal spec the models were trained at: what separation feeds them
 
 
 def model_dirs(models_dir: str | os.PathLike, name: str) -> tuple[Path, Path]:
@@ -58,7 +60,7 @@ def available_model_sets(models_dir: str | os.PathLike) -> list[str]:
 
 
 def checked_checkpoint(path: Path, target: str | None) -> dict[str, Any]:
-    """A training checkpoint, checked for format, target, STFT and normalisation."""
+    """A training checkpoint, checked for format, target, signal spec and normalisation."""
     payload = load_checkpoint(path, expected_target=target)
     if payload.get("normalisation") != NORMALISATION:
         raise ConfigError(f"{path}: normalisation {payload.get('normalisation')!r}, expected {NORMALISATION!r}")
@@ -93,14 +95,24 @@ def load_separator(models_dir: str | os.PathLike, name: str = "unet", *, checkpo
     return loaded.models["vocals"], loaded.models["instrumental"]
 
 
+def _one_spec(specs: dict[Path, SignalSpec]) -> SignalSpec:
+    """The spec shared by the models of one set; models trained at different specs cannot be combined."""
+    distinct = set(specs.values())
+    if len(distinct) > 1:
+        listed = "; ".join(f"{path}: {spec.describe()}" for path, spec in specs.items())
+        raise ConfigError(f"models of one set were trained at different signal specs ({listed})")
+    return distinct.pop()
+
+
 def load_models_dir(models_dir: str | os.PathLike, name: str = "unet", *, checkpoint: str = BEST_CHECKPOINT) -> LoadedModels:
     """Both targets of model set ``name`` under a models folder."""
-    models, provenance = {}, {}
+    models, provenance, specs = {}, {}, {}
     for target, folder in zip(TARGETS, model_dirs(models_dir, name)):
         payload = checked_checkpoint(folder / checkpoint, target)
         models[target] = build_model(payload["model_kwargs"], payload["state_dict"])
         provenance[target] = _provenance(payload, folder / checkpoint)
-    return LoadedModels(models, Path(models_dir), provenance)
+        specs[folder / checkpoint] = checkpoint_spec(payload)
+    return LoadedModels(models, Path(models_dir), provenance, _one_spec(specs))
 
 
 def _load_file(path: Path) -> Any:
@@ -141,8 +153,7 @@ def load_model_file(path: str | os.PathLike, *, name: str = "unet") -> LoadedMod
 
 
 def _from_export(path: Path, payload: dict[str, Any]) -> LoadedModels:
-    if payload.get("stft") != stft_params():
-        raise ConfigError(f"{path}: model STFT parameters {payload.get('stft')} differ from this build's {stft_params()}")
+    spec = checkpoint_spec(payload, source=str(path))
     if payload.get("normalisation") != NORMALISATION:
         raise ConfigError(f"{path}: normalisation {payload.get('normalisation')!r}, expected {NORMALISATION!r}")
     targets = payload.get("targets")
@@ -156,7 +167,10 @@ def _from_export(path: Path, payload: dict[str, Any]) -> LoadedModels:
                 models[target] = build_model(entry["model_kwargs"], entry["state_dict"])
             except (KeyError, TypeError, RuntimeError) as exc:
                 raise ConfigError(f"{path}: weights of target {target!r} do not fit the model ({exc.__class__.__name__})") from exc
-    return LoadedModels(models, path, dict(payload.get("provenance") or {}))
+    channels = {m.in_channels for m in models.values()}
+    if channels != {spec.channels}:
+        raise ConfigError(f"{path}: models take {sorted(channels)} channel(s) but the file's signal spec has {spec.channels}")
+    return LoadedModels(models, path, dict(payload.get("provenance") or {}), spec)
 
 
 def _from_checkpoint(path: Path, payload: dict[str, Any]) -> LoadedModels:
@@ -164,6 +178,7 @@ def _from_checkpoint(path: Path, payload: dict[str, Any]) -> LoadedModels:
     payload = checked_checkpoint(path, target)  # the same checks as training's own loader
     models = {target: build_model(payload["model_kwargs"], payload["state_dict"])}
     provenance = {target: _provenance(payload, path)}
+    specs = {path: checkpoint_spec(payload)}
     folder = path.parent
     if folder.name.startswith(target):  # models/vocals-noskip/best.pt -> models/instrumental-noskip/best.pt
         other = next(t for t in TARGETS if t != target)
@@ -172,7 +187,8 @@ def _from_checkpoint(path: Path, payload: dict[str, Any]) -> LoadedModels:
             second = checked_checkpoint(sibling, other)
             models[other] = build_model(second["model_kwargs"], second["state_dict"])
             provenance[other] = _provenance(second, sibling)
-    return LoadedModels({t: models[t] for t in TARGETS if t in models}, path, provenance)
+            specs[sibling] = checkpoint_spec(second)
+    return LoadedModels({t: models[t] for t in TARGETS if t in models}, path, provenance, _one_spec(specs))
 
 
 def export_models(loaded: LoadedModels, out: str | os.PathLike, *, targets: Sequence[str] = TARGETS) -> Path:
@@ -196,8 +212,9 @@ def export_models(loaded: LoadedModels, out: str | os.PathLike, *, targets: Sequ
             }
             for t in targets
         },
-        "stft": stft_params(),
-        "sample_rate": stft_params()["sample_rate"],
+        "spec": loaded.spec.to_dict(),
+        "stft": legacy_stft(loaded.spec),  # as model files before specs recorded it
+        "sample_rate": loaded.spec.sample_rate,
         "normalisation": NORMALISATION,
         "precision": "float16",
         "provenance": {

@@ -2,16 +2,17 @@
 
 Batches come from :class:`vocalmine.model.data.WaveDataset` as waveforms; the
 spectrograms, the remixed mixture and the target are made here for the whole
-batch at once, with the core STFT. Shapes: inputs, targets and masks
-(b, 1, N_BINS, PATCH_FRAMES); ``valid`` (b,) frames per example that are not padding.
+batch at once, with the core STFT at the shards' signal spec. Shapes: inputs, targets
+and masks (b, channels, bins, patch_frames); ``valid`` (b,) frames per example that
+are not padding.
 """
 
 from __future__ import annotations
 
 import torch
 
-from vocalmine.core.constants import N_BINS
 from vocalmine.core.errors import ConfigError
+from vocalmine.core.spec import PAPER, SignalSpec
 from vocalmine.core.stft import torch_stft
 from vocalmine.core.target import vocal_target
 from vocalmine.model.checkpoint import TARGETS
@@ -23,7 +24,8 @@ EPS = 1e-8
 MAX_SCALE_RATIO = 1e3  # bound on (track max / crop max) for a (nearly) silent crop
 
 
-def batch_spectrograms(batch: dict, *, target: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def batch_spectrograms(batch: dict, *, target: str, spec: SignalSpec = PAPER
+                       ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Model input X and the target magnitude of a batch of waveform crops, float32 on their device.
 
     The mixture is made in the time domain: ``gv·(original − g·instrumental) + ga·accompaniment``
@@ -37,22 +39,26 @@ def batch_spectrograms(batch: dict, *, target: str) -> tuple[torch.Tensor, torch
     which is exactly the track's max |X| for an unremixed crop, as inference uses.
 
     Args:
-        batch: ``wave`` (b, 3, SEGMENT), ``gain`` (b, 2), ``scale`` (b,), ``valid`` (b,), see
+        batch: ``wave`` (b, 3 · channels, segment), ``gain`` (b, 2), ``scale`` (b,), ``valid`` (b,), see
             :class:`vocalmine.model.data.WaveDataset`.
         target: "vocals" or "instrumental".
+        spec: the shards' signal spec.
 
     Returns:
-        x, y: (b, 1, N_BINS, PATCH_FRAMES) float32; valid (b,) int64.
+        x, y: (b, channels, bins, patch_frames) float32; valid (b,) int64.
     """
     if target not in TARGETS:
         raise ConfigError(f"target must be one of {TARGETS}, got {target!r}")
     wave = batch["wave"].float()
-    gain = batch["gain"].float()
-    original, instrumental, accompaniment = wave[:, 0], wave[:, 1], wave[:, 2]
-    accompaniment = gain[:, 1:2] * accompaniment
-    mixture = gain[:, 0:1] * (original - instrumental) + accompaniment
-    spec = torch_stft(torch.stack([mixture, accompaniment, original], dim=1), center=False)[:, :, :N_BINS].abs()
-    x, a, o = spec[:, 0:1], spec[:, 1:2], spec[:, 2:3]
+    b, rows, length = wave.shape
+    wave = wave.view(b, 3, rows // 3, length)
+    gain = batch["gain"].float()[:, :, None, None]
+    original, instrumental, accompaniment = wave[:, 0], wave[:, 1], wave[:, 2]  # (b, channels, length) each
+    accompaniment = gain[:, 1] * accompaniment
+    mixture = gain[:, 0] * (original - instrumental) + accompaniment
+    mags = torch_stft(torch.stack([mixture, accompaniment, original], dim=1), n_fft=spec.n_fft, hop=spec.hop,
+                      center=False)[..., : spec.bins, :].abs()  # (b, 3, channels, bins, frames)
+    x, a, o = mags[:, 0], mags[:, 1], mags[:, 2]
     crop_max_o = o.amax(dim=(1, 2, 3))
     track = batch["scale"].float()
     ratio = (track / crop_max_o.clamp_min(EPS)).clamp(1.0, MAX_SCALE_RATIO)

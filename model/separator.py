@@ -7,12 +7,14 @@
 True
 >>> sep.separate_file("song.mp3", "out/")                     # out/song.vocals.wav, out/song.instrumental.wav
 
-The models see the paper's input: the mono downmix at 8192 Hz. By default
-their masks are made into ratio masks and applied to every channel's STFT at
-the input's own rate (``vocalmine.model.fullband``); ``output="model"`` gives
-the paper's 8192 Hz mono output instead. Either way the masks are applied
-through an STFT with the model's hop and windows of two hops (50% overlap);
-``MaskOptions(synthesis="paper")`` uses the model's own window (25% overlap).
+The models see the input at their own signal spec (:mod:`vocalmine.core.spec`,
+carried by the model file): the mono downmix at 8192 Hz for the paper's preset,
+16 kHz mono, or 44.1 kHz stereo. By default their masks are made into ratio
+masks and applied to every channel's STFT at the input's own rate, extended
+above the model's top bin (``vocalmine.model.fullband``); ``output="model"``
+gives the output at the model's rate and channels instead. Either way the masks
+are applied through an STFT with the model's hop and a window of at least two
+hops; ``MaskOptions(synthesis="paper")`` uses the model's own window.
 """
 
 from __future__ import annotations
@@ -27,9 +29,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vocalmine.core.audio import resample
-from vocalmine.core.constants import N_BINS, SAMPLE_RATE
+from vocalmine.core.audio import resample_channels, to_channels
 from vocalmine.core.errors import AudioError, ConfigError
+from vocalmine.core.spec import SignalSpec
 from vocalmine.core.stft import istft, stft
 from vocalmine.model.checkpoint import TARGETS
 from vocalmine.model.fullband import MaskOptions, apply_native, combine_masks
@@ -40,8 +42,8 @@ from vocalmine.model.windowing import track_masks, unet_mask_fn
 
 log = logging.getLogger(__name__)
 
-SEPARATOR_WINDOW_HOP = 96  # frames between 128-frame windows: 25% overlap
-OUTPUTS = ("native", "model")  # native: input's rate and channels, full band; model: 8192 Hz mono (the paper's)
+WINDOW_OVERLAP = 0.25  # share of a model window that the next one overlaps (96 frames between 128-frame windows)
+OUTPUTS = ("native", "model")  # native: input's rate and channels, full band; model: the model's rate and channels
 MAX_CHANNELS = 16  # a first axis longer than this is taken for samples, not channels
 
 
@@ -54,7 +56,7 @@ class SeparatedFile:
     instrumental: Path  # NAME.instrumental.wav
     duration_s: float  # input duration in seconds
     seconds: float  # wall time of the separation (decode to write)
-    sample_rate: int = SAMPLE_RATE  # rate of the written files
+    sample_rate: int  # rate of the written files
     channels: int = 1  # channels of the written files
 
 
@@ -64,8 +66,9 @@ class Separator:
     Args:
         loaded: models by target (see :func:`vocalmine.model.loading.load_model_file`).
         device: torch device name; None takes CUDA when available.
-        batch_size: 128-frame windows per forward pass.
-        window_hop: frames between window starts (96: 25% overlap, cross-faded; 64: 50%).
+        batch_size: model windows per forward pass.
+        window_hop: frames between window starts (None: 25% overlap, cross-faded: 96 of 128 frames;
+            64 of 128 is 50%).
         mask: :class:`MaskOptions` (ratio or own masks, power, extension above 4 kHz, channels).
         precision: "auto" (bf16 on GPUs and on CPUs with native bf16, else fp32), "fp32" or "bf16".
 
@@ -77,7 +80,7 @@ class Separator:
     """
 
     def __init__(self, loaded: LoadedModels, *, device: str | None = None, batch_size: int = 8,
-                 window_hop: int = SEPARATOR_WINDOW_HOP, mask: MaskOptions = MaskOptions(), precision: str = "auto"):
+                 window_hop: int | None = None, mask: MaskOptions = MaskOptions(), precision: str = "auto"):
         if precision not in ("auto", "fp32", "bf16"):
             raise ConfigError(f"precision must be auto, fp32 or bf16, got {precision!r}")
         self.device = resolve_device(device)
@@ -86,9 +89,10 @@ class Separator:
 
             precision = resolve_precision("auto", self.device)
         self.loaded = loaded
+        self.spec: SignalSpec = loaded.spec
         self.targets = tuple(t for t in TARGETS if t in loaded.models)
         self.batch_size = batch_size
-        self.window_hop = window_hop
+        self.window_hop = window_hop or round(self.spec.patch_frames * (1 - WINDOW_OVERLAP))
         self.mask = mask
         self.precision = precision
         channels_last = self.device.type == "cuda" or precision == "bf16"
@@ -100,14 +104,29 @@ class Separator:
         """A separator from an exported model file, a training checkpoint or a models folder (model set ``name``)."""
         return cls(load_model_file(path, name=name), device=device, **options)
 
-    def model_masks(self, mono_8192: np.ndarray) -> np.ndarray:
-        """Masks (2, 512, frames) of (vocals, instrumental) on the 8192 Hz STFT of ``mono_8192``.
+    def model_input(self, channels: np.ndarray, sample_rate: int) -> np.ndarray:
+        """(channels, n) audio at ``sample_rate`` as the model takes it: (n,) mono or (2, n), at its rate.
+
+        Raises:
+            AudioError: when no sample is left at the model's rate.
+        """
+        signal = resample_channels(np.ascontiguousarray(to_channels(channels, self.spec.channels)), int(sample_rate),
+                                   self.spec.sample_rate)
+        if signal.shape[-1] == 0:
+            raise AudioError(f"waveform of {channels.shape[-1]} samples at {sample_rate} Hz has no samples at "
+                             f"{self.spec.sample_rate} Hz")
+        return signal[0] if self.spec.channels == 1 else signal
+
+    def model_masks(self, signal: np.ndarray) -> np.ndarray:
+        """Masks (2, [channels,] bins, frames) of (vocals, instrumental) on the model's STFT of ``signal``
+        (:meth:`model_input`).
 
         With one model the other target's mask is its complement.
         """
         ctx = torch.autocast(self.device.type, dtype=torch.bfloat16) if self.precision == "bf16" else contextlib.nullcontext()
         with ctx:
-            masks = track_masks(mono_8192, self._mask_fn, n_sources=len(self.targets), window_hop=self.window_hop)
+            masks = track_masks(signal, self._mask_fn, n_sources=len(self.targets), window_hop=self.window_hop,
+                                spec=self.spec)
         if len(self.targets) == 1:
             return np.concatenate([masks, 1.0 - masks]) if self.targets[0] == "vocals" else np.concatenate([1.0 - masks, masks])
         return combine_masks(masks, self.mask)
@@ -119,7 +138,7 @@ class Separator:
             waveform: float array (channels, samples) or (samples,), any rate.
             sample_rate: its rate in Hz.
             output: "native" (default): arrays of the input's shape at its rate, full band;
-                "model": the paper's output, mono (samples at 8192 Hz,).
+                "model": the output at the model's rate and channels ((samples,) for a mono model).
 
         Returns:
             {"vocals": array, "instrumental": array}, float32.
@@ -136,24 +155,28 @@ class Separator:
         channels = x if x.ndim == 2 else x[None]
         if channels.shape[1] == 0:
             raise AudioError("waveform has no samples")
-        mono = channels[0] if channels.shape[0] == 1 else channels.mean(axis=0, dtype=np.float32)
-        mono = resample(np.ascontiguousarray(mono), int(sample_rate), SAMPLE_RATE)
-        if mono.shape[0] == 0:
-            raise AudioError(f"waveform of {channels.shape[1]} samples at {sample_rate} Hz has no samples at {SAMPLE_RATE} Hz")
-        masks = self.model_masks(mono)
+        spec = self.spec
+        signal = self.model_input(channels, sample_rate)
+        masks = self.model_masks(signal)
         # ratio masks sum to 1 in every bin: instrumental = mixture - vocals, one iSTFT fewer
         complementary = len(self.targets) == 1 or self.mask.mode == "ratio"
         if output == "model":
             if self.mask.synthesis == "paper":  # the model's own STFT, as the paper resynthesises
-                est = istft(masks * stft(mono)[None, :N_BINS], mono.shape[0])
+                full = stft(signal, n_fft=spec.n_fft, hop=spec.hop)
+                padded = np.zeros(masks.shape[:-2] + full.shape[-2:], dtype=np.float32)
+                padded[..., : spec.bins, :] = masks  # no mask above the model's top bin
+                est = istft(padded * full[None], signal.shape[-1], n_fft=spec.n_fft, hop=spec.hop)
             else:
-                est = apply_native(mono[None], masks, sample_rate=SAMPLE_RATE, extension=self.mask.extension,
-                                   complementary=complementary)[:, 0]
+                est = apply_native(signal.reshape(-1, signal.shape[-1]), masks, sample_rate=spec.sample_rate,
+                                   extension=self.mask.extension, complementary=complementary, spec=spec)
+                est = est.reshape((est.shape[0],) + signal.shape)
             return {t: est[k] for k, t in enumerate(TARGETS)}
+        if masks.ndim == 4 and masks.shape[1] != channels.shape[0]:
+            masks = masks.mean(axis=1)  # a stereo model's masks on a mono (or multichannel) input: one mask for all
         est = apply_native(channels, masks, sample_rate=int(sample_rate), extension=self.mask.extension,
                            complementary=complementary, mid=self.mask.channels == "mid",
                            centre_power=self.mask.centre_power, band_centre_power=self.mask.band_centre_power,
-                           synthesis=self.mask.synthesis)
+                           synthesis=self.mask.synthesis, spec=spec)
         return {t: est[k].reshape(x.shape) for k, t in enumerate(TARGETS)}
 
     def separate_file(self, path: str | os.PathLike, out_dir: str | os.PathLike, *, name: str | None = None,
@@ -165,7 +188,7 @@ class Separator:
             path: WAV, FLAC, OGG or MP3 (any rate, channels, length).
             out_dir: output folder (created).
             name: NAME of the outputs (default: the input's stem).
-            output: "native" (input's rate and channels, full band) or "model" (8192 Hz mono).
+            output: "native" (input's rate and channels, full band) or "model" (the model's rate and channels).
             sample_rate: resample the outputs to this rate (None: as ``output`` gives them).
             subtype: WAV sample format: "PCM_16" (default), "PCM_24" or "FLOAT".
             overwrite: replace existing outputs (False: an existing output is a ConfigError).
@@ -178,9 +201,9 @@ class Separator:
         t0 = time.perf_counter()
         data, rate = read_audio(path)
         stems = self.separate(data, rate, output=output)
-        out_rate = rate if output == "native" else SAMPLE_RATE
+        out_rate = rate if output == "native" else self.spec.sample_rate
         if sample_rate is not None and sample_rate != out_rate:
-            stems = {t: _resample_channels(s, out_rate, sample_rate) for t, s in stems.items()}
+            stems = {t: resample_channels(s, out_rate, sample_rate) for t, s in stems.items()}
             out_rate = sample_rate
         written = write_outputs(stems, out_rate, out_dir, name, subtype=subtype)
         seconds = time.perf_counter() - t0
@@ -188,11 +211,3 @@ class Separator:
         log.info("%s: %.1f s of audio separated in %.2f s (%.0fx realtime)", path, duration, seconds, duration / max(seconds, 1e-9))
         channels = stems["vocals"].shape[0] if stems["vocals"].ndim == 2 else 1
         return SeparatedFile(path, written["vocals"], written["instrumental"], duration, seconds, out_rate, channels)
-
-
-def _resample_channels(y: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
-    """Resample (channels, n) or (n,) with soxr."""
-    if y.ndim == 1:
-        return resample(y, sr_in, sr_out)
-    return np.stack([resample(np.ascontiguousarray(c), sr_in, sr_out) for c in y])
-

@@ -31,9 +31,9 @@ from vocalmine.core.catalog import DataCatalog
 from vocalmine.core.errors import ConfigError, NothingUsableError
 from vocalmine.core.progress import progress
 from vocalmine.model import distributed
-from vocalmine.model.checkpoint import TARGETS, load_checkpoint, make_payload, save_checkpoint
+from vocalmine.model.checkpoint import TARGETS, checkpoint_spec, load_checkpoint, make_payload, save_checkpoint
 from vocalmine.model.config import TrainConfig, check_resumable
-from vocalmine.core.contract.shards import pairs_of
+from vocalmine.core.contract.shards import pairs_of, read_spec
 from vocalmine.model.data import CropSampler, RemixConfig, WaveDataset, grid_recipes, make_loader, read_index, split_rows
 from vocalmine.model.device import autocast_dtype, pick_device, resolve_precision, set_cpu_threads
 from vocalmine.model.objective import batch_spectrograms, l1_sums, masked_l1, sdr_sums
@@ -174,10 +174,11 @@ class _Run:
         else:
             set_cpu_threads(config.threads, env)
         index = read_index(shards)
+        self.spec = read_spec(shards)  # the shards decide the model's rate, channels and transform
         self.train_rows = split_rows(index, "train")
         self.train_pairs = pairs_of(self.train_rows)
         self.val_pairs = pairs_of(split_rows(index, "validation"))
-        self.val_recipes = grid_recipes(self.val_pairs)
+        self.val_recipes = grid_recipes(self.val_pairs, self.spec)
         if 0 < config.max_val_patches < len(self.val_recipes):  # a fixed random subset, the same for a seed
             pick = np.sort(np.random.default_rng(config.seed).choice(len(self.val_recipes), config.max_val_patches, replace=False))
             self.val_recipes = [self.val_recipes[k] for k in pick]
@@ -202,11 +203,14 @@ class _Run:
         if payload["model_kwargs"].get("skips") != self.config.skips:
             raise ConfigError(f"{last}: model has skips={payload['model_kwargs'].get('skips')}, config asks for skips={self.config.skips}")
         check_resumable(payload["config"], self.config, source=str(last))
+        if checkpoint_spec(payload) != self.spec:
+            raise ConfigError(f"{last}: trained at {checkpoint_spec(payload).describe()}, but the shards are "
+                              f"{self.spec.describe()}: train afresh (without --resume) or use the shards it was trained on")
         return payload
 
     def _build(self, payload: dict | None) -> None:
         torch.manual_seed(self.config.seed)  # same initial weights on every rank
-        self.model = UNet(skips=self.config.skips)
+        self.model = UNet(skips=self.config.skips, in_channels=self.spec.channels)
         if payload is not None:
             self.model.load_state_dict(payload["state_dict"])
         self.model.to(self.device)
@@ -248,19 +252,19 @@ class _Run:
                             gain_db=cfg.remix_gain_db, wrap=cfg.remix_wrap,
                             pitch_semitones=cfg.remix_pitch_semitones)
         self.sampler = CropSampler(self.train_pairs["samples"].to_numpy(), size=cfg.epoch_patches or len(self.train_rows),
-                                   seed=cfg.seed, remix=remix, rank=env.rank, world_size=env.world_size)
-        self.loader = make_loader(WaveDataset(self.shards, self.train_pairs), batch_size=cfg.batch_size,
+                                   seed=cfg.seed, remix=remix, rank=env.rank, world_size=env.world_size, spec=self.spec)
+        self.loader = make_loader(WaveDataset(self.shards, self.train_pairs, self.spec), batch_size=cfg.batch_size,
                                   sampler=self.sampler, workers=cfg.workers, pin_memory=self.cuda)
         self.steps_per_epoch = math.ceil(self.sampler.per_rank() / cfg.batch_size)
         val_recipes = self.val_recipes[env.rank :: env.world_size]  # no padding: exact sums
-        self.val_loader = make_loader(WaveDataset(self.shards, self.val_pairs), batch_size=cfg.batch_size,
+        self.val_loader = make_loader(WaveDataset(self.shards, self.val_pairs, self.spec), batch_size=cfg.batch_size,
                                       sampler=val_recipes, workers=min(cfg.workers, 1), pin_memory=self.cuda)
 
     # -- steps -----------------------------------------------------------------------------
 
     def _batch(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         batch = {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
-        x, y, valid = batch_spectrograms(batch, target=self.target)
+        x, y, valid = batch_spectrograms(batch, target=self.target, spec=self.spec)
         inp = x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
         return x, y, valid, inp
 
@@ -331,7 +335,8 @@ class _Run:
                  "world_size": self.env.world_size,
                  "rng": {"torch": [r["torch"] for r in ranks], "cuda": [r["cuda"] for r in ranks]}}
         payload = make_payload(model=self.model, target=self.target, config=self.config.to_dict(), step=self.step,
-                               epoch=self.epoch, optimizer=self.optimizer.state_dict(), scaler=self.scaler.state_dict(), extra=extra)
+                               epoch=self.epoch, optimizer=self.optimizer.state_dict(), scaler=self.scaler.state_dict(), extra=extra,
+                               spec=self.spec)
         for name in names:
             save_checkpoint(self.run_dir / name, payload)
 

@@ -1,6 +1,6 @@
-"""Model masks over a whole track: streamed STFT, overlapping 128-frame windows, cross-fade.
+"""Model masks over a whole track: streamed STFT, overlapping windows of the model's width, cross-fade.
 
-The track (mono, 8192 Hz) is processed in blocks of windows, so memory stays
+The track (at the model's rate and channels, :mod:`vocalmine.core.spec`) is processed in blocks of windows, so memory stays
 flat in the track's length. Per block: STFT of the frames the block's windows
 span, model input |X| / max|X| (max over the whole track, as in training:
 checkpoint NORMALISATION), masks from the models in batches, cross-faded with
@@ -23,7 +23,8 @@ import torch
 from vocalmine.core.constants import HOP_LENGTH, N_BINS, N_FFT, PATCH_FRAMES
 from vocalmine.core.errors import AudioError, ConfigError
 from vocalmine.core.progress import progress
-from vocalmine.core.stft import hann, n_frames, stft_frames
+from vocalmine.core.spec import PAPER, SignalSpec
+from vocalmine.core.stft import hann, max_magnitude, n_frames, stft_frames
 
 WINDOW_HOP = PATCH_FRAMES // 2  # frames between window starts: 50% overlap
 BLOCK_WINDOWS = 32  # windows per streamed block (~3 min of audio); bounds memory
@@ -53,14 +54,9 @@ def window_layout(total_frames: int, *, frames: int = PATCH_FRAMES, hop: int = W
     return n_windows, (n_windows - 1) * hop + frames
 
 
-def track_scale(y: np.ndarray) -> float:
-    """max |X| over the whole track (bins without Nyquist), computed block by block."""
-    total = n_frames(y.shape[0])
-    peak = 0.0
-    for start in range(0, total, SCALE_BLOCK_FRAMES):
-        spec = stft_frames(y, start, min(start + SCALE_BLOCK_FRAMES, total))
-        peak = max(peak, float(np.abs(spec[:N_BINS]).max(initial=0.0)))
-    return peak
+def track_scale(y: np.ndarray, spec: SignalSpec = PAPER) -> float:
+    """max |X| over the whole track, its channels and the model's bins, computed block by block."""
+    return max_magnitude(y, n_fft=spec.n_fft, hop=spec.hop, bins=spec.bins, block_frames=SCALE_BLOCK_FRAMES)
 
 
 class OverlapAdd:
@@ -99,60 +95,65 @@ def mask_blocks(
     block_windows: int = BLOCK_WINDOWS,
     window_hop: int = WINDOW_HOP,
     show_progress: bool = False,
+    spec: SignalSpec = PAPER,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Cross-faded model masks of ``mixture``, block by block, in frame order.
 
     Args:
-        mixture: float (n_samples,) at 8192 Hz.
-        mask_fn: maps normalised magnitudes (batch, 512, 128) to masks
-            (n_sources, batch, 512, 128) in [0, 1].
+        mixture: float (n_samples,) mono, or (channels, n_samples), at ``spec``'s rate.
+        mask_fn: maps normalised magnitudes (batch, [channels,] bins, patch_frames) to masks
+            (n_sources, batch, [channels,] bins, patch_frames) in [0, 1].
         n_sources: how many masks ``mask_fn`` returns per window.
         block_windows: windows per streamed block.
-        window_hop: frames between window starts (64 = 50% overlap; 96 = 25%;
-            128 = none, with seams).
+        window_hop: frames between window starts (64 = 50% overlap of 128-frame windows;
+            96 = 25%; the window's width = none, with seams).
+        spec: the model's signal spec (its STFT, bins and window width).
 
     Yields:
-        (masks float32 (n_sources, 512, k), mixture STFT complex64 (513, k)) for
-        consecutive frames; together they cover the n_frames(n_samples) frames once.
+        (masks float32 (n_sources, [channels,] bins, k), mixture STFT complex64
+        ([channels,] n_fft // 2 + 1, k)) for consecutive frames; together they cover the
+        n_frames(n_samples) frames once. The channel axis is there when ``mixture`` has one.
     """
     y = np.asarray(mixture, dtype=np.float32)
-    if y.ndim != 1:
-        raise AudioError(f"mixture must be mono (n_samples,), got shape {y.shape}")
-    if not 1 <= window_hop <= PATCH_FRAMES:
-        raise ConfigError(f"window_hop must be in [1, {PATCH_FRAMES}] frames, got {window_hop}")
+    if y.ndim not in (1, 2):
+        raise AudioError(f"mixture must be (n_samples,) or (channels, n_samples), got shape {y.shape}")
+    width = spec.patch_frames
+    if not 1 <= window_hop <= width:
+        raise ConfigError(f"window_hop must be in [1, {width}] frames, got {window_hop}")
     hop = window_hop
-    total = n_frames(y.shape[0])
-    n_windows, _ = window_layout(total, hop=hop)
-    scale = track_scale(y)
+    total = n_frames(y.shape[-1], hop=spec.hop)
+    n_windows, _ = window_layout(total, frames=width, hop=hop)
+    scale = track_scale(y, spec)
     inv = 1.0 / scale if scale > 0 else 0.0  # a silent track gives silent outputs
-    weights = crossfade_weights(PATCH_FRAMES, hop)
-    carry_acc = np.zeros((n_sources, N_BINS, 0), dtype=np.float32)
+    weights = crossfade_weights(width, hop)
+    lead = (n_sources,) + y.shape[:-1] + (spec.bins,)  # (S, [C,] bins)
+    carry_acc = np.zeros(lead + (0,), dtype=np.float32)
     carry_w = np.zeros(0, dtype=np.float32)
     starts = range(0, n_windows, max(1, block_windows))
     for i0 in progress(starts, desc="separate", unit="block") if show_progress else starts:
         i1 = min(i0 + block_windows, n_windows)
-        fa, fb = i0 * hop, (i1 - 1) * hop + PATCH_FRAMES
-        spec = stft_frames(y, fa, fb)
-        mag = np.abs(spec[:N_BINS]) * inv
+        fa, fb = i0 * hop, (i1 - 1) * hop + width
+        stft_block = stft_frames(y, fa, fb, n_fft=spec.n_fft, hop=spec.hop)
+        mag = np.abs(stft_block[..., : spec.bins, :]) * inv
         offsets = [(i - i0) * hop for i in range(i0, i1)]
-        windows = np.stack([mag[:, o : o + PATCH_FRAMES] for o in offsets])
-        masks = np.asarray(mask_fn(windows), dtype=np.float32)  # (S, nw, 512, F)
-        acc = np.zeros((n_sources, N_BINS, fb - fa), dtype=np.float32)
+        windows = np.stack([mag[..., o : o + width] for o in offsets])
+        masks = np.asarray(mask_fn(windows), dtype=np.float32)  # (S, nw, [C,] bins, F)
+        acc = np.zeros(lead + (fb - fa,), dtype=np.float32)
         wsum = np.zeros(fb - fa, dtype=np.float32)
-        acc[:, :, : carry_acc.shape[2]] += carry_acc
+        acc[..., : carry_acc.shape[-1]] += carry_acc
         wsum[: carry_w.shape[0]] += carry_w
         for k, o in enumerate(offsets):
-            acc[:, :, o : o + PATCH_FRAMES] += masks[:, k] * weights
-            wsum[o : o + PATCH_FRAMES] += weights
+            acc[..., o : o + width] += masks[:, k] * weights
+            wsum[o : o + width] += weights
         done = fb - fa if i1 == n_windows else (i1 - i0) * hop  # frames no later window touches
-        carry_acc, carry_w = acc[:, :, done:], wsum[done:]
+        carry_acc, carry_w = acc[..., done:], wsum[done:]
         keep = min(done, total - fa)  # frames past the track's end were padding
         if keep > 0:
-            yield acc[:, :, :keep] / wsum[:keep], spec[:, :keep]
+            yield acc[..., :keep] / wsum[:keep], stft_block[..., :keep]
 
 
 def separate_with_masks(mixture: np.ndarray, mask_fn: MaskFn, *, n_sources: int, **options) -> np.ndarray:
-    """Separate ``mixture`` (mono, 8192 Hz) with any window-wise mask estimator.
+    """Separate ``mixture`` (mono, 8192 Hz: the paper's spec) with any window-wise mask estimator.
 
     Args and options: as :func:`mask_blocks`.
 
@@ -168,9 +169,9 @@ def separate_with_masks(mixture: np.ndarray, mask_fn: MaskFn, *, n_sources: int,
 
 
 def track_masks(mixture: np.ndarray, mask_fn: MaskFn, *, n_sources: int, **options) -> np.ndarray:
-    """The cross-faded masks of the whole track: float32 (n_sources, 512, n_frames)."""
+    """The cross-faded masks of the whole track: float32 (n_sources, [channels,] bins, n_frames)."""
     blocks = [mask for mask, _ in mask_blocks(mixture, mask_fn, n_sources=n_sources, **options)]
-    return np.concatenate(blocks, axis=2) if len(blocks) > 1 else blocks[0]
+    return np.concatenate(blocks, axis=-1) if len(blocks) > 1 else blocks[0]
 
 
 def unet_mask_fn(models: Sequence[torch.nn.Module], *, device: str | torch.device = "cpu", batch_size: int = 8,
@@ -187,15 +188,19 @@ def unet_mask_fn(models: Sequence[torch.nn.Module], *, device: str | torch.devic
             model.to(memory_format=torch.channels_last)
 
     def mask_fn(windows: np.ndarray) -> np.ndarray:
+        """(batch, [channels,] bins, frames) -> (models, batch, [channels,] bins, frames)."""
         out = np.empty((len(models),) + windows.shape, dtype=np.float32)
+        mono = windows.ndim == 3
         with torch.inference_mode():
             for b in range(0, windows.shape[0], batch_size):
                 x = torch.from_numpy(np.ascontiguousarray(windows[b : b + batch_size])).to(device)
-                x = x.unsqueeze(1)  # (batch, 1, 512, 128)
+                if mono:
+                    x = x.unsqueeze(1)  # (batch, 1, bins, frames)
                 if channels_last:
                     x = x.contiguous(memory_format=torch.channels_last)
                 for s, model in enumerate(models):
-                    out[s, b : b + batch_size] = model(x)[:, 0].float().cpu().numpy()
+                    masks = model(x).float().cpu().numpy()
+                    out[s, b : b + batch_size] = masks[:, 0] if mono else masks
         return out
 
     return mask_fn

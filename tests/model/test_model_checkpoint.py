@@ -1,4 +1,4 @@
-"""Checkpoints: round trip, wrong target, other STFT, and tampered pickles refused."""
+"""Checkpoints: round trip, wrong target, the signal spec they carry, and tampered pickles refused."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from vocalmine.core.errors import ConfigError
-from vocalmine.model.checkpoint import build_model, load_checkpoint, make_payload, save_checkpoint
+from vocalmine.core.spec import PAPER, PRESETS
+from vocalmine.model.checkpoint import build_model, checkpoint_spec, load_checkpoint, make_payload, save_checkpoint
 from vocalmine.model.config import TrainConfig
 from vocalmine.model.unet import UNet
 
@@ -47,15 +48,27 @@ def test_round_trip_rebuilds_the_same_model(saved):
     assert not any(p.name.endswith(".tmp.pt") for p in path.parent.iterdir())  # atomic: no temp left
 
 
-def test_wrong_target_and_other_stft_are_refused(saved, tmp_path):
+def test_wrong_target_and_a_malformed_or_mismatched_spec_are_refused(saved, tmp_path):
     path, _ = saved
     with pytest.raises(ConfigError, match=r"best.pt: checkpoint is for target 'vocals', expected 'instrumental'"):
         load_checkpoint(path, expected_target="instrumental")
     payload = load_checkpoint(path)
-    payload["stft"] = {**payload["stft"], "hop_length": 512}
-    other = save_checkpoint(tmp_path / "other.pt", payload)
-    with pytest.raises(ConfigError, match=r"other.pt: checkpoint STFT parameters .*'hop_length': 512.* differ"):
-        load_checkpoint(other)
+    assert checkpoint_spec(payload) == PAPER
+    payload["spec"] = {**payload["spec"], "hop": "fast"}
+    with pytest.raises(ConfigError, match=r"bad.pt: hop='fast', expected an integer"):
+        load_checkpoint(save_checkpoint(tmp_path / "bad.pt", payload))
+    payload["spec"] = PRESETS["fullband"].to_dict()  # a stereo spec for a mono model
+    with pytest.raises(ConfigError, match=r"stereo.pt: model takes 1 channel\(s\) but its signal spec has 2"):
+        load_checkpoint(save_checkpoint(tmp_path / "stereo.pt", payload))
+
+
+def test_a_checkpoint_carries_its_spec_and_one_from_before_specs_is_the_papers(saved, tmp_path):
+    path, _ = saved
+    stereo = make_payload(model=UNet(in_channels=2), target="vocals", config={}, step=0, epoch=0, spec=PRESETS["fullband"])
+    assert checkpoint_spec(load_checkpoint(save_checkpoint(tmp_path / "fb.pt", stereo))) == PRESETS["fullband"]
+    old = load_checkpoint(path)
+    del old["spec"]  # written before specs: only the STFT record
+    assert checkpoint_spec(load_checkpoint(save_checkpoint(tmp_path / "old.pt", old))) == PAPER
     with pytest.raises(ConfigError, match=r"missing.pt: checkpoint not found"):
         load_checkpoint(tmp_path / "missing.pt")
 

@@ -38,6 +38,29 @@ def resample(y: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
     return soxr.resample(y, sr_in, sr_out, quality="HQ").astype(np.float32, copy=False)
 
 
+def resample_channels(y: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
+    """Resample (channels, n) or (n,) float32 with soxr (HQ), all channels in one call; a no-op when rates agree."""
+    if sr_in == sr_out:
+        return np.asarray(y, dtype=np.float32)
+    if y.ndim == 1:
+        return resample(np.ascontiguousarray(y, dtype=np.float32), sr_in, sr_out)
+    out = soxr.resample(np.ascontiguousarray(y.T, dtype=np.float32), sr_in, sr_out, quality="HQ")
+    return np.ascontiguousarray(out.T, dtype=np.float32)
+
+
+def to_channels(data: np.ndarray, channels: int) -> np.ndarray:
+    """(C, n) decoded audio as (channels, n): 1 is the downmix; 2 keeps stereo, doubles mono, and takes
+    the first two channels (front left and right in the usual layouts) of a multichannel file."""
+    data = np.asarray(data, dtype=np.float32)
+    if data.ndim == 1:
+        data = data[None]
+    if channels == 1:
+        return downmix(data.T)[None] if data.shape[0] > 1 else data
+    if data.shape[0] == 1:
+        return np.repeat(data, channels, axis=0)
+    return data[:channels]
+
+
 def _regular_file(path: Path) -> None:
     """Raise AudioError unless ``path`` is a regular file (a FIFO would block a reader forever)."""
     try:
@@ -95,9 +118,18 @@ def load_audio(path: str | os.PathLike, sr: int = SAMPLE_RATE) -> np.ndarray:
         AudioError: when the file is missing, not a file, undecodable or empty.
     """
     data, sr_in = read_audio(path)
+    return mono_at(data, sr_in, sr, source=path)
+
+
+def mono_at(data: np.ndarray, sr_in: int, sr: int, *, source: str | os.PathLike = "audio") -> np.ndarray:
+    """Decoded audio (channels, n) at ``sr_in`` as its mono downmix at ``sr``: float32 (n_samples,).
+
+    Raises:
+        AudioError: when nothing is left at ``sr`` (naming ``source``).
+    """
     y = resample(np.ascontiguousarray(downmix(data.T), dtype=np.float32), sr_in, sr)
     if y.shape[0] == 0:
-        raise AudioError(f"{path}: contains no samples at {sr} Hz ({data.shape[1]} at {sr_in} Hz)")
+        raise AudioError(f"{source}: contains no samples at {sr} Hz ({data.shape[1]} at {sr_in} Hz)")
     return y
 
 

@@ -101,9 +101,21 @@ def istft(spec: np.ndarray, length: int, *, n_fft: int = N_FFT, hop: int = HOP_L
     return y[..., :length].astype(np.float32, copy=False)
 
 
-def magnitude(spec: np.ndarray) -> np.ndarray:
-    """Magnitude without the Nyquist bin: (..., 513, T) complex -> (..., 512, T) float32."""
-    return np.abs(spec[..., :N_BINS, :]).astype(np.float32, copy=False)
+def magnitude(spec: np.ndarray, bins: int = N_BINS) -> np.ndarray:
+    """Magnitude of the first ``bins`` bins: (..., 513, T) complex -> (..., 512, T) float32 at the defaults."""
+    return np.abs(spec[..., :bins, :]).astype(np.float32, copy=False)
+
+
+def max_magnitude(y: np.ndarray, *, n_fft: int = N_FFT, hop: int = HOP_LENGTH, bins: int = N_BINS,
+                  block_frames: int = 4096) -> float:
+    """max |X| of :func:`stft` over the first ``bins`` bins of every frame (and channel), computed block by block
+    so that memory stays flat in the signal's length. Training and inference normalise by it."""
+    total = n_frames(y.shape[-1], hop=hop)
+    peak = 0.0
+    for start in range(0, total, block_frames):
+        spec = stft_frames(y, start, min(start + block_frames, total), n_fft=n_fft, hop=hop)
+        peak = max(peak, float(np.abs(spec[..., :bins, :]).max(initial=0.0)))
+    return peak
 
 
 def n_frames(n_samples: int, *, hop: int = HOP_LENGTH) -> int:

@@ -2,23 +2,26 @@
 
 A shards folder holds:
 
-- ``shard-00000.npy`` ...: float16 arrays of shape (2, n_samples), memory-mappable:
-  the kept pairs of one group, one after another, as waveforms at 8192 Hz.
-  Row 0 (ORIGINAL) is the original mix, row 1 (INSTRUMENTAL) the instrumental
+- ``shard-00000.npy`` ...: float16 arrays of shape (2 · channels, n_samples),
+  memory-mappable: the kept pairs of one group, one after another, as waveforms
+  at the shards' signal spec (:mod:`vocalmine.core.spec`; 8192 Hz mono for the
+  paper's preset, so (2, n)). Rows 0 .. channels − 1 (ORIGINAL) are the original
+  mix's channels, the next ``channels`` rows (INSTRUMENTAL) the instrumental's,
   aligned to it to a fraction of a sample and multiplied by its least-squares
   gain, so that ``original − instrumental`` is the derived voice in the time
   domain. A pair occupies columns [offset, offset + samples) of its shard.
   Nothing is normalised here; spectrograms, targets and remixes are made when
   a batch is made (:mod:`vocalmine.model.data`), with :mod:`vocalmine.core.stft`.
-- ``index.parquet``: one row per 128-frame patch of the fixed grid over each kept
-  pair (INDEX_SCHEMA); the pair's columns repeat on each of its rows. Training
-  crops anywhere in a pair; the grid is what validation and reports use.
+- ``index.parquet``: one row per patch of the fixed grid over each kept pair
+  (INDEX_SCHEMA); the pair's columns repeat on each of its rows. Training crops
+  anywhere in a pair; the grid is what validation and reports use. Its settings
+  (Parquet metadata) hold the features config, the signal spec among it:
+  :func:`read_spec`. An index written before specs existed is the paper's.
 - ``quality.parquet``: one row per pair considered (QUALITY_SCHEMA).
 - ``rejects.parquet``: pairs set aside by the features stage (core REJECTS_SCHEMA).
 
-Cost: 2 channels × 2 bytes × 8192 Hz = 32,768 bytes per audio second, whatever
-the pair's length (the spectrogram patches before held 262,144 bytes per
-128-frame patch, padding included).
+Cost: 2 rows × channels × 2 bytes × rate: 32,768 bytes per audio second at the
+paper's spec, 64,000 at 16 kHz mono, 352,800 at 44.1 kHz stereo.
 """
 
 from __future__ import annotations
@@ -31,9 +34,11 @@ import pandas as pd
 import pyarrow as pa
 
 from vocalmine.core.constants import SHARD_DTYPE
+from vocalmine.core.spec import SignalSpec, spec_from_dict
+from vocalmine.core.tables import read_metadata
 
-ORIGINAL = 0  # row of the original mix
-INSTRUMENTAL = 1  # row of g·instrumental, aligned
+ORIGINAL = 0  # first half of the rows: the original mix's channels
+INSTRUMENTAL = 1  # second half: g·instrumental's channels, aligned
 SPLITS = ("train", "validation", "test")
 
 INDEX_FILE = "index.parquet"  # INDEX_SCHEMA; written last: its presence means the other tables and the shards are complete
@@ -48,7 +53,7 @@ INDEX_SCHEMA = pa.schema(
         ("pair_id", pa.string()),
         ("shard", pa.int32()),  # shard number: file shard_path(folder, shard)
         ("offset", pa.int64()),  # first column of the pair in the shard
-        ("samples", pa.int64()),  # the pair's length in samples at 8192 Hz
+        ("samples", pa.int64()),  # the pair's length in samples at the spec's rate
         ("start_frame", pa.int32()),  # first STFT frame of the patch in the pair
         ("valid_frames", pa.int32()),  # frames of the patch inside the pair (1..PATCH_FRAMES)
         ("split", pa.string()),  # train | validation | test
@@ -91,13 +96,29 @@ def shard_path(folder: str | os.PathLike, shard: int) -> Path:
     return Path(folder) / f"shard-{shard:05d}.npy"
 
 
-def open_shard(folder: str | os.PathLike, shard: int) -> np.ndarray:
-    """Memory-map shard ``shard`` read-only: (2, n_samples) float16."""
+def open_shard(folder: str | os.PathLike, shard: int, channels: int = 1) -> np.ndarray:
+    """Memory-map shard ``shard`` read-only: (2 · channels, n_samples) float16."""
     # a plain ndarray view of the read-only mapping: indexing it skips np.memmap's per-item overhead
     array = np.asarray(np.load(shard_path(folder, shard), mmap_mode="r", allow_pickle=False))
-    if array.ndim != 2 or array.shape[0] != 2 or array.dtype != np.dtype(SHARD_DTYPE):
-        raise ValueError(f"{shard_path(folder, shard)}: expected (2, n) {SHARD_DTYPE}, got {array.shape} {array.dtype}")
+    if array.ndim != 2 or array.shape[0] != 2 * channels or array.dtype != np.dtype(SHARD_DTYPE):
+        raise ValueError(f"{shard_path(folder, shard)}: expected ({2 * channels}, n) {SHARD_DTYPE}, "
+                         f"got {array.shape} {array.dtype}")
     return array
+
+
+def rows(part: int, channels: int) -> slice:
+    """The shard rows of ``part`` (ORIGINAL or INSTRUMENTAL) for a spec of ``channels`` channels."""
+    return slice(part * channels, (part + 1) * channels)
+
+
+def read_spec(folder: str | os.PathLike) -> SignalSpec:
+    """The signal spec of a shards folder, from its index's settings (the paper's for an index without one).
+
+    Raises:
+        CatalogError: when the index is missing or unreadable.
+    """
+    path = Path(folder) / INDEX_FILE
+    return spec_from_dict(read_metadata(path).settings, source=str(path))
 
 
 def pairs_of(index: pd.DataFrame) -> pd.DataFrame:
@@ -112,9 +133,9 @@ def read_window(array: np.ndarray, offset: int, samples: int, start: int, length
     """Samples [start, start + length) of a pair stored at [offset, offset + samples), zero outside the pair.
 
     Returns:
-        float32 (2, length): original and g·instrumental.
+        float32 (2 · channels, length): the original's and g·instrumental's rows.
     """
-    out = np.zeros((2, length), dtype=np.float32)
+    out = np.zeros((array.shape[0], length), dtype=np.float32)
     lo, hi = max(start, 0), min(start + length, samples)
     if hi > lo:
         out[:, lo - start : hi - start] = array[:, offset + lo : offset + hi]
