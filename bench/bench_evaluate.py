@@ -30,8 +30,16 @@ MIR1K = DATA / "mir1k"
 SR = 8192
 
 
-def write_mir1k_eval_set(split: str, out_dir: Path, *, limit: int | None = None) -> Path:
-    """Write MIR-1K ``split`` as a vocalmine eval set under ``out_dir``; return eval.csv.
+def read_clip(clip: str, split: str, clips_dir: Path | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+    """(accompaniment, vocals) int16 (n,) and the rate of one MIR-1K clip: the 8192 Hz FLAC in the shared
+    folder, or ``clips_dir/CLIP.wav`` (the original 16 kHz WAVs: left accompaniment, right voice)."""
+    path = clips_dir / f"{clip}.wav" if clips_dir else MIR1K / split / f"{clip}.flac"
+    data, sr = sf.read(path, dtype="int16", always_2d=True)
+    return data[:, 0], data[:, 1], sr
+
+
+def write_mir1k_eval_set(split: str, out_dir: Path, *, limit: int | None = None, clips_dir: Path | None = None) -> Path:
+    """Write MIR-1K ``split`` as a vocalmine eval set under ``out_dir`` at the clips' own rate; return eval.csv.
 
     Files already written (same size) are kept, so a rerun costs seconds.
     """
@@ -44,13 +52,11 @@ def write_mir1k_eval_set(split: str, out_dir: Path, *, limit: int | None = None)
     for clip, duration in zip(clips["clip"], clips["duration_s"]):
         names = {k: f"{clip}.{k}.{'wav' if k == 'mixture' else 'flac'}" for k in ("mixture", "vocals", "accompaniment")}
         if not all((out_dir / n).is_file() for n in names.values()):
-            data, sr = sf.read(MIR1K / split / f"{clip}.flac", dtype="int16", always_2d=True)
-            assert sr == SR, (clip, sr)
-            acc, voc = data[:, 0], data[:, 1]
+            acc, voc, sr = read_clip(clip, split, clips_dir)
             mixture = (acc.astype(np.float32) + voc.astype(np.float32)) / 32768.0  # exact in float32
-            sf.write(out_dir / names["vocals"], voc, SR, subtype="PCM_16")
-            sf.write(out_dir / names["accompaniment"], acc, SR, subtype="PCM_16")
-            sf.write(out_dir / names["mixture"], mixture, SR, subtype="FLOAT")
+            sf.write(out_dir / names["vocals"], voc, sr, subtype="PCM_16")
+            sf.write(out_dir / names["accompaniment"], acc, sr, subtype="PCM_16")
+            sf.write(out_dir / names["mixture"], mixture, sr, subtype="FLOAT")
         rows.append({"song": clip, **names, "duration_s": duration})
     path = out_dir / "eval.csv"
     pd.DataFrame(rows).to_csv(path, index=False)

@@ -6,24 +6,31 @@
    instrumental's content lags by -0.4..0.4 s) and scaled by a random gain
    (-3..+3 dB), as real releases are neither aligned nor equally loud.
    Artist = singer + song number, so the artist split has groups to split.
-2. vocalmine.mining.mine.mine, vocalmine.features.build.build (train /
-   validation split of those clips by artist; the MIR-1K test clips are never seen).
+   The clips are the 8192 Hz copies in ../shared/data/mir1k, or, with --clips DIR,
+   MIR-1K's original 16 kHz WAVs (left accompaniment, right voice; the folder
+   dataset/mir-1k/Wavfile of the public repository andabi/music-source-separation).
+2. vocalmine.mining.mine.mine, vocalmine.features.build.build at --preset (paper: 8192 Hz;
+   16k: 16 kHz, MIR-1K's own rate) (train / validation split of those clips by artist;
+   the MIR-1K test clips are never seen).
    The derived voice of every built pair is scored against the true vocal stem (SDR).
 3. vocalmine.model.train.train_run for each selected model, within --minutes of
    training (validation excluded) or --steps, in stages (--stages), resuming from
    the work folder; best.pt (lowest validation loss, i.e. early stopping on the
    dev split) is copied after each stage, for the learning curve.
-4. The 825 MIR-1K test clips, scored with the fast exact BSS Eval (one process per
-   core): GNSDR/GSIR/GSAR for vocals and accompaniment. Masks: "own" = the vocal
+4. The 825 MIR-1K test clips, at the clips' own rate (8192 Hz, or 16 kHz with --clips, the
+   rate the published figures are scored at), separated by the product's Separator
+   (a model of another rate goes through its full-band path) and scored with the fast
+   exact BSS Eval (one process per core): GNSDR/GSIR/GSAR for vocals and accompaniment.
+   Masks: "own" = the vocal
    model's mask m (accompaniment = the rest of the mixture); "own-pP" = that mask
    softened to m^P / (m^P + (1 - m)^P), P from --mask-power (0.5 was best on the
    dev split: the half-wave-rectified target trains an over-eager mask, and
    softening trades some interference for fewer artefacts); "ratio" =
    m_v / (m_v + m_i) from the vocal and instrumental models of the same variant,
    when both were trained. Each mask is applied as `vocalmine separate` does, through
-   an STFT with the model's hop and windows of two hops (1536 samples, 50% overlap;
-   chosen on the dev split), and with --synthesis paper also through the model's own
-   1024-sample window, as the paper resynthesises (systems NAME:paper).
+   an STFT with the model's hop and a window of at least two hops (1536 samples at the
+   paper's spec, 50% overlap; chosen on the dev split), and with --synthesis paper also
+   through the model's own window, as the paper resynthesises (systems NAME:paper).
 
 Training: the trainer's remixing, with clips shorter than a crop wrapped
 (no padding) and remixed voices resampled by up to ± --pitch semitones (3: the
@@ -34,6 +41,8 @@ no-skip baseline, augmented); NAME-noaug (U-Net, no remixing).
 
     .venv/bin/python bench/bench_mir1k.py --work /tmp/mir1k/run --models vocals --minutes 60 --stages 15,30 \
         --json /tmp/mir1k/run/results.json
+    .venv/bin/python bench/bench_mir1k.py --clips /data/Wavfile --preset 16k --work /tmp/mir1k/16k --models vocals \
+        --minutes 60 --threads 1 --workers 1
 
 Each stage resumes from the work folder (--fresh starts over). No number here is
 tuned on the test split.
@@ -66,7 +75,6 @@ _spec = importlib.util.spec_from_file_location("bench_evaluate", HERE / "bench_e
 bench_evaluate = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench_evaluate)
 MIR1K = bench_evaluate.MIR1K
-SR = 8192
 
 ANCHORS = {  # published vocal results on the MIR-1K test split (GNSDR, dB; 16 kHz)
     "DRNN (Huang et al. 2014)": 7.45,
@@ -77,7 +85,7 @@ MAX_GAIN_DB = 3.0  # |gain| between the original's accompaniment and the instrum
 VARIANTS = {"": {}, "-noskip": {"skips": False}, "-noaug": {"remix": False}}
 
 
-def build_corpus(work: Path, *, seed: int = 0, limit: int = 0) -> Path:
+def build_corpus(work: Path, *, seed: int = 0, limit: int = 0, clips_dir: Path | None = None) -> Path:
     """Write the release catalog (catalog.csv + audio + truth.csv) of the train and dev clips."""
     corpus = work / "corpus"
     if (corpus / "catalog.csv").is_file():
@@ -89,25 +97,25 @@ def build_corpus(work: Path, *, seed: int = 0, limit: int = 0) -> Path:
         clips = clips.iloc[:: max(1, len(clips) // limit)].head(limit)
     rows, truth = [], []
     for k, (clip, split) in enumerate(zip(clips["clip"], clips["split"])):
-        data, sr = sf.read(MIR1K / split / f"{clip}.flac", dtype="float32", always_2d=True)
-        acc, voc = data[:, 0], data[:, 1]
+        acc, voc, sr = bench_evaluate.read_clip(clip, split, clips_dir)
+        acc, voc = acc.astype(np.float32) / 32768.0, voc.astype(np.float32) / 32768.0
         singer, song, part = clip.rsplit("_", 2)
         offset = float(rng.uniform(-MAX_OFFSET_S, MAX_OFFSET_S))
         gain = float(10 ** (rng.uniform(-MAX_GAIN_DB, MAX_GAIN_DB) / 20))
         original = 0.5 * (acc + voc)
         inst = 0.5 * acc / gain
-        shift = int(round(abs(offset) * SR))
+        shift = int(round(abs(offset) * sr))
         # instrumental(t + offset) = accompaniment(t) / gain: a lead-in of silence, or a cut start
         inst = np.concatenate([np.zeros(shift, np.float32), inst]) if offset > 0 else inst[shift:]
         o_path, i_path = f"audio/{clip}.flac", f"audio/{clip}_instrumental.wav"
         (corpus / "audio").mkdir(parents=True, exist_ok=True)
-        sf.write(corpus / o_path, soxr.resample(original, SR, 22050), 22050, subtype="PCM_16")
-        sf.write(corpus / i_path, soxr.resample(inst.astype(np.float32), SR, 44100), 44100, subtype="PCM_16")
+        sf.write(corpus / o_path, soxr.resample(original, sr, 22050), 22050, subtype="PCM_16")
+        sf.write(corpus / i_path, soxr.resample(inst.astype(np.float32), sr, 44100), 44100, subtype="PCM_16")
         artist = f"{singer} song {song}"
         rows.append({"track_id": f"O{k:04d}", "artist": artist, "title": f"Part {part}",
-                     "duration": round(len(original) / SR, 3), "audio_path": o_path})
+                     "duration": round(len(original) / sr, 3), "audio_path": o_path})
         rows.append({"track_id": f"I{k:04d}", "artist": artist, "title": f"Part {part} (Instrumental)",
-                     "duration": round(len(inst) / SR, 3), "audio_path": i_path})
+                     "duration": round(len(inst) / sr, 3), "audio_path": i_path})
         truth.append({"clip": clip, "original_id": f"O{k:04d}", "instrumental_id": f"I{k:04d}", "offset_s": offset, "gain": gain})
     pd.DataFrame(truth).to_csv(corpus / "truth.csv", index=False)
     pd.DataFrame(rows).to_csv(corpus / "catalog.csv", index=False)
@@ -143,11 +151,13 @@ def parse_model(name: str) -> tuple[str, dict]:
     raise SystemExit(f"unknown model {name!r}: expected vocals|instrumental followed by one of {list(VARIANTS)}")
 
 
-def derived_voice_sdr(work: Path, shards: Path) -> dict:
-    """SDR (dB) of each built pair's derived voice (original − g·instrumental) against the true vocal stem."""
-    from vocalmine.core.contract.shards import open_shard, pairs_of
+def derived_voice_sdr(work: Path, shards: Path, clips_dir: Path | None = None) -> dict:
+    """SDR (dB) of each built pair's derived voice (original − g·instrumental) against the true vocal stem,
+    at the shards' rate (the best integer lag within ±4 samples: the index does not record where the pair starts)."""
+    from vocalmine.core.contract.shards import open_shard, pairs_of, read_spec
     from vocalmine.model.data import read_index
 
+    spec = read_spec(shards)
     pairs_parquet = pd.read_parquet(work / "work" / "pairs.parquet")
     truth = pd.read_csv(work / "corpus" / "truth.csv")
     clip_of = dict(zip(truth["original_id"], truth["clip"]))
@@ -158,18 +168,22 @@ def derived_voice_sdr(work: Path, shards: Path) -> dict:
     sdrs = []
     for row in index.itertuples(index=False):
         clip = clip_of[originals[row.pair_id]]
-        data, sr = sf.read(MIR1K / clips.loc[clip, "split"] / f"{clip}.flac", dtype="float32", always_2d=True)
-        voc = soxr.resample(0.5 * data[:, 1], sr, SR) if sr != SR else 0.5 * data[:, 1]
+        _, voc, sr = bench_evaluate.read_clip(clip, clips.loc[clip, "split"], clips_dir)
+        voc = 0.5 * voc.astype(np.float32) / 32768.0
+        voc = soxr.resample(voc, sr, spec.sample_rate) if sr != spec.sample_rate else voc
         array = open_shard(shards, int(row.shard))
         wave = np.asarray(array[:, row.offset : row.offset + row.samples], dtype=np.float64)
         derived = wave[0] - wave[1]
-        start = int(max(0, -int(quality.loc[row.pair_id, "offset_samples"])))  # first original sample kept
-        ref = np.zeros_like(derived)
-        part = voc[start : start + len(derived)]
-        ref[: len(part)] = part
-        # through the same FLAC/WAV decoding and resampling as the original: compare as plain SNR, trimmed edges
+        lag = -int(quality.loc[row.pair_id, "offset_samples"]) * spec.sample_rate / 8192
         e = slice(256, len(derived) - 256)
-        sdrs.append(10 * np.log10(np.sum(ref[e] ** 2) / max(np.sum((derived[e] - ref[e]) ** 2), 1e-20)))
+        best = -np.inf
+        for start in range(max(0, int(round(lag)) - 4), max(0, int(round(lag)) + 5)):  # first original sample kept
+            ref = np.zeros_like(derived)
+            part = voc[start : start + len(derived)]
+            ref[: len(part)] = part
+            # through the same FLAC/WAV decoding and resampling as the original: plain SNR, trimmed edges
+            best = max(best, 10 * np.log10(np.sum(ref[e] ** 2) / max(np.sum((derived[e] - ref[e]) ** 2), 1e-20)))
+        sdrs.append(best)
     sdrs = np.array(sdrs)
     return {"pairs": int(len(sdrs)), "median_db": float(np.median(sdrs)), "min_db": float(sdrs.min()),
             "p10_db": float(np.percentile(sdrs, 10)), "mean_db": float(sdrs.mean())}
@@ -183,30 +197,45 @@ _MODELS: dict = {}
 def _init_worker(paths: dict[str, str]) -> None:
     import torch
 
-    from vocalmine.model.checkpoint import build_model, load_checkpoint
+    from vocalmine.model.loading import load_model_file
 
     torch.set_num_threads(1)
     for key, path in paths.items():
-        _MODELS[key] = build_model(load_checkpoint(path))
+        loaded = load_model_file(path)
+        target = "vocals" if "vocals" in loaded.models and key.startswith("vocals") else "instrumental"
+        _MODELS[key] = (loaded.models[target], loaded.spec)
+
+
+def _separator(v_key: str, i_key: str | None, power: float, synthesis: str):
+    """The product's Separator for one system (cached per worker)."""
+    from vocalmine.model.fullband import MaskOptions
+    from vocalmine.model.loading import LoadedModels
+    from vocalmine.model.separator import Separator
+
+    key = (v_key, i_key, power, synthesis)
+    if key not in _MODELS:
+        models = {"vocals": _MODELS[v_key][0]}
+        if i_key is not None:
+            models["instrumental"] = _MODELS[i_key][0]
+        loaded = LoadedModels(models, Path(v_key), spec=_MODELS[v_key][1])
+        _MODELS[key] = Separator(loaded, device="cpu", mask=MaskOptions(mode="ratio", power=power, synthesis=synthesis))
+    return _MODELS[key]
 
 
 def _score_clip(job: tuple[str, str, str, str, list[tuple[str, str, str | None, float]], tuple[str, ...]]) -> list[dict]:
     """Rows (system, source, SDR, SIR, SAR, NSDR, seconds) of one clip for every system and synthesis.
 
-    The masks are applied as `vocalmine separate --sample-rate model` applies them: through an STFT
-    with windows of two hops ("overlap", system NAME), or the model's own ("paper", NAME:paper).
+    The clip is separated at its own rate by the product's Separator, as `vocalmine separate` does:
+    through an STFT with a window of at least two hops ("overlap", system NAME), or the model's own
+    ("paper", NAME:paper); a model of another rate goes through the full-band path.
     """
-    import torch
-
-    from vocalmine.core.audio import load_audio
-    from vocalmine.core.constants import N_BINS
-    from vocalmine.core.stft import istft, stft
+    from vocalmine.core.audio import read_audio
     from vocalmine.evaluation.bss import BssEvalV3
-    from vocalmine.model.fullband import MaskOptions, apply_native, combine_masks
-    from vocalmine.model.windowing import track_masks
 
     song, mix_path, voc_path, acc_path, systems, syntheses = job
-    signals = [load_audio(p, SR).astype(np.float64) for p in (mix_path, voc_path, acc_path)]
+    decoded = [read_audio(p) for p in (mix_path, voc_path, acc_path)]
+    rate = decoded[0][1]
+    signals = [d[0][0].astype(np.float64) for d in decoded]
     n = min(len(s) for s in signals)
     mixture, vocals, accompaniment = (s[:n] for s in signals)
     refs = np.stack([vocals, accompaniment])
@@ -214,33 +243,18 @@ def _score_clip(job: tuple[str, str, str, str, list[tuple[str, str, str | None, 
         return []
     bss = BssEvalV3(refs)
     mix_sdr, _, _ = bss.score(np.stack([mixture, mixture]))
-    keys = sorted({k for _, v, i, _ in systems for k in (v, i) if k})
-
-    def mask_fn(windows: np.ndarray) -> np.ndarray:
-        x = torch.from_numpy(np.ascontiguousarray(windows)).unsqueeze(1)
-        with torch.inference_mode():
-            return np.stack([_MODELS[k](x)[:, 0].float().numpy() for k in keys])
-
-    masks = dict(zip(keys, track_masks(mixture.astype(np.float32), mask_fn, n_sources=len(keys))))
-    spec = stft(mixture.astype(np.float32))[:N_BINS]
     rows = []
     for name, v_key, i_key, power in systems:
         # ratio mask m_v^p / (m_v^p + m_i^p) of the two models' estimates; with the vocal model alone m_i = 1 - m_v,
         # so p = 1 is its own mask and p < 1 softens it (fewer artefacts, more leakage)
-        m_i = masks[i_key] if i_key is not None else 1.0 - masks[v_key]
-        ratio = combine_masks(np.stack([masks[v_key], m_i]), MaskOptions(mode="ratio", power=power))
         for synthesis in syntheses:
-            if synthesis == "paper":
-                est = np.stack([istft(ratio[0] * spec, n), istft(ratio[1] * spec, n)])
-            else:
-                est = apply_native(mixture.astype(np.float32)[None], ratio, sample_rate=SR,
-                                   extension=MaskOptions().extension,
-                                   complementary=True)[:, 0]
+            stems = _separator(v_key, i_key, power, synthesis).separate(mixture.astype(np.float32), rate)
+            est = np.stack([stems["vocals"], stems["instrumental"]])
             sdr, sir, sar = bss.score(est.astype(np.float64))
             label = name if synthesis == "overlap" else f"{name}:{synthesis}"
             for k, source in enumerate(("vocals", "accompaniment")):
                 rows.append({"song": song, "system": label, "source": source, "sdr": sdr[k], "sir": sir[k],
-                             "sar": sar[k], "nsdr": sdr[k] - mix_sdr[k], "seconds": n / SR})
+                             "sar": sar[k], "nsdr": sdr[k] - mix_sdr[k], "seconds": n / rate})
     return rows
 
 
@@ -319,6 +333,13 @@ def train_model(catalog, name: str, *, budget: dict, args, stages: list[float]) 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=Path("/tmp/vocalmine-mir1k"), help="work folder (corpus, artifacts, results)")
+    parser.add_argument("--clips", type=Path, default=None,
+                        help="folder of MIR-1K's original WAVs (16 kHz stereo, left accompaniment, right voice; "
+                             "dataset/mir-1k/Wavfile of andabi/music-source-separation): train on them and score at "
+                             "their rate (default: the 8192 Hz copies in ../shared/data/mir1k)")
+    parser.add_argument("--preset", default="paper", help="signal spec the shards are built at: paper | 16k | fullband")
+    parser.add_argument("--score-model", action="append", default=[], metavar="NAME=CHECKPOINT",
+                        help="also score this trained vocal model (another work folder's best.pt) on the same clips")
     parser.add_argument("--models", default="vocals,instrumental,vocals-noskip,instrumental-noskip",
                         help="comma list: vocals|instrumental + ''|-noskip|-noaug")
     parser.add_argument("--minutes", type=float, default=0.0, help="training budget per model, minutes (validation excluded)")
@@ -364,7 +385,7 @@ def main() -> int:
         parser.error(f"--synthesis: overlap and/or paper, got {args.synthesis!r}")
 
     from vocalmine.core.catalog import load_catalog
-    from vocalmine.features.config import FeaturesConfig
+    from vocalmine.features.config import config_from_overrides
     from vocalmine.features.build import build
     from vocalmine.mining.mine import mine
 
@@ -372,9 +393,11 @@ def main() -> int:
                      "hardware": hardware(args.device), "args": {k: str(v) for k, v in vars(args).items()}}
     timings: dict[str, float] = {}
     t = time.perf_counter()
-    build_corpus(args.work, seed=args.seed, limit=args.smoke)
+    if args.clips is not None and not args.clips.is_dir():
+        parser.error(f"--clips {args.clips}: not a folder (see --help for where the 16 kHz clips come from)")
+    build_corpus(args.work, seed=args.seed, limit=args.smoke, clips_dir=args.clips)
     eval_dir = args.work / "mir1k-test"
-    bench_evaluate.write_mir1k_eval_set("test", eval_dir, limit=args.smoke or None)
+    bench_evaluate.write_mir1k_eval_set("test", eval_dir, limit=args.smoke or None, clips_dir=args.clips)
     catalog = load_catalog(bench_evaluate.catalog_yaml(args.work, eval_dir))
     timings["corpus"] = time.perf_counter() - t
 
@@ -383,13 +406,15 @@ def main() -> int:
         mine(catalog=catalog)
     timings["mine"] = time.perf_counter() - t
     t = time.perf_counter()
-    built = build(catalog=catalog, config=FeaturesConfig(workers=args.workers, seed=args.seed, split_fractions=(0.9, 0.1, 0.0)))
+    config = config_from_overrides({"workers": args.workers, "seed": args.seed, "split_fractions": (0.9, 0.1, 0.0)},
+                                   preset_name=args.preset)
+    built = build(catalog=catalog, config=config)
     timings["build"] = time.perf_counter() - t
     print(f"build: {built.kept}/{built.pairs} pairs kept, {built.patches} grid patches, "
           f"{built.bytes_per_audio_second:,.0f} shard bytes per audio second, {timings['build']:.1f} s", flush=True)
-    results["build"] = {"pairs": built.pairs, "kept": built.kept, "splits": built.splits, "grid_patches": built.patches,
+    results["build"] = {"spec": built.spec.to_dict(), "pairs": built.pairs, "kept": built.kept, "splits": built.splits, "grid_patches": built.patches,
                         "bytes_per_audio_second": built.bytes_per_audio_second, "seconds": timings["build"]}
-    results["derived_voice_sdr"] = derived_voice_sdr(args.work, catalog.shards)
+    results["derived_voice_sdr"] = derived_voice_sdr(args.work, catalog.shards, args.clips)
     print(f"derived voice vs true vocal stem: {results['derived_voice_sdr']}", flush=True)
 
     budget = {"minutes": args.minutes, "steps": args.steps}
@@ -412,6 +437,10 @@ def main() -> int:
         if partner in models:
             paths[partner] = str(catalog.models / partner / BEST_CHECKPOINT)
             systems.append((f"{name}:ratio", name, partner, 1.0))
+    for item in args.score_model:
+        name, _, path = item.partition("=")
+        paths[f"vocals:{name}"] = path
+        systems += own_systems(f"vocals:{name}", args.mask_power)
     if args.curve:
         for name in models:
             if not name.startswith("vocals"):

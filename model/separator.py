@@ -121,14 +121,17 @@ class Separator:
         """Masks (2, [channels,] bins, frames) of (vocals, instrumental) on the model's STFT of ``signal``
         (:meth:`model_input`).
 
-        With one model the other target's mask is its complement.
+        With one model the other target's mask is its complement, softened as a ratio mask of
+        ``mask.power`` (m^p / (m^p + (1 − m)^p)) when that is not 1.
         """
         ctx = torch.autocast(self.device.type, dtype=torch.bfloat16) if self.precision == "bf16" else contextlib.nullcontext()
         with ctx:
             masks = track_masks(signal, self._mask_fn, n_sources=len(self.targets), window_hop=self.window_hop,
                                 spec=self.spec)
         if len(self.targets) == 1:
-            return np.concatenate([masks, 1.0 - masks]) if self.targets[0] == "vocals" else np.concatenate([1.0 - masks, masks])
+            masks = np.concatenate([masks, 1.0 - masks]) if self.targets[0] == "vocals" else np.concatenate([1.0 - masks, masks])
+            if self.mask.mode == "own" or self.mask.power == 1:
+                return masks  # the ratio of a mask and its complement is the mask itself
         return combine_masks(masks, self.mask)
 
     def separate(self, waveform: np.ndarray, sample_rate: int, *, output: str = "native") -> dict[str, np.ndarray]:
