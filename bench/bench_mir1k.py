@@ -174,10 +174,11 @@ def derived_voice_sdr(work: Path, shards: Path, clips_dir: Path | None = None) -
         array = open_shard(shards, int(row.shard))
         wave = np.asarray(array[:, row.offset : row.offset + row.samples], dtype=np.float64)
         derived = wave[0] - wave[1]
-        lag = -int(quality.loc[row.pair_id, "offset_samples"]) * spec.sample_rate / 8192
+        # the first original sample kept, at the shards' rate
+        centre = max(0, int(round(-int(quality.loc[row.pair_id, "offset_samples"]) * spec.sample_rate / 8192)))
         e = slice(256, len(derived) - 256)
         best = -np.inf
-        for start in range(max(0, int(round(lag)) - 4), max(0, int(round(lag)) + 5)):  # first original sample kept
+        for start in range(max(0, centre - 4), centre + 5):
             ref = np.zeros_like(derived)
             part = voc[start : start + len(derived)]
             ref[: len(part)] = part
@@ -367,6 +368,8 @@ def main() -> int:
     parser.add_argument("--smoke", type=int, default=0, metavar="N",
                         help="smoke run: N train clips and N test clips (the figures mean nothing)")
     parser.add_argument("--fresh", action="store_true", help="delete the work folder first")
+    parser.add_argument("--train-only", action="store_true",
+                        help="stop after training (score later, e.g. together with --score-model in another run)")
     args = parser.parse_args()
     if not (MIR1K / "clips.csv").is_file():
         print(f"skipped: MIR-1K not found at {MIR1K}")
@@ -424,6 +427,10 @@ def main() -> int:
         results["models"][name] = train_model(catalog, name, budget=budget, args=args, stages=stages)
         timings[f"train {name}"] = time.perf_counter() - t
 
+    if args.train_only:
+        (args.work / "train-results.json").write_text(json.dumps(results, indent=2, default=float) + "\n")
+        print(f"trained; wrote {args.work / 'train-results.json'}")
+        return 0
     # systems: each vocal model's own mask, and the ratio mask where the variant's instrumental model exists
     systems, paths = [], {}
     for name in models:
