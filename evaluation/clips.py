@@ -22,7 +22,8 @@ import numpy as np
 
 from vocalmine.core.audio import load_audio
 from vocalmine.core.constants import N_BINS, SAMPLE_RATE
-from vocalmine.core.errors import AudioError
+from vocalmine.core.errors import AudioError, ConfigError
+from vocalmine.core.spec import PAPER
 from vocalmine.evaluation.bss import BssEvalV3, mir_eval_sources
 from vocalmine.core.contract.scores import SOURCES, SYSTEM_MIXTURE, SYSTEM_ORACLE
 
@@ -32,7 +33,9 @@ LENGTH_TOLERANCE = 64  # samples (at 8192 Hz) a stem may differ from the mixture
 HIGH_BAND_HZ = 5000.0  # snr_high: the band above this frequency
 HIGH_PASS_ORDER = 10  # Butterworth order of the high-pass, applied forward and backward (~120 dB/octave)
 RATES = ("model", "native")
-SUFFIX_8192 = "@8192"  # native rate: NAME@8192 is model set NAME's 8192 Hz output resampled to the file's rate
+# native rate: NAME@8192 is model set NAME's output at its own rate and channels (8192 Hz mono for the paper's
+# spec) resampled to the file's rate
+SUFFIX_8192 = "@8192"
 
 
 @dataclass(frozen=True)
@@ -190,16 +193,20 @@ def _cached_separator(vocals_path: str, instrumental_path: str, mtimes: tuple[fl
     """A Separator built once per worker process (keyed by files, mtimes and options; ``mask``: MaskOptions)."""
     import torch
 
+    from vocalmine.model.checkpoint import checkpoint_spec
     from vocalmine.model.loading import LoadedModels, build_model, checked_checkpoint
     from vocalmine.model.separator import Separator
 
     torch.set_num_threads(1)  # one Dask worker per core
-    loaded = {}
+    loaded, specs = {}, set()
     for target, path in (("vocals", vocals_path), ("instrumental", instrumental_path)):
         payload = checked_checkpoint(Path(path), target)
         loaded[target] = build_model(payload["model_kwargs"], payload["state_dict"])
-    return Separator(LoadedModels(loaded, Path(vocals_path).parent.parent), device=device, batch_size=batch_size,
-                     mask=mask)
+        specs.add(checkpoint_spec(payload, source=path))
+    if len(specs) > 1:
+        raise ConfigError(f"{vocals_path} and {instrumental_path}: trained at different signal specs")
+    return Separator(LoadedModels(loaded, Path(vocals_path).parent.parent, spec=specs.pop()), device=device,
+                     batch_size=batch_size, mask=mask)
 
 
 def job_separator(job: ClipJob, vocals_path: str, instrumental_path: str):
@@ -210,16 +217,22 @@ def job_separator(job: ClipJob, vocals_path: str, instrumental_path: str):
 
 def model_estimates(mixture: np.ndarray, vocals_path: str, instrumental_path: str, *, device: str, batch_size: int,
                     job: ClipJob | None = None) -> np.ndarray:
-    """(2, n) vocals and instrumental estimated by a model set on ``mixture`` (mono, 8192 Hz)."""
+    """(2, n) vocals and instrumental estimated by a model set on ``mixture`` (mono, 8192 Hz).
+
+    A model of another signal spec takes the mixture at its own rate and its masks are applied at 8192 Hz.
+    """
     job = job or ClipJob("", Path(), Path(), Path(), (), (), device=device, batch_size=batch_size)
-    stems = job_separator(job, vocals_path, instrumental_path).separate(mixture.astype(np.float32), SAMPLE_RATE, output="model")
+    separator = job_separator(job, vocals_path, instrumental_path)
+    output = "model" if separator.spec == PAPER else "native"
+    stems = separator.separate(mixture.astype(np.float32), SAMPLE_RATE, output=output)
     return np.stack([stems["vocals"], stems["instrumental"]]).astype(np.float64)
 
 
 def model_estimates_native(mixture: np.ndarray, sample_rate: int, vocals_path: str, instrumental_path: str,
                            job: ClipJob) -> tuple[np.ndarray, np.ndarray]:
-    """(full-band, 8192 Hz resampled) estimates, each (2, channels, n), of a model set on ``mixture`` (channels, n)."""
-    from vocalmine.core.audio import resample
+    """(full-band, model-rate output resampled) estimates, each (2, channels, n), of a model set on ``mixture``
+    (channels, n)."""
+    from vocalmine.core.audio import resample_channels
 
     separator = job_separator(job, vocals_path, instrumental_path)
     x = mixture.astype(np.float32)
@@ -228,9 +241,11 @@ def model_estimates_native(mixture: np.ndarray, sample_rate: int, vocals_path: s
     n = x.shape[-1]
     back = []
     for target in ("vocals", "instrumental"):
-        y = resample(low[target], SAMPLE_RATE, sample_rate)[:n]
-        y = np.pad(y, (0, n - y.shape[0]))
-        back.append(np.repeat(y[None], x.shape[0], axis=0))  # the paper's output is mono: the same on every channel
+        y = resample_channels(low[target], separator.spec.sample_rate, sample_rate)[..., :n]
+        y = np.pad(y, [(0, 0)] * (y.ndim - 1) + [(0, n - y.shape[-1])]).reshape(-1, n)
+        if y.shape[0] != x.shape[0]:  # a mono model's output (or a stereo one on other channels): on every channel
+            y = np.repeat(y.mean(axis=0, keepdims=True), x.shape[0], axis=0)
+        back.append(y)
     return np.stack([full["vocals"], full["instrumental"]]).astype(np.float64), np.stack(back).astype(np.float64)
 
 

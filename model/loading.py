@@ -22,11 +22,9 @@ from vocalmine.model.checkpoint import FORMAT as CHECKPOINT_FORMAT
 from vocalmine.core.spec import PAPER, SignalSpec, legacy_stft
 from vocalmine.model.checkpoint import NORMALISATION, TARGETS, checkpoint_spec, git_commit, load_checkpoint
 from vocalmine.model.unet import UNet
-from vocalmine.core.contract.models import BEST_CHECKPOINT
+from vocalmine.core.contract.models import BEST_CHECKPOINT, MODEL_SETS, run_folder
 
 MODEL_FORMAT = "vocalmine-model/1"
-# suffix of the model folders of a model set: models/vocals<suffix>, models/instrumental<suffix>
-MODEL_SETS = {"unet": "", "baseline": "-noskip"}
 
 
 @dataclass
@@ -45,9 +43,8 @@ def model_dirs(models_dir: str | os.PathLike, name: str) -> tuple[Path, Path]:
     "unet" is models/vocals + models/instrumental, "baseline" models/vocals-noskip +
     models/instrumental-noskip, any other name models/vocals-NAME + models/instrumental-NAME.
     """
-    suffix = MODEL_SETS.get(name, f"-{name}")
     root = Path(models_dir)
-    return root / f"vocals{suffix}", root / f"instrumental{suffix}"
+    return root / run_folder("vocals", name), root / run_folder("instrumental", name)
 
 
 def available_model_sets(models_dir: str | os.PathLike) -> list[str]:

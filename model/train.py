@@ -39,7 +39,7 @@ from vocalmine.model.device import autocast_dtype, pick_device, resolve_precisio
 from vocalmine.model.objective import batch_spectrograms, l1_sums, masked_l1, sdr_sums
 from vocalmine.model.run_log import MetricsLog
 from vocalmine.model.unet import UNet
-from vocalmine.core.contract.models import BEST_CHECKPOINT, LAST_CHECKPOINT
+from vocalmine.core.contract.models import BEST_CHECKPOINT, LAST_CHECKPOINT, run_folder
 
 logger = logging.getLogger(__name__)
 
@@ -83,16 +83,18 @@ class TrainSummary:
         )
 
 
-def run_name(target: str, skips: bool) -> str:
-    """Folder name of a run under catalog.models: the target, "-noskip" for the baseline."""
+def run_name(target: str, skips: bool, model_set: str | None = None) -> str:
+    """Folder name of a run under catalog.models: the target, "-noskip" for the baseline, "-NAME" for model set NAME."""
     if target not in TARGETS:
         raise ConfigError(f"target must be one of {TARGETS}, got {target!r}")
-    return target if skips else f"{target}-noskip"
+    if model_set is not None and (not model_set or not model_set.replace("-", "").replace("_", "").isalnum()):
+        raise ConfigError(f"model set {model_set!r}: expected letters, digits, '-' or '_'")
+    return run_folder(target, model_set or ("unet" if skips else "baseline"))
 
 
 def train(
     *, catalog: DataCatalog, target: str, config: TrainConfig | None = None, overrides: Mapping[str, Any] | None = None,
-    device: str = "auto", resume: bool = False,
+    device: str = "auto", resume: bool = False, model_set: str | None = None,
 ) -> TrainSummary:
     """Train the ``target`` model from catalog.shards into catalog.models/<run name>.
 
@@ -105,23 +107,26 @@ def train(
         device: "auto" (CUDA when present), "cpu", "cuda" or "cuda:N".
         resume: continue from the run folder's last.pt (fresh start, with a
             warning, when there is none).
+        model_set: train into models/<target>-<model_set> (None: the U-Net's or the baseline's folder).
 
     Raises:
         ConfigError: wrong target, bad device, or a checkpoint that cannot be resumed.
         NothingUsableError: no train patches in the shards.
     """
-    config = run_config(models=catalog.models, target=target, config=config, overrides=overrides or {}, resume=resume)
-    run_dir = catalog.models / run_name(target, config.skips)
+    config = run_config(models=catalog.models, target=target, config=config, overrides=overrides or {}, resume=resume,
+                        model_set=model_set)
+    run_dir = catalog.models / run_name(target, config.skips, model_set)
     return train_run(shards=catalog.shards, run_dir=run_dir, target=target, config=config, device=device, resume=resume)
 
 
-def run_config(*, models: Path, target: str, config: TrainConfig | None, overrides: Mapping[str, Any], resume: bool) -> TrainConfig:
+def run_config(*, models: Path, target: str, config: TrainConfig | None, overrides: Mapping[str, Any], resume: bool,
+               model_set: str | None = None) -> TrainConfig:
     """The settings of a run: ``config`` (or the defaults) with ``overrides``; a resumed run
     started without an explicit ``config`` keeps the settings it was started with, and only
     ``overrides`` replace them.
     """
     merged = TrainConfig.from_dict({**(config or TrainConfig()).to_dict(), **overrides})
-    last = models / run_name(target, merged.skips) / LAST
+    last = models / run_name(target, merged.skips, model_set) / LAST
     if resume and config is None and last.is_file():
         merged = TrainConfig.from_dict({**resume_config(last).to_dict(), **overrides})
     return merged

@@ -66,13 +66,13 @@ def test_a_pairs_row_that_escapes_the_audio_root_is_rejected_not_read(tmp_path, 
     write_audio(root / "album" / "o.wav", tone, 8192)
     write_audio(tmp_path / "x.wav", tone, 8192)  # a real file, readable, just outside the root
     read: list[str] = []
-    real_load_pair = group.load_pair
+    real_decode_pair = group.decode_pair
 
     def spy(*paths):
         read.extend(str(p) for p in paths)
-        return real_load_pair(*paths)
+        return real_decode_pair(*paths)
 
-    monkeypatch.setattr(group, "load_pair", spy)
+    monkeypatch.setattr(group, "decode_pair", spy)
     pair = {"pair_id": "p0", "original_id": "O", "instrumental_id": "I", "original_path": "album/o.wav",
             "instrumental_path": "../x.wav"}
     group.process_group(group=0, pairs=[pair], folder=tmp_path / "shards", audio_root=root, config=FeaturesConfig())

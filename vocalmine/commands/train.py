@@ -14,6 +14,9 @@ _DEFAULT = TrainConfig()  # shown in --help; options left out keep these, or a r
 @click.command("train")
 @click.option("--target", type=click.Choice(["vocals", "instrumental"]), required=True, help="Which model to train.")
 @click.option("--no-skips", is_flag=True, show_default=True, help="The paper's baseline: the U-Net without skip connections (run <target>-noskip).")
+@click.option("--model-set", default=None, metavar="NAME",
+              help="Train into models/<target>-NAME (for example a model built at another --preset), so that "
+                   "`separate --models NAME` and `evaluate` score it beside the others.  [default: the U-Net's folder]")
 @click.option("--device", default="auto", show_default=True, help="auto | cpu | cuda | cuda:N.")
 @click.option("--resume", is_flag=True, show_default=True, help="Continue the run from its last.pt (same data order, RNG and optimizer state).")
 @click.option("--steps", type=int, show_default=str(_DEFAULT.steps), help="Stop after this many optimizer steps in total (0: epochs decide).")
@@ -25,7 +28,8 @@ _DEFAULT = TrainConfig()  # shown in --help; options left out keep these, or a r
 @click.option("--patience", type=int, show_default=str(_DEFAULT.patience), help="Early stopping: epochs without validation improvement.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", show_default="none", help="Any other TrainConfig field, e.g. --set max_val_patches=256.")
 @pass_context
-def train_command(ctx: Context, target: str, no_skips: bool, device: str, resume: bool, sets: tuple[str, ...], **overrides) -> None:
+def train_command(ctx: Context, target: str, no_skips: bool, model_set: str | None, device: str, resume: bool,
+                  sets: tuple[str, ...], **overrides) -> None:
     """Train one separation model; writes best.pt, last.pt, metrics.csv and tensorboard/ under the models folder.
 
     Runs on several GPUs (or CPU processes) when started with
@@ -38,5 +42,6 @@ def train_command(ctx: Context, target: str, no_skips: bool, device: str, resume
     explicit = {**{k: v for k, v in overrides.items() if v is not None}, **parse_key_values(sets)}
     if no_skips:
         explicit["skips"] = False
-    summary = train(catalog=ctx.catalog, target=target, overrides=explicit, device=device, resume=resume)
+    summary = train(catalog=ctx.catalog, target=target, overrides=explicit, device=device, resume=resume,
+                    model_set=model_set)
     click.echo(summary.describe())

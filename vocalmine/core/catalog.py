@@ -81,6 +81,7 @@ class DataCatalog:
     eval_set: EvalSet = field(metadata={"default": EVAL_CSV})  # input of `evaluate`
     evaluation: Path = _output("evaluation")  # folder: scores.parquet, tables, plots (`evaluate`)
     separated: Path = _output("separated")  # folder: default output of `separate`
+    dataset: Path = _output("dataset")  # folder: the kept pairs as per-track stem folders (`export-dataset`)
 
 
 class _Problems:
