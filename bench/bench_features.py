@@ -12,11 +12,14 @@ Reports, as medians over repeats:
   pairs) and its random patch reads;
 against a baseline a user would otherwise write: librosa.load + librosa.stft
 in a plain per-file loop writing one .npy per file (no alignment, no gain).
+With --presets, a table per signal spec (vocalmine/core/spec.py): pairs per
+second per core in one process, shard bytes per audio second, and the loader's
+remixed crops per second with their spectrograms, at that spec.
 
 Realtime factor is given two ways: per second of pair (the original's
 duration) and per second of decoded audio (both files of the pair).
 
-    .venv/bin/python bench/bench_features.py [--pairs 6] [--seconds 180] [--repeats 3]
+    .venv/bin/python bench/bench_features.py [--pairs 6] [--seconds 180] [--repeats 3] [--presets paper,16k,fullband]
 
 The machine may be shared: timings are pessimistic when other jobs run.
 """
@@ -40,7 +43,7 @@ import soundfile as sf  # noqa: E402
 from vocalmine.core.catalog import catalog_for_corpus, load_catalog  # noqa: E402
 from vocalmine.core.constants import N_FFT, HOP_LENGTH, PATCH_FRAMES, SAMPLE_RATE  # noqa: E402
 from vocalmine.core.tables import write_table  # noqa: E402
-from vocalmine.features.config import FeaturesConfig  # noqa: E402
+from vocalmine.features.config import FeaturesConfig, config_from_overrides  # noqa: E402
 from vocalmine.features.group import process_group  # noqa: E402
 from vocalmine.features.build import build  # noqa: E402
 from vocalmine.core.contract.shards import open_shard  # noqa: E402
@@ -104,21 +107,23 @@ def read_throughput(folder: Path, *, batches: int = 40, batch_size: int = 16, se
     """
     import torch
 
-    from vocalmine.core.contract.shards import pairs_of
+    from vocalmine.core.contract.shards import pairs_of, read_spec
     from vocalmine.model.data import RemixConfig, WaveDataset, collate, epoch_recipes, read_index
     from vocalmine.model.objective import batch_spectrograms
 
     torch.set_num_threads(1)
     pairs = pairs_of(read_index(folder))
-    dataset = WaveDataset(folder, pairs)
+    spec = read_spec(folder)
+    dataset = WaveDataset(folder, pairs, spec)
     for shard in pairs["shard"].unique():  # page-cache warm-up
-        np.asarray(open_shard(folder, int(shard))).sum(dtype=np.float64)
-    recipes = epoch_recipes(pairs["samples"].to_numpy(), size=batches * batch_size, seed=seed, epoch=0, remix=RemixConfig())
+        np.asarray(open_shard(folder, int(shard), spec.channels)).sum(dtype=np.float64)
+    recipes = epoch_recipes(pairs["samples"].to_numpy(), size=batches * batch_size, seed=seed, epoch=0,
+                            remix=RemixConfig(), spec=spec)
     started = time.perf_counter()
     for b in range(batches):
         batch = collate(dataset.__getitems__(recipes[b * batch_size : (b + 1) * batch_size]))
         if spectrograms:
-            x, y, _ = batch_spectrograms(batch, target="vocals")
+            x, y, _ = batch_spectrograms(batch, target="vocals", spec=spec)
     return batches * batch_size / (time.perf_counter() - started)
 
 
@@ -193,11 +198,38 @@ def timed_build(catalog, config: FeaturesConfig, n_workers: int) -> float:
         return time.perf_counter() - started
 
 
+def preset_table(presets: list[str], pairs: list[dict], tmp: Path, *, repeats: int, pair_seconds: float) -> None:
+    """Per signal spec: one-process build time per pair, shard bytes per audio second, loader throughput."""
+    print(f"\nper signal spec ({len(pairs)} pairs, {pair_seconds:.0f} pair-seconds; one process; load {os.getloadavg()}):")
+    print(f"{'preset':10s}{'s/pair':>8s}{'pairs/s/core':>14s}{'x RT/pair-s':>13s}{'bytes/audio-s':>15s}{'crops/s+STFT':>14s}")
+    _warm_up()
+    for name in presets:
+        config = config_from_overrides({"pairs_per_shard": 1, "workers": 1}, preset_name=name)
+        times = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            for g, pair in enumerate(pairs):
+                process_group(group=g, pairs=[pair], folder=tmp / f"single-{name}", audio_root=tmp / "audio", config=config)
+            times.append(time.perf_counter() - started)
+        seconds = statistics.median(times)
+        yaml_file = tmp / f"catalog-{name}.yaml"
+        yaml_file.write_text(catalog_for_corpus(yaml_file, tmp / "audio", tmp / f"work-{name}"), encoding="utf-8")
+        catalog = load_catalog(yaml_file)
+        write_table(pd.DataFrame(pairs), catalog.pairs, PAIRS_SCHEMA)
+        summary = build(catalog=catalog, config=config)
+        crops = statistics.median(read_throughput(catalog.shards, seed=s, spectrograms=True, batches=5, batch_size=8)
+                                  for s in range(repeats))
+        print(f"{name:10s}{seconds / len(pairs):8.2f}{len(pairs) / seconds:14.3f}{pair_seconds / seconds:13.0f}"
+              f"{summary.bytes_per_audio_second:15,.0f}{crops:14.1f}", flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=6)
     parser.add_argument("--seconds", type=float, default=180.0)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--presets", default="", help="comma list of presets for the per-spec table (paper,16k,fullband)")
+    parser.add_argument("--presets-only", action="store_true", help="only the per-spec table")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench_features_") as tmp:
@@ -211,6 +243,11 @@ def main() -> int:
         catalog = load_catalog(yaml_file)
         write_table(pd.DataFrame(pairs), catalog.pairs, PAIRS_SCHEMA)
         config = FeaturesConfig(pairs_per_shard=1)
+        presets = [p.strip() for p in args.presets.split(",") if p.strip()]
+        if presets:
+            preset_table(presets, pairs, tmp, repeats=args.repeats, pair_seconds=pair_seconds)
+        if args.presets_only:
+            return 0
 
         # one process, one core: process_group on each pair (decode .. write)
         _warm_up()

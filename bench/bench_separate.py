@@ -13,7 +13,10 @@ non-overlapped windows, one window per forward pass, iSTFT, write). The input is
 a generated song written as WAV and as MP3. Untrained U-Nets run as fast as
 trained ones, so no checkpoint is needed.
 
-    .venv/bin/python bench/bench_separate.py [--seconds 180] [--repeats 3] [--threads 2]
+    .venv/bin/python bench/bench_separate.py [--seconds 180] [--repeats 3] [--threads 2] [--presets paper,16k,fullband]
+
+With --presets, `Separator.separate_file` of the same song with untrained models of each
+signal spec (vocalmine/core/spec.py), as an exported model file of that preset runs it.
 
 Medians of --repeats runs after a warm-up. Wall time on a shared machine
 suffers from other processes: the run prints the load average and the process
@@ -149,12 +152,29 @@ def median_steps(fn, repeats: int) -> tuple[dict[str, float], dict[str, float], 
     return wall, cpu, statistics.median(sum(r.wall.values()) for r in runs), statistics.median(sum(r.cpu.values()) for r in runs)
 
 
+def preset_table(presets: list[str], wav: Path, tmp: Path, args) -> None:
+    """separate_file of the WAV with untrained models at each preset's spec (as its model file runs them)."""
+    from vocalmine.core.spec import preset
+
+    print(f"\n| preset | spec | separate_file s | x realtime | CPU s |")
+    print("|---|---|---:|---:|---:|")
+    for name in presets:
+        spec = preset(name)
+        torch.manual_seed(0)
+        models = {t: UNet(in_channels=spec.channels).eval() for t in ("vocals", "instrumental")}
+        sep = Separator(LoadedModels(models, tmp, spec=spec), device="cpu", batch_size=args.batch_size)
+        wall, cpu, total, total_cpu = median_steps(lambda: whole_call(sep, wav, tmp), args.repeats)
+        print(f"| {name} | {spec.describe()} | {total:.3f} | {args.seconds / total:.0f} | {total_cpu:.2f} |", flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=180.0, help="song length")
     parser.add_argument("--repeats", type=int, default=2, help="timed runs per measurement (median)")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (the goal is for 2 cores)")
     parser.add_argument("--batch-size", type=int, default=8, help="windows per forward pass")
+    parser.add_argument("--presets", default="", help="comma list: also time separate_file per preset")
+    parser.add_argument("--presets-only", action="store_true", help="only the per-preset table")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -172,6 +192,11 @@ def main() -> int:
         wav, mp3 = tmp / "song.wav", tmp / "song.mp3"
         sf.write(wav, song, 44100, subtype="PCM_16")
         sf.write(mp3, song, 44100, format="MP3")
+        presets = [p.strip() for p in args.presets.split(",") if p.strip()]
+        if presets:
+            preset_table(presets, wav, tmp, args)
+        if args.presets_only:
+            return 0
         results = []
         for k, (label, options) in enumerate(configs.items()):
             sep = Separator(LoadedModels(models, tmp), device="cpu", batch_size=args.batch_size, **options)
