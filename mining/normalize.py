@@ -1,12 +1,13 @@
 """Artist and title normalisation, instrumental marker detection and title qualifiers.
 
-Folding (accents, case, width: full-width brackets become ASCII) is vectorised
-with pyarrow.compute. A title is then read as a main text plus *segments*: each
-bracketed group ((), [], {}, 【】, 「」, 『』, and full-width （） after folding)
-and a trailing " - ..." part. Each segment is one of
+Folding (accents, case, width, Chinese script and kana marks: mining/fold.py) is
+vectorised with pyarrow.compute. A title is then read as a main text plus
+*segments*: each bracketed group ((), [], {}, 【】, 「」, 『』, 〔〕, 〈〉, 《》, 〖〗,
+full-width forms after folding), a trailing " - ..." part (any dash) and a
+Japanese "-...-" or "~...~" wrapper at the end that holds a marker. Each segment is one of
 
-- the instrumental **marker** (see :data:`MARKERS`), possibly with a mix name
-  before it ("Rio Club Mix Instrumental") or other words after it;
+- the instrumental **marker** (the vocabulary of mining/markers.py), possibly
+  with a mix name before it ("Rio Club Mix Instrumental") or other words after it;
 - an **edit qualifier** (radio edit, album/single version, original mix,
   extended, remaster, mono, explicit/clean/dirty, "vocal"...): removed from the
   title; on one side only it never blocks a pair, the durations decide;
@@ -16,18 +17,19 @@ and a trailing " - ..." part. Each segment is one of
   script): kept apart (``full`` title) so that it never blocks a pair on its
   own but still counts in the fuzzy score.
 
-A marker is also read at the end of the main text ("Light Foot Mix
-Instrumental") but never at its start ("Instrumental / Eat At Home" is a
-medley, "Classical Instrumental: ..." a genre), and only as a whole word
-("Instruments", "Instrumentalist" are not markers). Titles are analysed once per
-distinct spelling.
+Where a marker counts is its term's position: ``end`` terms also at the end of
+the main text ("Light Foot Mix Instrumental") but never at its start
+("Instrumental / Eat At Home" is a medley, "Classical Instrumental: ..." a
+genre); ``segment`` terms only in a segment; ``alone`` terms ("MR", "Playback",
+"Pista", "Base") only as a whole segment ("Mr. Blue Sky", "La Pista" are songs).
+A marker is always a whole word ("Instruments", "Instrumentalist" are not
+markers). Titles are analysed once per distinct spelling and vocabulary.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -35,36 +37,20 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from vocalmine.mining.fold import as_arrow, fold
+from vocalmine.mining.markers import MarkerGroup, Vocabulary, vocabulary
+
 _FEAT_WORD = r"(?:feat\.?|ft\.|featuring)"
 _FEAT_BRACKETED = r"[\(\[]\s*(?:" + _FEAT_WORD + r"|with)\s[^\)\]]*[\)\]]"
 _FEAT_ARTIST_TAIL = r"\s(?:" + _FEAT_WORD + r"|ft)\s.*$"
 _NON_WORD = r"[^\p{L}\p{N}]+"
 
-
-def _fold_text(text: str) -> str:
-    out = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in out if not unicodedata.combining(c)).lower()
-
-
-# marker families: instrumental (accompaniment only), karaoke (may keep backing vocals), off_vocal
-INSTRUMENTAL, KARAOKE, OFF_VOCAL = "instrumental", "karaoke", "off_vocal"
-MARKER_FAMILIES = (INSTRUMENTAL, KARAOKE, OFF_VOCAL)
-# (regex on folded text, family); a marker is a whole phrase with optional "ver."/"version"/"mix" after it
-_MARKER_TERMS = (
-    (r"instrumentals?|instr\.?|inst\.?|music\s+only|no\s+vocals?|without\s+vocals?|" + _fold_text("インストゥルメンタル|インスト"), INSTRUMENTAL),
-    (r"(?:(?:tv|original)\s+)?karaoke|backing\s+tracks?|minus\s+one|" + _fold_text("(?:オリジナル・?)?カラオケ"), KARAOKE),
-    (r"off[\s\-]?vocals?|" + _fold_text("オフ・?ボーカル"), OFF_VOCAL),
-)
-_SUFFIX = r"(?:\s*(?:version|ver\b\.?|ver\.|mix|track)\b\.?)?"
-_IN_SEGMENT = re.compile(
-    r"(?<!\w)(?:" + "|".join(f"(?P<f{k}>{term})" for k, (term, _) in enumerate(_MARKER_TERMS)) + r")(?!\w)" + _SUFFIX
-)
-# at the end of the main text only the unabbreviated words count ("... Mix Instrumental", "... Original Karaoke")
-_TRAILING = re.compile(
-    r"\s(?:(?P<f0>(?:original\s+)?instrumental)|(?P<f1>(?:(?:tv|original)\s+)?karaoke)|(?P<f2>off[\s\-]?vocal))" + _SUFFIX + r"\s*$"
-)
-_BRACKETS = re.compile(r"[\(\[\{【「『]([^\(\)\[\]\{\}【】「」『』]*)[\)\]\}】」』]")
-_DASH = re.compile(r"\s[\-–—]+\s")
+_OPEN, _CLOSE = "([{【「『〔〈《〖", ")]}】」』〕〉》〗"
+_BRACKETS = re.compile(f"[{re.escape(_OPEN)}]([^{re.escape(_OPEN + _CLOSE)}]*)[{re.escape(_CLOSE)}]")
+_DASHES = "\\-\u2010\u2012\u2013\u2014\u2015\u2212"  # hyphen-minus, hyphen, figure, en and em dash, bar, minus
+_DASH = re.compile(f"\\s[{_DASHES}]+\\s")
+# Japanese releases wrap a version name in dashes or wave dashes: "Song -instrumental-", "Song ～off vocal～"
+_WRAPPED = re.compile(r"(?:^|\s)[\-~\u301c]([^\-~\u301c]+)[\-~\u301c]\s*$")
 _FEAT_START = re.compile(r"^\s*(?:feat\.?|ft\.?|featuring|with)\s")
 _FEAT_MAIN = re.compile(r"\s(?:feat\.?|ft\.|featuring)\s.*$")
 _VOCAL_TAIL = re.compile(r"(\S)\s+vocal(?:\s+(?:mix|version))?\s*$")  # "(Rio Club Mix Vocal)": the vocal counterpart
@@ -101,7 +87,7 @@ class TitleInfo:
     other: str  # the other bracketed text alone ("" when none)
     instrumental: bool  # carries an instrumental marker
     marker: str  # the marker as written (folded), e.g. "off vocal ver.", "" when none
-    family: str  # instrumental | karaoke | off_vocal | ""
+    family: str  # one of markers.FAMILIES, "" when none
     edits: str  # edit qualifiers removed, "; "-joined, e.g. "radio edit"
 
 
@@ -135,9 +121,17 @@ def _blank(text: str, found: list) -> str:
     return "".join(out)
 
 
+def _marker_in(text: str, vocab: Vocabulary) -> bool:
+    return bool(vocab.in_segment.pattern.search(text) or vocab.alone.pattern.fullmatch(text))
+
+
+def analyze_folded(folded: str, vocab: Vocabulary | None = None) -> TitleInfo:
+    """Analyse one folded title (see :func:`fold`) with ``vocab`` (the shipped vocabulary when None)."""
+    return _analyze(folded, vocab or vocabulary())
+
+
 @functools.lru_cache(maxsize=262144)
-def analyze_folded(folded: str) -> TitleInfo:
-    """Analyse one folded title (see :func:`fold_titles`)."""
+def _analyze(folded: str, vocab: Vocabulary) -> TitleInfo:
     segments: list[tuple[int, str]] = []  # (position, text)
     main = folded
     # bracketed groups, innermost first (a nested group is read as its own segment)
@@ -154,6 +148,11 @@ def analyze_folded(folded: str) -> TitleInfo:
         if not found:
             break
         main = _blank(main, found)
+    # a Japanese "-marker-" wrapper at the end; without a marker it stays text ("-Three Star-", "～総集編～")
+    wrapped = _WRAPPED.search(main)
+    if wrapped and main[: wrapped.start()].strip() and _marker_in(wrapped.group(1), vocab):
+        segments.append((wrapped.start(1), wrapped.group(1)))
+        main = main[: wrapped.start()]
     # a trailing " - part" of the main text (after the first word)
     dash = list(_DASH.finditer(main))
     if dash and main[: dash[0].start()].strip():
@@ -178,17 +177,20 @@ def analyze_folded(folded: str) -> TitleInfo:
     for _, text in segments:
         if _FEAT_START.match(text):
             continue
-        hits = list(_IN_SEGMENT.finditer(text))
+        hits = list(vocab.in_segment.pattern.finditer(text))
         if not hits:
+            alone = vocab.alone.pattern.fullmatch(text)
+            if alone:  # "(MR)", "- Playback": the whole segment is the marker
+                if not marker:
+                    marker, family = alone.group(0).strip(), vocab.alone.family(alone)
+                continue
             vocal = _VOCAL_TAIL.search(text)
             if vocal and not _is_edit(text):
                 text = text[: vocal.start() + 1]
             take(text)
             continue
         if not marker:
-            first = hits[0]
-            marker = first.group(0).strip()
-            family = MARKER_FAMILIES[int(next(k for k, v in first.groupdict().items() if v)[1:])]
+            marker, family = hits[0].group(0).strip(), vocab.in_segment.family(hits[0])
         before, after = text[: hits[0].start()], text[hits[-1].end():]
         if _squash(before):
             # a name before the marker names the mix: "Rio Club Mix Instrumental"; "Original Instrumental" is an edit
@@ -199,26 +201,16 @@ def analyze_folded(folded: str) -> TitleInfo:
         take(after)
     # the main text: feat. credits, then a trailing unbracketed marker
     main = _FEAT_MAIN.sub("", kept[0])
-    trailing = _TRAILING.search(main)
+    trailing = vocab.trailing.pattern.search(main)
     if trailing and _squash(main[: trailing.start()]):
         if not marker:
-            marker = trailing.group(0).strip()
-            family = MARKER_FAMILIES[int(next(k for k, v in trailing.groupdict().items() if v)[1:])]
+            marker, family = trailing.group(0).strip(), vocab.trailing.family(trailing)
         main = main[: trailing.start()]
     kept[0] = main
     core = _squash(" ".join(kept))
     other_text = _squash(" ".join(other))
     full = _squash(" ".join(kept + other))
     return TitleInfo(core, full, other_text, bool(marker), marker, family, "; ".join(e for e in edits if e))
-
-
-def _fold(values: pa.Array) -> pa.Array:
-    """NFKD, drop combining marks (accents), lower-case, fold ß, drop apostrophes."""
-    out = pc.utf8_normalize(values, "NFKD")
-    out = pc.replace_substring_regex(out, r"\p{Mn}+", "")
-    out = pc.utf8_lower(out)
-    out = pc.replace_substring(out, "ß", "ss")
-    return pc.replace_substring_regex(out, r"['’`´‘]", "")
 
 
 def _squash_arrow(values: pa.Array) -> pa.Array:
@@ -228,14 +220,6 @@ def _squash_arrow(values: pa.Array) -> pa.Array:
     return pc.utf8_trim_whitespace(out)
 
 
-def _as_arrow(values: Iterable[str] | pa.Array) -> pa.Array:
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    if isinstance(values, pa.Array):
-        return values.cast(pa.string())
-    return pa.array(np.asarray(values, dtype=object), type=pa.string(), from_pandas=True)
-
-
 def normalize_artists(values: Iterable[str] | pa.Array) -> np.ndarray:
     """Normalised artist names: the blocking key.
 
@@ -243,10 +227,10 @@ def normalize_artists(values: Iterable[str] | pa.Array) -> np.ndarray:
         values: (n,) artist names as in the catalog.
 
     Returns:
-        (n,) object array of str: folded, Discogs "(3)" suffixes, feat. credits and
-        a leading "the" removed, "&" spelled "and", punctuation squashed.
+        (n,) object array of str: folded (mining/fold.py, so 周杰倫 and 周杰伦 are one artist), Discogs "(3)"
+        suffixes, feat. credits and a leading "the" removed, "&" spelled "and", punctuation squashed.
     """
-    out = _fold(_as_arrow(values))
+    out = fold(as_arrow(values))
     out = pc.replace_substring_regex(out, r"\s*\(\d+\)", "")
     out = pc.replace_substring_regex(out, _FEAT_BRACKETED, " ")
     out = pc.replace_substring_regex(out, _FEAT_ARTIST_TAIL, "")
@@ -255,28 +239,35 @@ def normalize_artists(values: Iterable[str] | pa.Array) -> np.ndarray:
     return np.asarray(out.to_numpy(zero_copy_only=False), dtype=object)
 
 
-# A folded title that may hold a segment, a feat. credit or a trailing marker; the others are plain words.
-_NEEDS_READING = (r"[\(\)\[\]\{\}【】「」『』]|\s[\-–—]+\s|(?:^|\s)(?:feat\.?|ft\.|featuring)\s"
-                  r"|(?:instrumental|karaoke|vocal|ver\.?|version|mix|track)\s*$")
+# A folded title that may hold a segment, a feat. credit or a trailing marker (the vocabulary adds the words a
+# trailing marker ends with); the others are plain words.
+_NEEDS_READING = (f"[{re.escape(_OPEN + _CLOSE)}]|\\s[{_DASHES}]+\\s|(?:^|\\s)(?:feat\\.?|ft\\.|featuring)\\s"
+                  "|[\\-~\u301c]\\s*$")
 
 
-def analyze_titles(values: Iterable[str] | pa.Array) -> list[TitleInfo]:
+def analyze_titles(values: Iterable[str] | pa.Array, markers: tuple[MarkerGroup, ...] = ()) -> list[TitleInfo]:
     """One :class:`TitleInfo` per title (None titles read as "").
 
     Plain titles (no bracket, dash part, feat. credit or trailing marker) are squashed
     vectorised; the others are read one distinct spelling at a time.
+
+    Args:
+        values: (n,) titles as in the catalog.
+        markers: a catalog's own marker groups, added to the shipped vocabulary (mining/markers.py).
     """
-    columns = title_columns(values)
+    columns = title_columns(values, markers)
     return [TitleInfo(*row) for row in zip(*(columns[f].tolist() for f in TITLE_FIELDS))]
 
 
 TITLE_FIELDS = ("core", "full", "other", "instrumental", "marker", "family", "edits")
 
 
-def title_columns(values: Iterable[str] | pa.Array) -> dict[str, np.ndarray]:
+def title_columns(values: Iterable[str] | pa.Array, markers: tuple[MarkerGroup, ...] = ()) -> dict[str, np.ndarray]:
     """:func:`analyze_titles` as columns: TITLE_FIELDS -> (n,) arrays (object str; bool for instrumental)."""
-    folded = pc.fill_null(_fold(_as_arrow(values)), "")
-    reading = np.flatnonzero(pc.match_substring_regex(folded, _NEEDS_READING).to_numpy(zero_copy_only=False))
+    vocab = vocabulary(tuple(markers))
+    folded = pc.fill_null(fold(as_arrow(values)), "")
+    needs = _NEEDS_READING + "|" + vocab.trailing_words
+    reading = np.flatnonzero(pc.match_substring_regex(folded, needs).to_numpy(zero_copy_only=False))
     plain = np.asarray(_squash_arrow(folded).to_numpy(zero_copy_only=False), dtype=object)
     n = len(plain)
     out = {"core": plain.copy(), "full": plain.copy(), "instrumental": np.zeros(n, dtype=bool)}
@@ -284,30 +275,32 @@ def title_columns(values: Iterable[str] | pa.Array) -> dict[str, np.ndarray]:
         out[name] = np.full(n, "", dtype=object)
     if len(reading):
         texts = folded.take(pa.array(reading)).to_pylist()
-        infos = [analyze_folded(t) for t in texts]
+        infos = [_analyze(t, vocab) for t in texts]
         for name in TITLE_FIELDS:
             out[name][reading] = [getattr(i, name) for i in infos]
     return out
 
 
-def split_titles(values: Iterable[str] | pa.Array) -> tuple[np.ndarray, np.ndarray]:
+def split_titles(values: Iterable[str] | pa.Array,
+                 markers: tuple[MarkerGroup, ...] = ()) -> tuple[np.ndarray, np.ndarray]:
     """Detect the instrumental marker and return normalised core titles.
 
     Args:
         values: (n,) titles as in the catalog.
+        markers: a catalog's own marker groups (see :func:`analyze_titles`).
 
     Returns:
         base: (n,) object array of str, the core title (see :class:`TitleInfo`).
         instrumental: (n,) bool array, True where the title carries the marker.
     """
-    infos = analyze_titles(values)
+    infos = analyze_titles(values, markers)
     base = np.array([i.core for i in infos] + [None], dtype=object)[:-1]
     return base, np.array([i.instrumental for i in infos], dtype=bool)
 
 
-def normalize_title(title: str) -> tuple[str, bool]:
+def normalize_title(title: str, markers: tuple[MarkerGroup, ...] = ()) -> tuple[str, bool]:
     """One title: (core title, has the instrumental marker). For tests and tools."""
-    base, inst = split_titles([title])
+    base, inst = split_titles([title], markers)
     return str(base[0]), bool(inst[0])
 
 
@@ -323,7 +316,7 @@ def qualifier_masks(base_titles: Iterable[str] | pa.Array) -> np.ndarray:
     Returns:
         (n,) int64; equal masks mean equal qualifier sets.
     """
-    arr = _as_arrow(base_titles)
+    arr = as_arrow(base_titles)
     tokens = pc.split_pattern(arr, " ")
     flat = pc.list_flatten(tokens)
     parent = pc.list_parent_indices(tokens).to_numpy()
