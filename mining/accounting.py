@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from vocalmine.core.contract import mining_reasons as R
+from vocalmine.mining.markers import MarkerGroup
 from vocalmine.mining.matching import PAIRED
 from vocalmine.mining.normalize import analyze_titles
 from vocalmine.core.contract.pairs import UNPAIRED_SCHEMA, pair_id_for
@@ -26,7 +27,8 @@ from vocalmine.core.contract.pairs import UNPAIRED_SCHEMA, pair_id_for
 ROW_STAGES = ("ingest", "content")  # reject stages whose rows are row fates
 
 
-def unpaired_rows(tracks: pd.DataFrame, decisions: pd.DataFrame, pairs: pd.DataFrame, rejects: pd.DataFrame) -> pd.DataFrame:
+def unpaired_rows(tracks: pd.DataFrame, decisions: pd.DataFrame, pairs: pd.DataFrame, rejects: pd.DataFrame,
+                  markers: tuple[MarkerGroup, ...] = ()) -> pd.DataFrame:
     """The valid rows that are in no written pair and carry no row-level reject.
 
     Args:
@@ -34,6 +36,7 @@ def unpaired_rows(tracks: pd.DataFrame, decisions: pd.DataFrame, pairs: pd.DataF
         decisions: matching.DECISION_COLUMNS frame of the same run.
         pairs: the written pairs (after content dedupe).
         rejects: every reject of the run (REJECTS columns).
+        markers: the catalog's own marker groups the run paired with (MiningConfig.markers).
 
     Returns:
         UNPAIRED_SCHEMA frame sorted by track_id; the nearest candidate is the best
@@ -43,7 +46,7 @@ def unpaired_rows(tracks: pd.DataFrame, decisions: pd.DataFrame, pairs: pd.DataF
     # ingest rejects are rows that never became tracks (a duplicate_id reject shares its id with a valid row)
     placed |= set(rejects.loc[rejects["stage"] == "content", "track_id"].dropna())
     left = tracks[~tracks["track_id"].isin(placed)].sort_values("track_id", kind="mergesort").reset_index(drop=True)
-    infos = analyze_titles(left["title"].to_numpy(dtype=object)) if len(left) else []
+    infos = analyze_titles(left["title"].to_numpy(dtype=object), markers) if len(left) else []
     is_inst = np.array([i.instrumental for i in infos], dtype=bool)
 
     cand = decisions[decisions["original_id"].notna()]

@@ -7,6 +7,7 @@ from typing import Any
 
 from vocalmine.core.errors import ConfigError
 from vocalmine.core.overrides import apply_overrides
+from vocalmine.mining.markers import MarkerGroup
 
 MISSING_DURATION_POLICIES = ("reject", "keep")
 
@@ -24,6 +25,7 @@ class MiningConfig:
     n_workers: int = 2  # LocalCluster processes for decoding (when no --scheduler)
     dask_partitions: int = 8  # artist-hash partitions of the dask.dataframe engine
     dask_blocksize: int = 64 * 2**20  # bytes of CSV per input partition of the dask engine
+    markers: tuple[MarkerGroup, ...] = ()  # a catalog's own marker groups, beside markers.yaml (mine --markers FILE)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.title_threshold <= 100.0:
@@ -40,6 +42,8 @@ class MiningConfig:
             raise ConfigError(f"same_content_db must be > 0, got {self.same_content_db}")
         if self.n_workers < 1 or self.dask_partitions < 1 or self.dask_blocksize < 1:
             raise ConfigError(f"n_workers and dask_partitions must be >= 1, got {self.n_workers}, {self.dask_partitions}")
+        if not isinstance(self.markers, tuple) or not all(isinstance(g, MarkerGroup) for g in self.markers):
+            raise ConfigError(f"markers must be a tuple of MarkerGroup (see mining/markers.py), got {self.markers!r}")
 
     def replace(self, **overrides: Any) -> "MiningConfig":
         """A copy with ``overrides`` coerced to each field's type (None values ignored), range-checked again.

@@ -13,6 +13,7 @@ blocks and shuffles through disk, so a catalog need not fit in memory.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from dataclasses import dataclass
 
@@ -52,8 +53,8 @@ def _dask_scheduler(scheduler):
 
 def _match_dask(valid, *, config: MiningConfig):
     """Lazy decisions of a dask DataFrame of valid tracks: shuffle by artist_partition, match per partition."""
-    meta_tracks = prepare_tracks(valid._meta)
-    prepared = valid.map_partitions(prepare_tracks, meta=meta_tracks)
+    prepare = functools.partial(prepare_tracks, markers=config.markers)
+    prepared = valid.map_partitions(prepare, meta=prepare(valid._meta))
     prepared = prepared.assign(_part=prepared["artist_norm"].map_partitions(artist_partition, config.dask_partitions, meta=("_part", "int64")))
     # Every row of an artist goes to the one partition artist_partition names.
     shuffled = prepared.shuffle(on="_part", npartitions=config.dask_partitions)
@@ -73,7 +74,7 @@ def match_tracks(tracks: pd.DataFrame, *, config: MiningConfig, engine: str = "p
         the decision frame of :func:`match_partition` (canonical order).
     """
     if engine == "pandas":
-        return match_partition(prepare_tracks(tracks), config=config)
+        return match_partition(prepare_tracks(tracks, config.markers), config=config)
     if engine != "dask":
         raise ConfigError(f"engine must be one of {ENGINES}, got {engine!r}")
     import dask

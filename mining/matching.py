@@ -27,6 +27,7 @@ from rapidfuzz import fuzz, process
 
 from vocalmine.core.contract import mining_reasons as R
 from vocalmine.mining.config import MiningConfig
+from vocalmine.mining.markers import MarkerGroup
 from vocalmine.mining.normalize import mask_words, normalize_artists, qualifier_masks, title_columns
 from vocalmine.core.contract.pairs import pair_id_for
 
@@ -46,19 +47,20 @@ PREPARED_COLUMNS = ("artist_norm", "base_title", "full_title", "has_other", "is_
                     "edits", "qualifiers")
 
 
-def prepare_tracks(tracks: pd.DataFrame) -> pd.DataFrame:
+def prepare_tracks(tracks: pd.DataFrame, markers: tuple[MarkerGroup, ...] = ()) -> pd.DataFrame:
     """Add PREPARED_COLUMNS to valid tracks (row-local, any partition).
 
     base_title is the core title (marker, edit qualifiers and other bracketed text
     removed), full_title adds the other bracketed text back, qualifiers is the bit
-    mask of version-qualifier words (see mining/normalize.py).
+    mask of version-qualifier words (see mining/normalize.py). ``markers`` are a
+    catalog's own marker groups (MiningConfig.markers).
     """
     out = tracks.copy()
     # Normalise each distinct spelling once (artists repeat a lot).
     codes, uniques = pd.factorize(tracks["artist"].to_numpy(dtype=object))
     out["artist_norm"] = pd.Series(normalize_artists(np.asarray(uniques, dtype=object))[codes], index=out.index, dtype=object)
     codes, uniques = pd.factorize(tracks["title"].to_numpy(dtype=object))
-    info = title_columns(np.asarray(uniques, dtype=object))
+    info = title_columns(np.asarray(uniques, dtype=object), markers)
     base = info["core"]
     for name, values in (("base_title", base), ("full_title", info["full"]), ("marker", info["marker"]),
                          ("marker_family", info["family"]), ("edits", info["edits"])):

@@ -18,12 +18,26 @@ _DEFAULT = MiningConfig()  # shown in --help; options left out keep these (None 
 @click.option("--candidate-floor", type=float, default=None, show_default=f"{_DEFAULT.candidate_floor:g}", help="Title score below which a track is no candidate.")
 @click.option("--missing-duration", type=click.Choice(["reject", "keep"]), default=None, show_default=_DEFAULT.missing_duration, help="Rows whose duration is missing (empty, n/a, ?, -, --:--): reject, or keep and skip the duration check. With audio the decoded duration is used either way.")
 @click.option("--workers", "n_workers", type=int, default=None, show_default=str(_DEFAULT.n_workers), help="LocalCluster worker processes.")
+@click.option("--markers", "markers_file", metavar="FILE", default=None, show_default="the shipped vocabulary only",
+              help="YAML file of your catalog's own instrumental markers, added to the shipped vocabulary, e.g. "
+                   "'markers: [{family: karaoke, position: segment, terms: [sing-along version]}]'. "
+                   "family: instrumental, karaoke, off_vocal, backing_track or minus_one; position: end (also "
+                   "unbracketed at the end of a title), segment (in brackets or after ' - ') or alone (the whole "
+                   "bracket or ' - ' part, for words that are ordinary words elsewhere).")
 @pass_context
-def mine(ctx: Context, engine: str, scheduler: str | None, title_threshold, duration_tolerance, candidate_floor, missing_duration, n_workers) -> None:
-    """Pair originals with their instrumentals; write pairs.parquet, rejects.parquet and unpaired.parquet."""
+def mine(ctx: Context, engine: str, scheduler: str | None, title_threshold, duration_tolerance, candidate_floor,
+         missing_duration, n_workers, markers_file: str | None) -> None:
+    """Pair originals with their instrumentals; write pairs.parquet, rejects.parquet and unpaired.parquet.
+
+    Instrumental releases are recognised by their markers in English, Japanese, Korean, Chinese, German, French,
+    Spanish, Portuguese, Italian, Dutch, Polish, Russian and Turkish ("(Instrumental)", "(Off Vocal)", "(伴奏版)",
+    "(MR)", "- Versión Instrumental", "(Playback)" ...); --markers adds your catalog's own.
+    """
+    from vocalmine.mining.markers import load_markers
     from vocalmine.mining.mine import mine as run_mine
 
     config = MiningConfig().replace(
+        markers=load_markers(markers_file) if markers_file else None,
         title_threshold=title_threshold,
         duration_tolerance_s=duration_tolerance,
         candidate_floor=candidate_floor,
