@@ -214,8 +214,8 @@ _JOIN = r"[\s\-]*"
 def _trie(keys: list[str], families: list[str]) -> str:
     """One alternation of ``keys`` as a prefix tree, an empty capture group where each key ends.
 
-    A flat alternation of ~100 terms is tried term by term at every character (7x slower than the
-    old three-family pattern on the 10^6-row bench); the tree tries one branch per distinct letter.
+    A flat alternation of ~100 terms is tried term by term at every character (7x slower per segment
+    than the former three-family pattern); the tree tries one branch per distinct letter.
     Each leaf's group is appended to ``families`` in pattern order, so ``match.lastindex`` names the term.
     """
     root: dict = {}
@@ -234,7 +234,7 @@ def _trie(keys: list[str], families: list[str]) -> str:
             branches.append("()")
         return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
 
-    body = emit(root)
+    body = emit(root) if root else "(?!)"  # no term in this position: a pattern that never matches
     families[:] = order
     return body
 
