@@ -74,6 +74,13 @@ def _exit_interrupted() -> None:
 class VocalmineGroup(click.Group):
     """A group whose commands report VocalmineError as one line and exit 1, and Ctrl-C as one line and exit 130."""
 
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """The commands in the order they were added, which is pipeline order (ALL_COMMANDS), not alphabetical.
+
+        A newcomer reads `--help` top to bottom as the order to run the stages in.
+        """
+        return list(self.commands)
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)

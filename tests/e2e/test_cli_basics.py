@@ -24,6 +24,19 @@ def test_help_of_each_command(name):
     assert len(cli.commands[name].help or "") > 10
 
 
+def test_help_lists_the_commands_in_pipeline_order():
+    from vocalmine.commands import ALL_COMMANDS
+
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.split("Commands:", 1)[1].splitlines()
+    names = [line.split()[0] for line in lines if line.startswith("  ") and not line.startswith("   ")]
+    assert names == [command.name for command in ALL_COMMANDS]
+    # the order a newcomer runs the stages in, not the alphabet's
+    assert names.index("mine") < names.index("build") < names.index("train") < names.index("export")
+    assert names != sorted(names)
+
+
 def test_version():
     result = CliRunner().invoke(cli, ["--version"])
     assert result.exit_code == 0 and __version__ in result.output
