@@ -108,8 +108,33 @@ def test_given_keys_override_the_defaults(tmp_path):
     text = METADATA_ONLY + "pairs: elsewhere/p.parquet\neval_set:\n  path: ev/e.csv\n"
     catalog = load_catalog(write(tmp_path, text))
     assert catalog.pairs == tmp_path / "elsewhere" / "p.parquet"
-    assert catalog.rejects == tmp_path / "data" / "work" / "rejects.parquet"
     assert catalog.eval_set.audio_root == tmp_path / "ev"
+
+
+def test_outputs_left_out_go_beside_the_named_ones(tmp_path):
+    out = tmp_path / "elsewhere"
+    catalog = load_catalog(write(tmp_path, METADATA_ONLY + "pairs: elsewhere/p.parquet\n"))
+    assert (catalog.rejects, catalog.unpaired, catalog.fingerprints) == (
+        out / "rejects.parquet", out / "unpaired.parquet", out / "fingerprints.parquet")
+    assert (catalog.shards, catalog.report, catalog.models, catalog.evaluation, catalog.separated, catalog.dataset) == (
+        out / "shards", out / "report", out / "models", out / "evaluation", out / "separated", out / "dataset")
+    assert not (tmp_path / "data" / "work").exists()
+
+
+def test_the_first_named_output_decides_and_named_ones_stay(tmp_path):
+    text = METADATA_ONLY + "shards: /abs/shards\nunpaired: u/unpaired.parquet\nmodels: m/models\n"
+    catalog = load_catalog(write(tmp_path, text))
+    # unpaired comes before shards in the catalog's field order
+    assert catalog.unpaired == tmp_path / "u" / "unpaired.parquet"
+    assert catalog.shards == Path("/abs/shards") and catalog.models == tmp_path / "m" / "models"
+    assert (catalog.pairs, catalog.rejects, catalog.report) == (
+        tmp_path / "u" / "pairs.parquet", tmp_path / "u" / "rejects.parquet", tmp_path / "u" / "report")
+
+
+def test_an_invalid_named_output_is_still_one_error(tmp_path):
+    path = write(tmp_path, METADATA_ONLY + "pairs: 3\n")
+    with pytest.raises(CatalogError, match=r"key 'pairs' must be a non-empty string, got 3"):
+        load_catalog(path)
 
 
 def test_every_problem_is_reported_in_one_message(tmp_path):

@@ -1,4 +1,4 @@
-"""The CLI root: help of every command, version, and clear one-line errors."""
+"""The CLI root: help of every command in pipeline order, version, clear one-line errors, where `mine` writes."""
 
 import subprocess
 import sys
@@ -64,3 +64,19 @@ def test_error_lines_carry_no_escape_codes():
     assert one_line("refused \x1b[1mWeightsUnpickler error\x1b[0m:\n  unsupported global") == (
         "refused WeightsUnpickler error: unsupported global"
     )
+
+
+def test_mine_writes_left_out_outputs_beside_pairs_and_says_where(tmp_path):
+    (tmp_path / "tracks.csv").write_text(
+        "id,artist,title,duration\n1,Ann,Song,200\n2,Ann,Song (Instrumental),200\n3,Ann,Lonely,180\n", encoding="utf-8")
+    (tmp_path / "data_catalog.yaml").write_text(
+        "tracks:\n  path: tracks.csv\n  columns:\n    track_id: id\n    artist: artist\n    title: title\n"
+        "    duration: duration\npairs: out/pairs.parquet\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--catalog", str(tmp_path / "data_catalog.yaml"), "mine"])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "out"
+    for name in ("pairs", "rejects", "unpaired"):
+        assert (out / f"{name}.parquet").is_file()
+        assert f"  {name:<13}{out / f'{name}.parquet'}\n" in result.output
+    assert f"  fingerprints {out / 'fingerprints.parquet'} (cache)" in result.output
+    assert not (tmp_path / "data").exists()

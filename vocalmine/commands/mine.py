@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from vocalmine.commands.context import Context, pass_context
+from vocalmine.core.catalog import DataCatalog
 from vocalmine.mining.config import MiningConfig
 
 _DEFAULT = MiningConfig()  # shown in --help; options left out keep these (None below means "not given")
@@ -46,4 +47,11 @@ def mine(ctx: Context, engine: str, scheduler: str | None, title_threshold, dura
     )
     summary = run_mine(catalog=ctx.catalog, engine=engine, scheduler=scheduler, config=config)
     click.echo(summary.format())
-    click.echo(f"wrote {ctx.catalog.pairs}, {ctx.catalog.rejects} and {ctx.catalog.unpaired}")
+    click.echo(written(ctx.catalog))
+
+
+def written(catalog: DataCatalog) -> str:
+    """Where each output of `mine` went, one per line: a catalog may leave some out (they go beside the named ones)."""
+    outputs = (("pairs", catalog.pairs), ("rejects", catalog.rejects), ("unpaired", catalog.unpaired),
+               ("fingerprints", f"{catalog.fingerprints} (cache)"))
+    return "wrote\n" + "\n".join(f"  {name:<13}{path}" for name, path in outputs)

@@ -2,8 +2,10 @@
 
 Loaded with ``yaml.safe_load`` and validated into frozen dataclasses. Only
 ``tracks.path`` and ``tracks.columns`` (track_id, artist, title, duration) are
-required; every other key has a default: outputs go under ``data/work/`` next
-to the yaml, audio roots are the folder of their CSV. Every problem in the file
+required; every other key has a default: an output left out goes beside the
+outputs the file names (the folder of the first one named, in field order), or
+under ``data/work/`` next to the yaml when it names none; audio roots are the
+folder of their CSV. Every problem in the file
 (unknown keys, missing keys, wrong types) is reported in one CatalogError that
 names the file and each key. Every path is relative to the yaml file unless absolute.
 """
@@ -27,8 +29,28 @@ EVAL_CSV = "data/eval/eval.csv"  # default evaluation set, relative to the yaml 
 
 
 def _output(name: str) -> Any:
-    """A DataCatalog field whose default is ``WORK_DIR/name`` next to the yaml (kept in the field's metadata)."""
-    return field(metadata={"default": f"{WORK_DIR}/{name}"})
+    """A DataCatalog output field: ``name`` in the work folder when the yaml leaves it out (see _output_folder)."""
+    return field(metadata={"default": f"{WORK_DIR}/{name}", "output": name})
+
+
+def _output_folder(data: dict, catalog: dict[str, Any], file: Path) -> Path:
+    """Where the outputs a catalog file leaves out go: beside the outputs it names.
+
+    A user who names ``pairs: out/pairs.parquet`` expects rejects and unpaired rows in out/ too,
+    not in a data/work/ they never asked for.
+
+    Args:
+        data: the parsed yaml document.
+        catalog: the fields parsed so far (name -> absolute path or None when invalid).
+        file: the yaml file.
+
+    Returns:
+        The folder of the first output named in ``data`` (DataCatalog field order), else data/work next to ``file``.
+    """
+    for f in dataclasses.fields(DataCatalog):
+        if "output" in f.metadata and f.name in data and catalog.get(f.name) is not None:
+            return catalog[f.name].parent
+    return (file.parent / WORK_DIR).resolve()
 
 
 @dataclass(frozen=True)
@@ -192,6 +214,7 @@ def parse_catalog(data: Any, file: Path) -> DataCatalog:
     if not _check_keys(data, DataCatalog, "", problems):
         problems.raise_if_any()
     values: dict[str, Any] = {"source": file}
+    left_out = []
     for f in dataclasses.fields(DataCatalog):
         if f.name == "source":
             continue
@@ -199,8 +222,13 @@ def parse_catalog(data: Any, file: Path) -> DataCatalog:
             values[f.name] = _tracks(data["tracks"], file, problems) if "tracks" in data else None
         elif f.name == "eval_set":
             values[f.name] = _eval_set(data.get("eval_set", {}), file, problems)
+        elif "output" in f.metadata and f.name not in data:
+            left_out.append(f)
         else:
             values[f.name] = _path(data.get(f.name, f.metadata.get("default")), file, f.name, problems)
+    work = _output_folder(data, values, file)
+    for f in left_out:
+        values[f.name] = work / f.metadata["output"]
     problems.raise_if_any()
     return DataCatalog(**values)
 
