@@ -34,7 +34,9 @@ browser:
 test: $(STAMP_DEV) browser
 	$(BIN)/python -m pytest -q
 
+# The dev extras too: bench/robustness.py's catalog section runs the hypothesis properties.
 bench: $(STAMP_DEV)
+	@echo "dev extras installed; run one of these with $(BIN)/python, e.g. $(BIN)/python bench/robustness.py --quick:"
 	@ls bench/*.py
 
 clean:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import random
 import shutil
 import sys
@@ -293,6 +294,12 @@ def main(argv: list[str] | None = None) -> int:
     rounds = 1 if args.quick else args.kills
     examples = 50 if args.quick else args.examples
     only = set(filter(None, args.only.split(","))) or {"catalog", "audio", "paths", "tampered", "disk", "build", "train"}
+    if "catalog" in only and importlib.util.find_spec("hypothesis") is None:
+        # said before anything runs, not as a crashed row after minutes of other sections
+        print("bench/robustness.py: the catalog section needs the dev extras (hypothesis): run `make bench` "
+              "(or `.venv/bin/pip install -e '.[dev]'`), or leave it out with --only audio,paths,tampered,disk,build,train",
+              file=sys.stderr)
+        return 2
     rng = random.Random(args.seed)
     rows: list[Row] = []
     started = time.perf_counter()
