@@ -14,13 +14,14 @@ from vocalmine.commands.mask_options import band_and_synthesis_options
 @click.option("--no-models", is_flag=True, show_default=True, help="Score the reference systems (mixture, oracle-irm) only.")
 @click.option("--sample-rate", "rate", type=click.Choice(["model", "native"]), default="model", show_default=True,
               help="model: every file as mono at 8192 Hz (the paper's set-up); native: the files' own rate and channels, "
-                   "full-band output beside the 8192 Hz output resampled (NAME@8192), plus a high-band SNR above 5 kHz.")
+                   "full-band output beside the model's own-rate output resampled (NAME@8192), plus a high-band SNR above "
+                   "5 kHz. Each model set runs at the signal spec it was trained at, so presets compare on the same songs.")
 @click.option("--mask", type=click.Choice(["ratio", "own"]), default="ratio", show_default=True,
               help="ratio: both models' masks to the power p, divided by their sum; own: each model's mask.")
 @click.option("--power", type=click.FloatRange(0.1, 8.0), default=1.0, show_default=True, help="p of the ratio mask.")
 @click.option("--extension", type=click.Choice(["zeros", "top-mean", "top", "mean", "mean-squared"]),
               default="mean-squared", show_default=True,
-              help="Mask above the model's 4 kHz (native rate).")
+              help="Mask above the model's top bin (native rate).")
 @click.option("--channels", "channel_mode", type=click.Choice(["mid", "each"]), default="mid", show_default=True,
               help="Native rate: the vocal mask on every channel, or on their mean (centred vocals).")
 @click.option("--centre-power", type=click.FloatRange(0.0, 64.0), default=8.0, show_default=True,

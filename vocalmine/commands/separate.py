@@ -14,7 +14,7 @@ DEFAULT_OUT = "separated"  # output folder, relative to the working folder, when
 
 
 def parse_rate(value: str) -> str | int:
-    """--sample-rate: "native" (alias "original"), "model" (alias "8192") or a rate in Hz."""
+    """--sample-rate: "native" (alias "original"), "model" (alias "8192", the paper's model rate) or a rate in Hz."""
     if value in ("native", "original"):
         return "native"
     if value in ("model", str(SAMPLE_RATE)):
@@ -38,8 +38,8 @@ def parse_rate(value: str) -> str | int:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help=f"Output folder  [default: the catalog's 'separated' folder, or ./{DEFAULT_OUT} without a catalog].")
 @click.option("--sample-rate", "sample_rate", default="native", show_default=True,
-              help="native: each input's own rate and channels, full band; model: the paper's 8192 Hz mono; "
-                   "or a rate in Hz (full band, resampled).")
+              help="native: each input's own rate and channels, full band; model: the model's own rate and channels "
+                   "(8192 Hz mono for the paper's preset, as the model file says); or a rate in Hz (full band, resampled).")
 @click.option("--format", "fmt", type=click.Choice(["pcm16", "pcm24", "float"]), default="pcm16", show_default=True,
               help="WAV sample format of the outputs.")
 @click.option("--mask", type=click.Choice(["ratio", "own"]), default="ratio", show_default=True,
@@ -47,7 +47,7 @@ def parse_rate(value: str) -> str | int:
 @click.option("--power", type=click.FloatRange(0.1, 8.0), default=1.0, show_default=True, help="p of the ratio mask.")
 @click.option("--extension", type=click.Choice(["zeros", "top-mean", "top", "mean", "mean-squared"]),
               default="mean-squared", show_default=True,
-              help="Vocal mask above the model's 4 kHz: zeros (with ratio masks all of the band goes to the instrumental), "
+              help="Vocal mask above the model's top bin (4 kHz at the paper's preset, 8 kHz at 16k, 11 kHz at fullband): zeros (with ratio masks all of the band goes to the instrumental), "
                    "the mean of the model's top 512 Hz per frame, its top bin, its mean, or that mean squared (shy "
                    "where the model is unsure; measured best).")
 @click.option("--channels", "channel_mode", type=click.Choice(["mid", "each"]), default="mid", show_default=True,
