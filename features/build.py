@@ -23,6 +23,7 @@ from vocalmine.core.atomic import remove_stale_temps
 from vocalmine.core.catalog import DataCatalog
 from vocalmine.core.dask_client import dask_client
 from vocalmine.core.errors import NothingUsableError, VocalmineError
+from vocalmine.core.lock import holding
 from vocalmine.core.progress import progress
 from vocalmine.core.spec import PAPER, SignalSpec
 from vocalmine.core.tables import REJECTS_SCHEMA, read_table, write_table
@@ -137,6 +138,7 @@ def _tables(groups: list[list[dict]], folder: Path, pairs: pd.DataFrame) -> tupl
     return index_df, quality_df, rejects_df
 
 
+@holding("build", lambda catalog, **_: catalog.shards)
 def build(*, catalog: DataCatalog, scheduler: str | None = None, config: FeaturesConfig = FeaturesConfig()) -> BuildSummary:
     """Build training shards from ``catalog.pairs`` into ``catalog.shards``.
 

@@ -39,6 +39,7 @@ from vocalmine.core.contract.pairs import PAIRS_SCHEMA
 from vocalmine.core.contract.shards import QUALITY_FILE, QUALITY_SCHEMA
 from vocalmine.core.dask_client import dask_client
 from vocalmine.core.errors import AudioError, CatalogError, NothingUsableError, VocalmineError
+from vocalmine.core.lock import holding
 from vocalmine.core.paths import resolve_under
 from vocalmine.core.progress import progress
 from vocalmine.core.spec import ANALYSIS_RATE
@@ -200,6 +201,7 @@ def _remove_stale_tracks(out: Path, folders: set[str]) -> int:
     return removed
 
 
+@holding("export-dataset", lambda catalog, out=None, **_: out if out is not None else catalog.dataset)
 def export_dataset(*, catalog: DataCatalog, out: str | os.PathLike | None = None, scheduler: str | None = None,
                    workers: int = 2, pairs_per_task: int = 4) -> ExportSummary:
     """Write the kept pairs of ``catalog`` as stem folders under ``out`` (default: the catalog's ``dataset``).

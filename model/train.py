@@ -29,6 +29,7 @@ from torch.nn.parallel import DistributedDataParallel
 from vocalmine.core.atomic import remove_stale_temps
 from vocalmine.core.catalog import DataCatalog
 from vocalmine.core.errors import ConfigError, NothingUsableError
+from vocalmine.core.lock import holding
 from vocalmine.core.progress import progress
 from vocalmine.model import distributed
 from vocalmine.model.checkpoint import TARGETS, checkpoint_spec, load_checkpoint, make_payload, save_checkpoint
@@ -132,6 +133,9 @@ def run_config(*, models: Path, target: str, config: TrainConfig | None, overrid
     return merged
 
 
+# Rank 0 alone holds the run folder: under torchrun the other ranks share its run, and a refused
+# rank 0 ends the whole job (torchrun stops the others).
+@holding("train", lambda run_dir, **_: run_dir if distributed.detect().is_main else None)
 def train_run(
     *, shards: Path, run_dir: Path, target: str, config: TrainConfig, device: str = "auto", resume: bool = False
 ) -> TrainSummary:
