@@ -5,17 +5,24 @@ envelope, the decoded duration, or why the file cannot be decoded) is cached in
 catalog.fingerprints, keyed by (absolute path, size, mtime_ns) and the fingerprint
 length. A later run decodes only files that are new or changed since. Files not in
 the cache are decoded one Dask task each, on the client of vocalmine.core.dask_client.
+
+While files decode, what has been decoded reaches the disk every CHECKPOINT_S seconds as a
+part file beside the cache (``fingerprints.parquet.parts/``, each written atomically), so a
+`mine` killed while decoding resumes where it was; the cache, written at the end, absorbs the parts.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
+import time
+import uuid
 from pathlib import Path
 
 import pandas as pd
 
 from vocalmine.core.dask_client import dask_client
-from vocalmine.core.errors import CatalogError
+from vocalmine.core.errors import CatalogError, VocalmineError
 from vocalmine.core.progress import progress
 from vocalmine.core.tables import read_table, write_table
 from vocalmine.mining.fingerprint import Fingerprint, file_key, fingerprint_file
@@ -24,12 +31,16 @@ from vocalmine.core.contract.pairs import FINGERPRINTS_SCHEMA
 log = logging.getLogger(__name__)
 
 SYNC = "sync"  # scheduler value that decodes in this process (tests, tiny catalogs)
+CHECKPOINT_S = 2.0  # decoded fingerprints reach the disk at least this often (a killed run loses no more)
+Key = tuple[str, int, int]  # (absolute path, size, mtime_ns)
 
 
-def load_cache(path: Path, *, seconds: float) -> dict[tuple[str, int, int], Fingerprint]:
-    """Cached fingerprints by (path, size, mtime_ns); an unreadable cache counts as empty."""
-    if not Path(path).is_file():
-        return {}
+def parts_folder(path: Path) -> Path:
+    """The folder of the cache's checkpoint parts (``fingerprints.parquet.parts`` beside it)."""
+    return Path(path).with_name(Path(path).name + ".parts")
+
+
+def _read(path: Path, seconds: float) -> dict[Key, Fingerprint]:
     try:
         df = read_table(path, FINGERPRINTS_SCHEMA)
     except CatalogError as exc:
@@ -42,11 +53,52 @@ def load_cache(path: Path, *, seconds: float) -> dict[tuple[str, int, int], Fing
     }
 
 
-def save_cache(path: Path, cache: dict[tuple[str, int, int], Fingerprint], *, seconds: float) -> None:
-    """Write the cache atomically (one row per key)."""
+def load_cache(path: Path, *, seconds: float) -> dict[Key, Fingerprint]:
+    """Cached fingerprints by (path, size, mtime_ns), checkpoint parts included; an unreadable file counts as empty."""
+    parts = parts_folder(path)
+    files = ([Path(path)] if Path(path).is_file() else []) + (sorted(parts.glob("part-*.parquet")) if parts.is_dir() else [])
+    cache: dict[Key, Fingerprint] = {}
+    for file in files:
+        cache.update(_read(file, seconds))
+    return cache
+
+
+def _write(df: pd.DataFrame, path: Path, seconds: float) -> None:
+    try:
+        write_table(df, path, FINGERPRINTS_SCHEMA, stage="mine", settings={"fingerprint_seconds": seconds})
+    except OSError as exc:  # a full disk: one line naming the file, not a traceback
+        raise VocalmineError(f"{path}: cannot write ({exc.strerror or exc}); re-run the same command to resume") from exc
+
+
+def _frame(cache: dict[Key, Fingerprint], seconds: float) -> pd.DataFrame:
     rows = [(p, s, m, seconds, fp.n_frames, fp.duration_s, fp.features, fp.error) for (p, s, m), fp in sorted(cache.items())]
-    df = pd.DataFrame(rows, columns=FINGERPRINTS_SCHEMA.names)
-    write_table(df, path, FINGERPRINTS_SCHEMA, stage="mine", settings={"fingerprint_seconds": seconds})
+    return pd.DataFrame(rows, columns=FINGERPRINTS_SCHEMA.names)
+
+
+def save_cache(path: Path, cache: dict[Key, Fingerprint], *, seconds: float) -> None:
+    """Write the cache atomically (one row per key), then drop the checkpoint parts it now holds."""
+    _write(_frame(cache, seconds), Path(path), seconds)
+    shutil.rmtree(parts_folder(path), ignore_errors=True)
+
+
+class Checkpoint:
+    """Fingerprints decoded in this run, written as a part file every CHECKPOINT_S seconds."""
+
+    def __init__(self, path: Path, *, seconds: float):
+        self.folder, self.seconds = parts_folder(path), seconds
+        self.pending: dict[Key, Fingerprint] = {}
+        self.last = time.monotonic()
+
+    def add(self, key: Key, fp: Fingerprint) -> None:
+        self.pending[key] = fp
+        if time.monotonic() - self.last >= CHECKPOINT_S:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            _write(_frame(self.pending, self.seconds), self.folder / f"part-{uuid.uuid4().hex[:12]}.parquet", self.seconds)
+            self.pending = {}
+        self.last = time.monotonic()
 
 
 def fingerprint_paths(
@@ -64,22 +116,26 @@ def fingerprint_paths(
     Returns:
         (path -> Fingerprint, files decoded, files served from the cache)
     """
+    resumed = parts_folder(cache_path).is_dir()  # a killed run's checkpoint parts: absorbed into the cache below
     cache = load_cache(cache_path, seconds=seconds)
     keys = {p: file_key(p) for p in sorted(set(paths))}
     todo = [p for p, k in keys.items() if k not in cache]
     out = {p: cache[k] for p, k in keys.items() if k in cache}
     if todo:
         log.info("fingerprinting %d files (%d cached)", len(todo), len(out))
+        checkpoint = Checkpoint(cache_path, seconds=seconds)
         if scheduler == SYNC:
-            results = [fingerprint_file(p, seconds) for p in progress(todo, desc="fingerprint", unit="file")]
+            for p in progress(todo, desc="fingerprint", unit="file"):
+                out[p] = cache[keys[p]] = fingerprint_file(p, seconds)
+                checkpoint.add(keys[p], out[p])
         else:
             with dask_client(scheduler=scheduler, workers=n_workers, tasks=len(todo), stage="mine") as client:
                 # One task per file (see DESIGN.md: ~2 ms per task).
                 futures = client.map(fingerprint_file, todo, seconds=seconds, pure=False)
-                results = [f.result() for f in progress(futures, desc="fingerprint", unit="file")]
-        for p, fp in zip(todo, results):
-            out[p] = fp
-            cache[keys[p]] = fp
+                for p, future in zip(todo, progress(futures, desc="fingerprint", unit="file")):
+                    out[p] = cache[keys[p]] = future.result()
+                    checkpoint.add(keys[p], out[p])
+    if todo or resumed:
         # A file rewritten since it was cached keeps only its new entry.
         current = set(keys.values())
         cache = {k: v for k, v in cache.items() if k[0] not in keys or k in current}

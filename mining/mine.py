@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from vocalmine.core.atomic import remove_stale_temps
 from vocalmine.core.catalog import DataCatalog
 from vocalmine.core.dask_client import dask_client
 from vocalmine.core.errors import NothingUsableError
+from vocalmine.core.lock import holding
 from vocalmine.core.paths import relative_under
 from vocalmine.core.tables import REJECTS_SCHEMA, write_table
 from vocalmine.core.contract import mining_reasons as R
@@ -90,6 +92,7 @@ class MiningSummary:
         return "\n".join(lines)
 
 
+@holding("mine", lambda catalog, **_: catalog.pairs.parent)  # the folder of pairs, rejects and unpaired
 def mine(*, catalog: DataCatalog, engine: str = "pandas", scheduler: str | None = None, config: MiningConfig = MiningConfig()) -> MiningSummary:
     """Mine (original, instrumental) pairs from the catalog's track CSV.
 
@@ -116,6 +119,8 @@ def mine(*, catalog: DataCatalog, engine: str = "pandas", scheduler: str | None 
         NothingUsableError: no pair remains (outputs are still written).
     """
     start = time.perf_counter()
+    for folder in {catalog.pairs.parent, catalog.fingerprints.parent}:
+        remove_stale_temps(folder)  # a killed run's half-written tables (never under their final names)
 
     def run_pairing(decoded_durations=None):
         if engine == "dask" and scheduler not in (None, SYNC):

@@ -1,0 +1,68 @@
+"""`mine` killed while decoding: the fingerprints decoded so far are on disk, and the rerun decodes only the rest."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import vocalmine.mining.fingerprint_cache as fc
+from tests.mining.test_mining_content import build_corpus
+from vocalmine.core.catalog import load_catalog
+from vocalmine.core.contract.pairs import FINGERPRINTS_SCHEMA, PAIRS_SCHEMA
+from vocalmine.core.tables import read_table
+from vocalmine.mining.config import MiningConfig
+from vocalmine.mining.mine import mine
+
+pytestmark = pytest.mark.slow
+SECONDS = MiningConfig().fingerprint_seconds
+
+
+def cache_rows(path) -> pd.DataFrame:
+    return read_table(path, FINGERPRINTS_SCHEMA).sort_values("path", ignore_index=True)
+
+
+def test_a_run_interrupted_while_decoding_resumes_from_its_checkpoint(tmp_path, monkeypatch):
+    catalog = load_catalog(build_corpus(tmp_path))
+    mine(catalog=catalog, scheduler="sync")  # the uninterrupted run, then its outputs removed
+    expected_cache, expected_pairs = cache_rows(catalog.fingerprints), read_table(catalog.pairs, PAIRS_SCHEMA)
+    for path in (catalog.fingerprints, catalog.pairs, catalog.rejects, catalog.unpaired):
+        path.unlink()
+
+    monkeypatch.setattr(fc, "CHECKPOINT_S", 0.0)  # a part after every file
+    real, calls = fc.fingerprint_file, []
+
+    def dies_at_the_fourth(path, seconds):
+        calls.append(path)
+        if len(calls) == 4:
+            raise KeyboardInterrupt  # the kill, as far as this process's files can tell
+        return real(path, seconds)
+
+    monkeypatch.setattr(fc, "fingerprint_file", dies_at_the_fourth)
+    with pytest.raises(KeyboardInterrupt):
+        mine(catalog=catalog, scheduler="sync")
+    parts = sorted(fc.parts_folder(catalog.fingerprints).glob("part-*.parquet"))
+    assert len(parts) == 3 and not catalog.fingerprints.exists() and not catalog.pairs.exists()
+    assert len(fc.load_cache(catalog.fingerprints, seconds=SECONDS)) == 3
+
+    monkeypatch.setattr(fc, "fingerprint_file", real)
+    summary = mine(catalog=catalog, scheduler="sync")
+    assert (summary.files_decoded, summary.files_cached) == (5, 3)
+    assert not fc.parts_folder(catalog.fingerprints).exists()  # absorbed into the cache
+    pd.testing.assert_frame_equal(cache_rows(catalog.fingerprints), expected_cache)
+    pd.testing.assert_frame_equal(read_table(catalog.pairs, PAIRS_SCHEMA), expected_pairs)
+
+
+def test_parts_left_by_a_run_killed_after_decoding_are_absorbed_by_the_next(tmp_path, monkeypatch):
+    catalog = load_catalog(build_corpus(tmp_path))
+    monkeypatch.setattr(fc, "CHECKPOINT_S", 0.0)
+    mine(catalog=catalog, scheduler="sync")
+    rows = cache_rows(catalog.fingerprints)
+    # as if killed between the last part and the cache: the parts hold everything, the cache nothing
+    checkpoint = fc.Checkpoint(catalog.fingerprints, seconds=SECONDS)
+    for key, fp in fc.load_cache(catalog.fingerprints, seconds=SECONDS).items():
+        checkpoint.add(key, fp)
+    catalog.fingerprints.unlink()
+    again = mine(catalog=catalog, scheduler="sync")
+    assert (again.files_decoded, again.files_cached) == (0, 8)
+    assert not fc.parts_folder(catalog.fingerprints).exists()
+    pd.testing.assert_frame_equal(cache_rows(catalog.fingerprints), rows)
