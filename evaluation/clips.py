@@ -24,6 +24,7 @@ from vocalmine.core.audio import load_audio
 from vocalmine.core.constants import N_BINS, SAMPLE_RATE
 from vocalmine.core.errors import AudioError, ConfigError
 from vocalmine.core.spec import PAPER
+from vocalmine.model.mask_options import MaskOptions
 from vocalmine.evaluation.bss import BssEvalV3, mir_eval_sources
 from vocalmine.core.contract.scores import SOURCES, SYSTEM_MIXTURE, SYSTEM_ORACLE
 
@@ -53,21 +54,7 @@ class ClipJob:
     device: str = "cpu"  # torch device for the models
     batch_size: int = 8  # windows per forward pass
     rate: str = "model"  # "model": mono at 8192 Hz; "native": the files' own rate and channels
-    mask: str = "ratio"  # model masks as applied: "ratio" (m^p / sum) or "own"
-    power: float = 1.0  # p of the ratio mask
-    extension: str = "mean-squared"  # mask above the model's 4 kHz (native rate)
-    channels: str = "mid"  # native rate: vocal mask on every channel, or on their mean ("mid")
-    centre_power: float = 8.0  # native rate, "mid": the extension weighted by the channels' similarity to this power
-    band_centre_power: float = 2.0  # the same for the model's band below 4 kHz
-    synthesis: str = "overlap"  # the STFT that applies the masks: windows of two hops, or the model's ("paper")
-
-    def mask_options(self):
-        """The :class:`~vocalmine.model.fullband.MaskOptions` of this job's mask fields."""
-        from vocalmine.model.fullband import MaskOptions
-
-        return MaskOptions(mode=self.mask, power=float(self.power), extension=self.extension, channels=self.channels,
-                           centre_power=float(self.centre_power), band_centre_power=float(self.band_centre_power),
-                           synthesis=self.synthesis)
+    masks: MaskOptions = MaskOptions()  # how the models' masks are applied
 
 
 def load_clip(job: ClipJob) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -212,7 +199,7 @@ def _cached_separator(vocals_path: str, instrumental_path: str, mtimes: tuple[fl
 def job_separator(job: ClipJob, vocals_path: str, instrumental_path: str):
     """The cached :class:`~vocalmine.model.separator.Separator` of a model set for ``job``'s options."""
     mtimes = (Path(vocals_path).stat().st_mtime, Path(instrumental_path).stat().st_mtime)
-    return _cached_separator(vocals_path, instrumental_path, mtimes, job.device, job.batch_size, job.mask_options())
+    return _cached_separator(vocals_path, instrumental_path, mtimes, job.device, job.batch_size, job.masks)
 
 
 def model_estimates(mixture: np.ndarray, vocals_path: str, instrumental_path: str, *, device: str, batch_size: int,
@@ -278,8 +265,8 @@ def _estimates(job: ClipJob, mixture: np.ndarray, vocals: np.ndarray, accompanim
         if name in estimates:
             continue
         if name == SYSTEM_ORACLE:
-            estimates[name] = (oracle_irm_native(mixture, vocals, accompaniment, rate, job.synthesis)
-                               if job.rate == "native" else oracle_irm(mixture, vocals, accompaniment, job.synthesis))
+            estimates[name] = (oracle_irm_native(mixture, vocals, accompaniment, rate, job.masks.synthesis)
+                               if job.rate == "native" else oracle_irm(mixture, vocals, accompaniment, job.masks.synthesis))
         elif base in paths and job.rate == "native":
             full, low = model_estimates_native(mixture, rate, *paths[base], job)
             estimates[base], estimates[base + SUFFIX_8192] = full, low

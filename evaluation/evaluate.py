@@ -19,6 +19,7 @@ from typing import Sequence
 
 import pandas as pd
 
+from vocalmine.model.mask_options import MaskOptions
 from vocalmine.core.atomic import write_text_atomic
 from vocalmine.core.catalog import DataCatalog, EvalSet
 from vocalmine.core.errors import CatalogError, ConfigError, NothingUsableError
@@ -60,13 +61,7 @@ class EvaluateConfig:
     batch_size: int = 8  # windows per forward pass
     title: str = "vocalmine evaluation"  # heading of tables.md
     rate: str = "model"  # "model": mono at 8192 Hz (the paper's); "native": the files' own rate and channels
-    mask: str = "ratio"  # model masks as applied: "ratio" (m^p / sum of both) or "own"
-    power: float = 1.0  # p of the ratio mask
-    extension: str = "mean-squared"  # mask above the model's 4 kHz at the native rate (see model/fullband.py)
-    channels: str = "mid"  # native rate: the vocal mask on every channel ("each") or on their mean ("mid")
-    centre_power: float = 8.0  # native rate, "mid": extension weighted by the channels' similarity^p (fullband.py)
-    band_centre_power: float = 2.0  # the same for the model's band below 4 kHz
-    synthesis: str = "overlap"  # the STFT that applies the masks: windows of two hops, or the model's ("paper")
+    masks: MaskOptions = MaskOptions()  # how the models' masks are applied (vocalmine/model/mask_options.py)
 
     def __post_init__(self):
         from vocalmine.evaluation.clips import RATES
@@ -79,11 +74,6 @@ class EvaluateConfig:
             raise ConfigError(f"evaluate engine must be one of {ENGINES}, got {self.engine!r}")
         if self.n_workers < 1:
             raise ConfigError(f"n_workers must be >= 1, got {self.n_workers}")
-        from vocalmine.model.fullband import MaskOptions
-
-        MaskOptions(mode=self.mask, power=self.power, extension=self.extension, channels=self.channels,
-                    centre_power=self.centre_power, band_centre_power=self.band_centre_power,
-                    synthesis=self.synthesis)  # raises ConfigError on a bad option, before any work
 
 
 @dataclass(frozen=True)
@@ -230,13 +220,7 @@ def evaluate(
             device=config.device,
             batch_size=config.batch_size,
             rate=config.rate,
-            mask=config.mask,
-            power=config.power,
-            extension=config.extension,
-            channels=config.channels,
-            centre_power=config.centre_power,
-            band_centre_power=config.band_centre_power,
-            synthesis=config.synthesis,
+            masks=config.masks,
         )
         for row in clips.itertuples(index=False)
     ]

@@ -39,59 +39,16 @@ from __future__ import annotations
 
 import collections
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 import numpy as np
 
 from vocalmine.core.errors import ConfigError
 from vocalmine.core.spec import PAPER, SignalSpec
+from vocalmine.model.mask_options import EXTENSIONS, SYNTHESES, MaskOptions  # noqa: F401 (MaskOptions: re-exported)
 from vocalmine.core.stft import hann, windowed_frames
 from vocalmine.model.device import usable_cores
 
-MASK_MODES = ("ratio", "own")  # ratio: Spleeter-style m^p / sum m^p; own: each model's sigmoid mask
-EXTENSIONS = ("zeros", "top-mean", "top", "mean", "mean-squared")  # how the mask continues above the model's 4 kHz
-SYNTHESES = ("overlap", "paper")  # the window that applies the masks: two hops (50% overlap), or the model's (25%)
-CHANNEL_MODES = ("each", "mid")  # what the vocal mask is applied to: every channel, or their mean (centred vocals)
 TOP_BAND_BINS = 64  # bins of the model's top band that "top-mean" averages per frame (512 Hz at the paper's spec)
-
-
-@dataclass(frozen=True)
-class MaskOptions:
-    """How model masks become the masks applied to the mixture."""
-
-    mode: str = "ratio"  # "ratio" (m^p / sum of both m^p) or "own" (each model's mask as it is)
-    power: float = 1.0  # p of the ratio mask
-    # mask above 4 kHz: the square of its mean over all bins per frame (measured best with centre_power, see
-    # the module docstring), that mean, the mean of its top 512 Hz, its top bin, or zeros (with ratio masks all
-    # of the band then goes to the instrumental)
-    extension: str = "mean-squared"
-    # "mid" (measured best): the vocal mask on the channels' mean, the vocals placed on every channel and the
-    # rest of each channel (its side content too) to the instrumental; "each": the vocal mask on every channel
-    channels: str = "mid"
-    # with "mid" on stereo input: the extension weighted per bin by the channels' similarity to this power
-    # (a centred vocal keeps its band above 4 kHz, a source panned aside goes to the instrumental); 0 = off
-    centre_power: float = 8.0
-    # the same below 4 kHz, on the model's own mask: a bin whose channels differ in level holds panned
-    # accompaniment that the mono model could not tell apart (measured, see the module docstring); 0 = off
-    band_centre_power: float = 2.0
-    # the STFT that applies the masks: "overlap", windows of two hops (measured best, see native_stft_params),
-    # or "paper", the model's own window (1024 samples at 8192 Hz)
-    synthesis: str = "overlap"
-
-    def __post_init__(self):
-        if self.channels not in CHANNEL_MODES:
-            raise ConfigError(f"mask channels must be one of {CHANNEL_MODES}, got {self.channels!r}")
-        if self.mode not in MASK_MODES:
-            raise ConfigError(f"mask mode must be one of {MASK_MODES}, got {self.mode!r}")
-        if self.synthesis not in SYNTHESES:
-            raise ConfigError(f"mask synthesis must be one of {SYNTHESES}, got {self.synthesis!r}")
-        if self.extension not in EXTENSIONS:
-            raise ConfigError(f"mask extension must be one of {EXTENSIONS}, got {self.extension!r}")
-        if not 0 < self.power <= 8:
-            raise ConfigError(f"mask power must be in (0, 8], got {self.power}")
-        for name, value in (("centre power", self.centre_power), ("band centre power", self.band_centre_power)):
-            if not 0 <= value <= 64:
-                raise ConfigError(f"mask {name} must be in [0, 64], got {value}")
 
 
 def combine_masks(masks: np.ndarray, options: MaskOptions) -> np.ndarray:

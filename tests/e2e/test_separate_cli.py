@@ -117,15 +117,16 @@ def test_every_option_shows_its_default(command):
         assert option.show_default or "[default:" in (option.help or ""), f"{command} {option.opts}"
 
 
-def test_cli_mask_defaults_are_the_librarys():
-    from vocalmine.model.fullband import MaskOptions
+def test_cli_mask_options_are_the_librarys_one_declaration():
+    import dataclasses
 
     from vocalmine.evaluation.evaluate import EvaluateConfig
+    from vocalmine.model.mask_options import MaskOptions
 
     library = MaskOptions()
-    want = (library.mode, library.power, library.extension, library.channels)
     for command in ("separate", "evaluate"):
-        defaults = {p.name: p.default for p in cli.commands[command].params}
-        assert (defaults["mask"], defaults["power"], defaults["extension"], defaults["channel_mode"]) == want, command
-    config = EvaluateConfig()
-    assert (config.mask, config.power, config.extension, config.channels) == want
+        params = {p.name: p for p in cli.commands[command].params}
+        for f in dataclasses.fields(MaskOptions):  # every field is an option, with the library's default
+            option = params[f"mask_{f.name}"]
+            assert option.default == getattr(library, f.name) and f.metadata["cli"] in option.opts, (command, f.name)
+    assert EvaluateConfig().masks == library

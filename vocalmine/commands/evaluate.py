@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from vocalmine.commands.context import Context, pass_context
-from vocalmine.commands.mask_options import band_and_synthesis_options
+from vocalmine.commands.mask_options import mask_options, mask_options_from
 
 
 @click.command("evaluate")
@@ -16,17 +16,7 @@ from vocalmine.commands.mask_options import band_and_synthesis_options
               help="model: every file as mono at 8192 Hz (the paper's set-up); native: the files' own rate and channels, "
                    "full-band output beside the model's own-rate output resampled (NAME@8192), plus a high-band SNR above "
                    "5 kHz. Each model set runs at the signal spec it was trained at, so presets compare on the same songs.")
-@click.option("--mask", type=click.Choice(["ratio", "own"]), default="ratio", show_default=True,
-              help="ratio: both models' masks to the power p, divided by their sum; own: each model's mask.")
-@click.option("--power", type=click.FloatRange(0.1, 8.0), default=1.0, show_default=True, help="p of the ratio mask.")
-@click.option("--extension", type=click.Choice(["zeros", "top-mean", "top", "mean", "mean-squared"]),
-              default="mean-squared", show_default=True,
-              help="Mask above the model's top bin (native rate).")
-@click.option("--channels", "channel_mode", type=click.Choice(["mid", "each"]), default="mid", show_default=True,
-              help="Native rate: the vocal mask on every channel, or on their mean (centred vocals).")
-@click.option("--centre-power", type=click.FloatRange(0.0, 64.0), default=8.0, show_default=True,
-              help="Native rate, mid: weight the mask above 4 kHz by the channels' similarity to this power (0 = off).")
-@band_and_synthesis_options
+@mask_options
 @click.option("--scheduler", default=None, help="Address of a running Dask scheduler  [default: a LocalCluster].")
 @click.option("--workers", "n_workers", default=2, show_default=True, type=click.IntRange(1, 256),
               help="LocalCluster worker processes.")
@@ -36,16 +26,13 @@ from vocalmine.commands.mask_options import band_and_synthesis_options
 @click.option("--no-oracle", is_flag=True, show_default=True, help="Skip the oracle ideal ratio mask.")
 @click.option("--device", default="cpu", show_default=True, help="Torch device for the models (cpu, cuda, cuda:N).")
 @pass_context
-def evaluate(ctx: Context, models: tuple[str, ...], no_models: bool, rate: str, mask: str, power: float, extension: str,
-             channel_mode: str, centre_power: float, band_centre_power: float, synthesis: str, scheduler: str | None,
-             n_workers: int, backend: str, serial: bool, no_oracle: bool, device: str) -> None:
+def evaluate(ctx: Context, models: tuple[str, ...], no_models: bool, rate: str, scheduler: str | None,
+             n_workers: int, backend: str, serial: bool, no_oracle: bool, device: str, **masks) -> None:
     """Score mixture, oracle IRM and trained models on the evaluation set; print the tables."""
     from vocalmine.evaluation.evaluate import EvaluateConfig, evaluate as run_evaluate
 
     config = EvaluateConfig(backend=backend, engine="serial" if serial else "dask", n_workers=n_workers,
-                            oracle=not no_oracle, device=device, rate=rate, mask=mask, power=power, extension=extension,
-                            channels=channel_mode, centre_power=centre_power, band_centre_power=band_centre_power,
-                            synthesis=synthesis)
+                            oracle=not no_oracle, device=device, rate=rate, masks=mask_options_from(masks))
     names = [] if no_models else (list(models) or None)
     summary = run_evaluate(catalog=ctx.catalog, models=names, scheduler=scheduler, config=config)
     for note in summary.notes:

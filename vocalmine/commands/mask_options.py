@@ -1,22 +1,35 @@
-"""Click options that `separate` and `evaluate` share: how the models' masks are applied."""
+"""The click options of `separate` and `evaluate` that say how the models' masks are applied.
+
+Made from :class:`vocalmine.model.mask_options.MaskOptions`, the one declaration
+(names, choices, ranges, defaults, help); that module loads no torch, so `--help` stays fast.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 import click
 
-# the choices of vocalmine.model.fullband.SYNTHESES, not imported here: it loads torch, and --help should not
-_SHARED = [
-    click.option("--band-centre-power", type=click.FloatRange(0.0, 64.0), default=2.0, show_default=True,
-                 help="The same below 4 kHz, on the models' mask: a bin whose channels differ in level holds panned "
-                      "accompaniment (0 = off)."),
-    click.option("--synthesis", type=click.Choice(["overlap", "paper"]), default="overlap", show_default=True,
-                 help="The STFT that applies the masks: windows of two hops (50% overlap, measured best), or the "
-                      "model's own window (the paper's resynthesis, 25% overlap)."),
-]
+from vocalmine.model.mask_options import MaskOptions
+
+_FIELDS = dataclasses.fields(MaskOptions)
 
 
-def band_and_synthesis_options(command):
-    """Add --band-centre-power and --synthesis to a click command (in that order in its help)."""
-    for option in reversed(_SHARED):
-        command = option(command)
+def _click_option(f: dataclasses.Field):
+    meta = f.metadata
+    kind = click.Choice(list(meta["choices"])) if meta["choices"] else click.FloatRange(*meta["bounds"])
+    return click.option(meta["cli"], f"mask_{f.name}", type=kind, default=f.default, show_default=True,
+                        help=meta["help"])
+
+
+def mask_options(command):
+    """Add one option per MaskOptions field to a click command (passed as ``mask_<field>`` keyword arguments)."""
+    for f in reversed(_FIELDS):
+        command = _click_option(f)(command)
     return command
+
+
+def mask_options_from(kwargs: dict[str, Any]) -> MaskOptions:
+    """Pop the ``mask_<field>`` arguments :func:`mask_options` added and build the MaskOptions."""
+    return MaskOptions(**{f.name: kwargs.pop(f"mask_{f.name}") for f in _FIELDS})

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from vocalmine.commands.context import Context, pass_context
-from vocalmine.commands.mask_options import band_and_synthesis_options
+from vocalmine.commands.mask_options import mask_options, mask_options_from
 from vocalmine.core.constants import SAMPLE_RATE
 
 DEFAULT_OUT = "separated"  # output folder, relative to the working folder, when there is no catalog
@@ -42,21 +42,7 @@ def parse_rate(value: str) -> str | int:
                    "(8192 Hz mono for the paper's preset, as the model file says); or a rate in Hz (full band, resampled).")
 @click.option("--format", "fmt", type=click.Choice(["pcm16", "pcm24", "float"]), default="pcm16", show_default=True,
               help="WAV sample format of the outputs.")
-@click.option("--mask", type=click.Choice(["ratio", "own"]), default="ratio", show_default=True,
-              help="ratio: both models' masks to the power p, divided by their sum (Spleeter); own: each model's mask.")
-@click.option("--power", type=click.FloatRange(0.1, 8.0), default=1.0, show_default=True, help="p of the ratio mask.")
-@click.option("--extension", type=click.Choice(["zeros", "top-mean", "top", "mean", "mean-squared"]),
-              default="mean-squared", show_default=True,
-              help="Vocal mask above the model's top bin (4 kHz at the paper's preset, 8 kHz at 16k, 11 kHz at fullband): zeros (with ratio masks all of the band goes to the instrumental), "
-                   "the mean of the model's top 512 Hz per frame, its top bin, its mean, or that mean squared (shy "
-                   "where the model is unsure; measured best).")
-@click.option("--channels", "channel_mode", type=click.Choice(["mid", "each"]), default="mid", show_default=True,
-              help="each: the vocal mask on every channel; mid: on the channels' mean (a centred lead vocal), the rest "
-                   "of every channel, side content included, to the instrumental.")
-@click.option("--centre-power", type=click.FloatRange(0.0, 64.0), default=8.0, show_default=True,
-              help="With --channels mid on stereo input: weight the vocal mask above 4 kHz by the channels' similarity "
-                   "to this power, so that sources panned aside stay in the instrumental (0 = off).")
-@band_and_synthesis_options
+@mask_options
 @click.option("--overwrite", is_flag=True, help="Replace outputs that exist already (otherwise they are an error).")
 @click.option("--device", default="auto", show_default=True, help="Torch device: auto (cuda when available), cpu, cuda, cuda:N.")
 @click.option("--precision", type=click.Choice(["auto", "fp32", "bf16"]), default="auto", show_default=True,
@@ -64,20 +50,17 @@ def parse_rate(value: str) -> str | int:
 @click.option("--batch-size", default=8, show_default=True, type=click.IntRange(1, 1024), help="Windows per forward pass.")
 @pass_context
 def separate(ctx: Context, audio: tuple[Path, ...], model_path: Path | None, name: str, out_dir: Path | None,
-             sample_rate: str, fmt: str, mask: str, power: float, extension: str, channel_mode: str, centre_power: float,
-             band_centre_power: float, synthesis: str, overwrite: bool, device: str, precision: str, batch_size: int) -> None:
+             sample_rate: str, fmt: str, overwrite: bool, device: str, precision: str, batch_size: int, **masks) -> None:
     """Separate AUDIO files (WAV, FLAC, MP3) into NAME.vocals.wav and NAME.instrumental.wav.
 
     By default the outputs keep each input's sample rate and channels, full band.
     """
     from vocalmine.core.errors import CatalogError
-    from vocalmine.model.fullband import MaskOptions
     from vocalmine.model.output import SUBTYPES, output_names
     from vocalmine.model.separator import Separator
 
     rate = parse_rate(sample_rate)
-    options = MaskOptions(mode=mask, power=power, extension=extension, channels=channel_mode, centre_power=centre_power,
-                          band_centre_power=band_centre_power, synthesis=synthesis)
+    options = mask_options_from(masks)
     if model_path is None or out_dir is None:
         if ctx.catalog_path.is_file():
             catalog = ctx.catalog

@@ -14,9 +14,9 @@ _DEFAULT = TrainConfig()  # shown in --help; options left out keep these, or a r
 @click.command("train")
 @click.option("--target", type=click.Choice(["vocals", "instrumental"]), required=True, help="Which model to train.")
 @click.option("--no-skips", is_flag=True, show_default=True, help="The paper's baseline: the U-Net without skip connections (run <target>-noskip).")
-@click.option("--model-set", default=None, metavar="NAME",
+@click.option("--model-set", default=None, metavar="NAME", show_default="the U-Net's folder (or -noskip's)",
               help="Train into models/<target>-NAME (for example a model built at another --preset), so that "
-                   "`separate --models NAME` and `evaluate` score it beside the others.  [default: the U-Net's folder]")
+                   "`separate --models NAME` and `evaluate` score it beside the others.")
 @click.option("--device", default="auto", show_default=True, help="auto | cpu | cuda | cuda:N.")
 @click.option("--resume", is_flag=True, show_default=True, help="Continue the run from its last.pt (same data order, RNG and optimizer state).")
 @click.option("--steps", type=int, show_default=str(_DEFAULT.steps), help="Stop after this many optimizer steps in total (0: epochs decide).")
