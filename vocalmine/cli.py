@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import errno
 import io
 import logging
 import multiprocessing
@@ -33,6 +34,7 @@ from vocalmine.core.catalog import DEFAULT_CATALOG_FILE
 from vocalmine.core.errors import VocalmineError
 
 INTERRUPTED = "interrupted: re-run the same command to resume"  # the one line printed after Ctrl-C
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)  # OSErrors that are one line, not a traceback
 _interrupt = threading.Event()  # set by the first Ctrl-C
 
 
@@ -91,6 +93,15 @@ class VocalmineGroup(click.Group):
             sys.exit(1)
         except KeyboardInterrupt:
             _exit_interrupted()
+        except OSError as exc:
+            if _interrupt.is_set():
+                _exit_interrupted()
+            if exc.errno not in DISK_FULL:
+                raise
+            # Stages name the file themselves; this catches a full disk wherever one does not.
+            click.echo(f"error: {exc.filename or 'a file'}: disk full ({exc.strerror}); free space and re-run "
+                       "the same command to resume", err=True)
+            sys.exit(1)
         except Exception:
             if _interrupt.is_set():
                 _exit_interrupted()

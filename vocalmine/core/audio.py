@@ -7,6 +7,7 @@ packages; soxr resamples. This is about 3x faster than ``librosa.load``
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -17,6 +18,9 @@ import soxr
 from vocalmine.core.atomic import atomic_path
 from vocalmine.core.constants import SAMPLE_RATE
 from vocalmine.core.errors import AudioError
+
+FULL_DISK_BYTES = 1 << 20  # a failed write with less free space than this ran out of space
+SFC_SET_ADD_PEAK_CHUNK = 0x1050  # libsndfile's command number (soundfile does not name it)
 
 
 def downmix(data: np.ndarray) -> np.ndarray:
@@ -166,6 +170,35 @@ def write_audio(path: str | os.PathLike, y: np.ndarray, sr: int = SAMPLE_RATE, s
         y = np.asarray(y, dtype=np.float32)
         if path.suffix.lower() != ".wav" or (subtype and not subtype.startswith("FLOAT")):
             y = np.clip(y, -1.0, 1.0)
+    channels = 1 if np.ndim(y) == 1 else np.shape(y)[1]
     with atomic_path(path) as tmp:
-        sf.write(tmp, y, sr, subtype=subtype, format=path.suffix.lstrip(".").upper())
+        try:
+            with sf.SoundFile(tmp, "w", sr, channels, subtype, format=path.suffix.lstrip(".").upper()) as fh:
+                _without_peak_chunk(fh)
+                fh.write(y)
+        except sf.LibsndfileError as exc:
+            raise _write_failure(exc, tmp) from exc
     return path
+
+
+def _without_peak_chunk(fh: sf.SoundFile) -> None:
+    """Leave out the PEAK chunk libsndfile adds to float files: it records the time of writing, so without it
+    the same audio always gives the same bytes (a resumed export or separation equals an uninterrupted one)."""
+    snd, ffi, handle = getattr(sf, "_snd", None), getattr(sf, "_ffi", None), getattr(fh, "_file", None)
+    if snd is not None and ffi is not None and handle is not None:  # soundfile's internals: skip if they change
+        snd.sf_command(handle, SFC_SET_ADD_PEAK_CHUNK, ffi.NULL, 0)
+
+
+def _write_failure(exc: sf.LibsndfileError, tmp: Path) -> Exception:
+    """What a failed libsndfile write means: OSError(ENOSPC) when the disk is full, else ``exc`` itself.
+
+    libsndfile reports a write that ran out of space as "System error." without an errno, and callers
+    turn only an OSError into a one-line "disk full" message; the free space left tells the two apart.
+    """
+    try:
+        stat = os.statvfs(tmp.parent)
+    except OSError:
+        return exc
+    if stat.f_bavail * stat.f_frsize < FULL_DISK_BYTES:
+        return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp))
+    return exc
