@@ -122,6 +122,7 @@ def export_pair(pair: dict, *, out: Path, audio_root: str, config: FeaturesConfi
     vocals = mixture - accompaniment
     rate = original.rate
     folder.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(folder)  # left by an export killed while writing this track
     for name, signal in ((MIXTURE_FILE, mixture), (ACCOMPANIMENT_FILE, accompaniment), (VOCALS_FILE, vocals)):
         write_audio(folder / name, signal.T.astype(np.float32), rate, subtype="FLOAT")
     row = {
@@ -218,6 +219,12 @@ def export_dataset(*, catalog: DataCatalog, out: str | os.PathLike | None = None
         raise NothingUsableError(f"{catalog.shards / QUALITY_FILE}: no kept pair to export (run `vocalmine build`)")
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(out)
+    # The manifest goes before any track folder changes, so that an export that fails or is killed midway
+    # leaves none describing folders it rewrote; the run that completes writes it again.
+    try:
+        (out / MANIFEST_FILE).unlink(missing_ok=True)
+    except OSError as exc:
+        raise storage_error(exc, out / MANIFEST_FILE) from exc
     records = pairs.to_dict("records")
     batches = [records[i : i + pairs_per_task] for i in range(0, len(records), pairs_per_task)]
     rows, failures, written, resumed = [], [], 0, 0
