@@ -52,7 +52,8 @@ def check_free(paths: Sequence[Path], *, overwrite: bool) -> None:
     existing = [str(p) for p in paths if p.exists()]
     if existing:
         shown = ", ".join(existing[:4]) + (f" and {len(existing) - 4} more" if len(existing) > 4 else "")
-        raise ConfigError(f"output exists: {shown} (pass --overwrite to replace it, or choose another --out)")
+        raise ConfigError(f"output exists: {shown} (pass --resume to keep it and separate the rest, --overwrite to "
+                          "replace it, or choose another --out)")
 
 
 def write_outputs(stems: dict[str, np.ndarray], rate: int, out_dir: Path, name: str, *, subtype: str = "PCM_16") -> dict[str, Path]:

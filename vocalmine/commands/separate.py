@@ -44,18 +44,24 @@ def parse_rate(value: str) -> str | int:
               help="WAV sample format of the outputs.")
 @mask_options
 @click.option("--overwrite", is_flag=True, help="Replace outputs that exist already (otherwise they are an error).")
+@click.option("--resume", is_flag=True,
+              help="Keep the outputs of inputs separated already (by a run that was killed or interrupted) and "
+                   "separate the rest. Outputs are written whole or not at all, so one that exists is complete.")
 @click.option("--device", default="auto", show_default=True, help="Torch device: auto (cuda when available), cpu, cuda, cuda:N.")
 @click.option("--precision", type=click.Choice(["auto", "fp32", "bf16"]), default="auto", show_default=True,
               help="Model arithmetic: auto is bf16 on a GPU or a CPU with native bf16, else fp32.")
 @click.option("--batch-size", default=8, show_default=True, type=click.IntRange(1, 1024), help="Windows per forward pass.")
 @pass_context
 def separate(ctx: Context, audio: tuple[Path, ...], model_path: Path | None, name: str, out_dir: Path | None,
-             sample_rate: str, fmt: str, overwrite: bool, device: str, precision: str, batch_size: int, **masks) -> None:
+             sample_rate: str, fmt: str, overwrite: bool, resume: bool, device: str, precision: str, batch_size: int,
+             **masks) -> None:
     """Separate AUDIO files (WAV, FLAC, MP3) into NAME.vocals.wav and NAME.instrumental.wav.
 
     By default the outputs keep each input's sample rate and channels, full band.
     """
+    from vocalmine.core.atomic import remove_temps_of
     from vocalmine.core.errors import CatalogError
+    from vocalmine.model.checkpoint import TARGETS
     from vocalmine.model.output import SUBTYPES, output_names
     from vocalmine.model.separator import Separator
 
@@ -75,9 +81,15 @@ def separate(ctx: Context, audio: tuple[Path, ...], model_path: Path | None, nam
     separator = Separator.from_file(model_path, name=name, device=device, batch_size=batch_size, mask=options,
                                     precision=precision)
     for path, stem in zip(audio, names):
+        targets = [Path(out_dir) / f"{stem}.{target}.wav" for target in TARGETS]
+        if resume and not overwrite and all(t.is_file() for t in targets):
+            click.echo(f"{path}: {', '.join(t.name for t in targets)} -> {targets[0].parent} (kept: --resume)")
+            continue
+        for target in targets:
+            remove_temps_of(target)  # a killed run's half-written copies, never under the final names
         r = separator.separate_file(path, out_dir, name=stem, output="model" if rate == "model" else "native",
                                     sample_rate=rate if isinstance(rate, int) else None, subtype=SUBTYPES[fmt],
-                                    overwrite=overwrite)
+                                    overwrite=overwrite or resume)  # resumed: one of the two may have been written
         speed = r.duration_s / r.seconds if r.seconds > 0 else float("inf")
         click.echo(f"{r.source}: {r.vocals.name}, {r.instrumental.name} -> {r.vocals.parent} "
                    f"({r.sample_rate} Hz, {r.channels} ch; {r.duration_s:.1f} s in {r.seconds:.2f} s, {speed:.0f}x realtime)")

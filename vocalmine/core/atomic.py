@@ -15,6 +15,7 @@ from typing import Iterator
 import numpy as np
 
 TMP_SUFFIX = ".tmp"
+TOKEN_CHARS = 8  # random hex characters that tell one temp file of a target from another
 
 
 @contextlib.contextmanager
@@ -27,7 +28,7 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.stem}.{uuid.uuid4().hex[:8]}{TMP_SUFFIX}{target.suffix}")
+    tmp = target.with_name(f".{target.stem}.{uuid.uuid4().hex[:TOKEN_CHARS]}{TMP_SUFFIX}{target.suffix}")
     try:
         yield tmp
         with open(tmp, "rb+") as fh:
@@ -67,6 +68,24 @@ def remove_stale_temps(directory: str | os.PathLike) -> int:
     count = 0
     for path in directory.iterdir():
         if path.is_file() and path.name.startswith(".") and TMP_SUFFIX in path.name:
+            path.unlink(missing_ok=True)
+            count += 1
+    return count
+
+
+def remove_temps_of(target: str | os.PathLike) -> int:
+    """Delete the temp files that killed writes of ``target`` left beside it (see :func:`atomic_path`); how many.
+
+    Only ``target``'s own temps go, so writers of other files in the same folder are left alone.
+    """
+    target = Path(target)
+    if not target.parent.is_dir():
+        return 0
+    head, tail = f".{target.stem}.", f"{TMP_SUFFIX}{target.suffix}"
+    count = 0
+    for path in target.parent.iterdir():
+        name = path.name
+        if name.startswith(head) and name.endswith(tail) and len(name) == len(head) + TOKEN_CHARS + len(tail):
             path.unlink(missing_ok=True)
             count += 1
     return count
