@@ -56,7 +56,8 @@ def _read(path: Path, seconds: float) -> dict[Key, Fingerprint]:
 def load_cache(path: Path, *, seconds: float) -> dict[Key, Fingerprint]:
     """Cached fingerprints by (path, size, mtime_ns), checkpoint parts included; an unreadable file counts as empty."""
     parts = parts_folder(path)
-    files = ([Path(path)] if Path(path).is_file() else []) + (sorted(parts.glob("part-*.parquet")) if parts.is_dir() else [])
+    files = [Path(path)] if Path(path).is_file() else []
+    files += sorted(parts.glob("part-*.parquet")) if parts.is_dir() else []
     cache: dict[Key, Fingerprint] = {}
     for file in files:
         cache.update(_read(file, seconds))
@@ -67,11 +68,13 @@ def _write(df: pd.DataFrame, path: Path, seconds: float) -> None:
     try:
         write_table(df, path, FINGERPRINTS_SCHEMA, stage="mine", settings={"fingerprint_seconds": seconds})
     except OSError as exc:  # a full disk: one line naming the file, not a traceback
-        raise VocalmineError(f"{path}: cannot write ({exc.strerror or exc}); re-run the same command to resume") from exc
+        raise VocalmineError(f"{path}: cannot write ({exc.strerror or exc}); free space and re-run "
+                             "the same command to resume") from exc
 
 
 def _frame(cache: dict[Key, Fingerprint], seconds: float) -> pd.DataFrame:
-    rows = [(p, s, m, seconds, fp.n_frames, fp.duration_s, fp.features, fp.error) for (p, s, m), fp in sorted(cache.items())]
+    rows = [(p, s, m, seconds, fp.n_frames, fp.duration_s, fp.features, fp.error)
+            for (p, s, m), fp in sorted(cache.items())]
     return pd.DataFrame(rows, columns=FINGERPRINTS_SCHEMA.names)
 
 
@@ -96,7 +99,8 @@ class Checkpoint:
 
     def flush(self) -> None:
         if self.pending:
-            _write(_frame(self.pending, self.seconds), self.folder / f"part-{uuid.uuid4().hex[:12]}.parquet", self.seconds)
+            part = self.folder / f"part-{uuid.uuid4().hex[:12]}.parquet"
+            _write(_frame(self.pending, self.seconds), part, self.seconds)
             self.pending = {}
         self.last = time.monotonic()
 

@@ -185,7 +185,8 @@ def hold_folder(folder: str | os.PathLike, stage: str) -> Iterator[Path]:
         folder.mkdir(parents=True, exist_ok=True)
         fd, flocked = _acquire(folder, stage)
     except OSError as exc:
-        raise VocalmineError(f"{lock_path(folder, stage)}: cannot create the lock file ({exc.strerror or exc})") from exc
+        raise VocalmineError(f"{lock_path(folder, stage)}: cannot create the lock file "
+                             f"({exc.strerror or exc})") from exc
     _held.add(fd)
     with contextlib.suppress(OSError):  # on a full disk the lock holds without its description
         _write_holder(fd, _me(stage))

@@ -361,14 +361,16 @@ class KillRun:
     rc: int | None  # exit code when it finished by itself
 
 
-def run_and_kill(yaml_file: Path, args: list[str], *, trigger: Callable[[float], bool], timeout: float = 300) -> KillRun:
-    """Start ``vocalmine ARGS``; SIGKILL its main process the first time ``trigger(elapsed_s)`` is true.
+def run_and_kill(yaml_file: Path, args: list[str], *, trigger: Callable[[float], bool], timeout: float = 300,
+                 env: dict[str, str] | None = None) -> KillRun:
+    """Start ``vocalmine ARGS`` (in ``env``, default :func:`cli_env`); SIGKILL its main process the first time
+    ``trigger(elapsed_s)`` is true.
 
     Processes of its session (Dask nanny and worker) still alive ORPHAN_GRACE_S
     later are counted as orphans and killed.
     """
     start = time.perf_counter()
-    proc = subprocess.Popen([*CLI, "--catalog", str(yaml_file), *args], cwd=yaml_file.parent, env=cli_env(),
+    proc = subprocess.Popen([*CLI, "--catalog", str(yaml_file), *args], cwd=yaml_file.parent, env=env or cli_env(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         while proc.poll() is None:
@@ -438,11 +440,13 @@ def run_digests(run_dir: Path) -> dict[str, str]:
 
 
 def kill_and_resume(yaml_file: Path, args: list[str], *, triggers: list[Callable[[float], bool]], resume_args: list[str] = (),
-                    timeout: float = 300) -> tuple[list[KillRun], subprocess.CompletedProcess]:
-    """Run ``args`` killed by each trigger in turn (restarts use ``resume_args``), then once to completion."""
+                    timeout: float = 300, env: dict[str, str] | None = None) -> tuple[list[KillRun], subprocess.CompletedProcess]:
+    """Run ``args`` killed by each trigger in turn (restarts use ``resume_args``; killed runs use ``env``),
+    then once to completion."""
     runs = []
     for k, trigger in enumerate(triggers):
-        runs.append(run_and_kill(yaml_file, [*args, *(resume_args if k else ())], trigger=trigger, timeout=timeout))
+        runs.append(run_and_kill(yaml_file, [*args, *(resume_args if k else ())], trigger=trigger, timeout=timeout,
+                                 env=env))
     final = run_cli(yaml_file, [*args, *resume_args], timeout=timeout)
     return runs, final
 
