@@ -195,7 +195,7 @@ def evaluate(
     model_sets = resolve_model_sets(catalog.models, models)
     notes = []
     if model_sets:
-        from vocalmine.model.loading import resolve_device
+        from vocalmine.model.device import resolve_device
 
         resolve_device(config.device)  # an unavailable device is one line here, not a failure in every worker
     elif models is None:

@@ -12,28 +12,49 @@ from vocalmine.model.distributed import DistEnv
 
 logger = logging.getLogger(__name__)
 
-DEVICES = ("auto", "cpu", "cuda")
+def resolve_device(device: str | torch.device | None, *, label: str | None = None) -> torch.device:
+    """A usable torch device: None or "auto" -> CUDA when available, else the CPU. The one place devices are checked.
+
+    Args:
+        device: "auto", "cpu", "cuda", "cuda:N", "mps", a torch.device, or None.
+        label: how errors name the value (default ``device='NAME'``; the CLI passes ``--device NAME``).
+
+    Raises:
+        ConfigError: for a malformed name or a device this machine lacks (one line, no traceback).
+    """
+    label = label or f"device={str(device)!r}"
+    if device is None or device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ConfigError(f"{label}: not a torch device name (expected auto, cpu, cuda, cuda:N or mps)") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ConfigError(f"{label}: CUDA is not available on this machine (torch {torch.__version__}); "
+                              "use cpu or auto")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ConfigError(f"{label}: only {torch.cuda.device_count()} CUDA device(s) visible")
+    elif dev.type == "mps":
+        if not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
+            raise ConfigError(f"{label}: Apple MPS is not available on this machine; use cpu or auto")
+    elif dev.type != "cpu":
+        raise ConfigError(f"{label}: not supported here (expected auto, cpu, cuda, cuda:N or mps)")
+    return dev
 
 
 def pick_device(name: str, env: DistEnv) -> torch.device:
-    """The training device: "auto" takes CUDA when present, else the CPU.
-
-    Under torchrun each process takes ``cuda:LOCAL_RANK``. "cuda:N" picks a
-    GPU explicitly (single process).
+    """The training device (:func:`resolve_device`); under torchrun, "cuda" is ``cuda:LOCAL_RANK`` of each process.
 
     Raises:
-        ConfigError: for an unknown name, or CUDA asked for but unavailable.
+        ConfigError: for an unknown or unavailable device, or MPS (the trainer runs on CPUs and CUDA).
     """
-    base = name.split(":", 1)[0]
-    if base not in DEVICES:
-        raise ConfigError(f"device={name!r}: expected one of {DEVICES} or 'cuda:N'")
-    if base == "auto":
-        base = "cuda" if torch.cuda.is_available() else "cpu"
-    if base == "cpu":
-        return torch.device("cpu")
-    if not torch.cuda.is_available():
-        raise ConfigError(f"device={name!r}: CUDA is not available on this machine (torch {torch.__version__})")
-    index = int(name.split(":", 1)[1]) if ":" in name else env.local_rank
+    device = resolve_device(name)
+    if device.type == "mps":
+        raise ConfigError(f"device={name!r}: training runs on cpu or cuda")
+    if device.type == "cpu":
+        return device
+    index = device.index if device.index is not None else env.local_rank
     if index >= torch.cuda.device_count():
         raise ConfigError(f"device={name!r}: only {torch.cuda.device_count()} CUDA device(s) visible")
     torch.cuda.set_device(index)

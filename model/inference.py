@@ -1,17 +1,9 @@
-"""Whole-track separation, the library entry points kept from the first version.
+"""The first version's separation entry points, kept as thin layers over :class:`Separator`.
 
-The work is split by concern:
-
-- ``vocalmine.model.windowing``: masks over a whole track (streamed STFT,
-  overlapping 128-frame windows, cross-fade) and the 8192 Hz overlap-add iSTFT;
-- ``vocalmine.model.fullband``: ratio masks and the full-band, native-rate,
-  per-channel application of the masks;
-- ``vocalmine.model.loading``: models folders, checkpoints, exported model files, devices;
-- ``vocalmine.model.output``: decoding at the file's rate, output names, writing;
-- ``vocalmine.model.separator``: :class:`Separator`, the API the CLI calls.
-
-This module keeps :func:`separate_track` (8192 Hz mono in and out) and
-:func:`separate_files` for the callers written against it.
+:func:`separate_track` (8192 Hz mono in and out, each model's own mask through the
+model's own STFT, as the paper separates) and :func:`separate_files` call the
+separator, so there is one separation path; new code should use
+``vocalmine.Separator`` directly.
 """
 
 from __future__ import annotations
@@ -24,10 +16,12 @@ import numpy as np
 import torch
 
 from vocalmine.core.constants import SAMPLE_RATE
+from vocalmine.model.loading import LoadedModels
+from vocalmine.model.mask_options import MaskOptions
 from vocalmine.model.output import output_names
 from vocalmine.model.separator import SeparatedFile, Separator
 from vocalmine.model.unet import UNet
-from vocalmine.model.windowing import WINDOW_HOP, separate_with_masks, unet_mask_fn
+from vocalmine.model.windowing import WINDOW_HOP
 
 
 def separate_track(
@@ -38,13 +32,12 @@ def separate_track(
     device: str | torch.device = "cpu",
     batch_size: int = 8,
     window_hop: int = WINDOW_HOP,
-    show_progress: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Separate a whole track into vocals and instrumental with each model's own mask.
 
     Args:
         mixture: float (n_samples,) mono at 8192 Hz, any length.
-        vocals_model, instrumental_model: trained :class:`UNet` mask estimators.
+        vocals_model, instrumental_model: trained :class:`UNet` mask estimators of the paper's spec.
         device: torch device for the models ("cpu", "cuda", ...).
         batch_size: windows per forward pass.
         window_hop: frames between window starts (default 64: 50% overlap).
@@ -52,14 +45,11 @@ def separate_track(
     Returns:
         (vocals, instrumental), float32 arrays of shape (n_samples,).
     """
-    mask_fn = unet_mask_fn([vocals_model, instrumental_model], device=device, batch_size=batch_size)
-    out = separate_with_masks(mixture, mask_fn, n_sources=2, window_hop=window_hop, show_progress=show_progress)
-    return out[0], out[1]
-
-
-def default_device() -> str:
-    """"cuda" when a GPU is visible, else "cpu"."""
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    loaded = LoadedModels({"vocals": vocals_model, "instrumental": instrumental_model}, Path("."))
+    separator = Separator(loaded, device=str(device), batch_size=batch_size, window_hop=window_hop, precision="fp32",
+                          mask=MaskOptions(mode="own", synthesis="paper"))
+    stems = separator.separate(np.asarray(mixture, dtype=np.float32), SAMPLE_RATE, output="model")
+    return stems["vocals"], stems["instrumental"]
 
 
 def separate_files(

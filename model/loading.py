@@ -226,28 +226,3 @@ def export_models(loaded: LoadedModels, out: str | os.PathLike, *, targets: Sequ
     with atomic_path(out) as tmp:
         torch.save(payload, tmp)
     return out
-
-
-def resolve_device(device: str | torch.device | None) -> torch.device:
-    """A usable torch device: None -> CUDA when available, else the CPU.
-
-    Raises:
-        ConfigError: for a malformed name or a device this machine lacks (one line, no traceback).
-    """
-    if device is None or device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ConfigError(f"device={device!r}: not a torch device name (cpu, cuda, cuda:N, mps)") from exc
-    if dev.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ConfigError(f"device={device!r}: CUDA is not available on this machine (torch {torch.__version__})")
-        if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise ConfigError(f"device={device!r}: only {torch.cuda.device_count()} CUDA device(s) visible")
-    elif dev.type == "mps":
-        if not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
-            raise ConfigError(f"device={device!r}: MPS is not available on this machine")
-    elif dev.type != "cpu":
-        raise ConfigError(f"device={device!r}: not supported here (expected cpu, cuda, cuda:N or mps)")
-    return dev

@@ -35,7 +35,8 @@ from vocalmine.core.spec import SignalSpec
 from vocalmine.core.stft import istft, stft
 from vocalmine.model.checkpoint import TARGETS
 from vocalmine.model.fullband import MaskOptions, apply_native, combine_masks
-from vocalmine.model.loading import LoadedModels, load_model_file, resolve_device
+from vocalmine.model.device import resolve_device, resolve_precision
+from vocalmine.model.loading import LoadedModels, load_model_file
 from vocalmine.core.audio import read_audio
 from vocalmine.model.output import check_free, write_outputs
 from vocalmine.model.windowing import track_masks, unet_mask_fn
@@ -85,8 +86,6 @@ class Separator:
             raise ConfigError(f"precision must be auto, fp32 or bf16, got {precision!r}")
         self.device = resolve_device(device)
         if precision == "auto":
-            from vocalmine.model.device import resolve_precision
-
             precision = resolve_precision("auto", self.device)
         self.loaded = loaded
         self.spec: SignalSpec = loaded.spec

@@ -15,7 +15,8 @@ from vocalmine.core.stft import n_frames
 from vocalmine.evaluation.clips import high_band_snr
 from vocalmine.model.checkpoint import make_payload, save_checkpoint
 from vocalmine.model.fullband import MaskOptions, apply_native, combine_masks, native_stft_params
-from vocalmine.model.loading import LoadedModels, export_models, load_model_file, resolve_device
+from vocalmine.model.device import resolve_device
+from vocalmine.model.loading import LoadedModels, export_models, load_model_file
 from vocalmine.core.audio import read_audio
 from vocalmine.model.output import check_free, output_names
 from vocalmine.model.separator import Separator

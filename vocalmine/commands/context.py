@@ -39,20 +39,6 @@ def check_device(name: str | None) -> None:
     """
     if name in (None, "auto", "cpu"):
         return
-    import torch  # here: torch is slow to import for --help
+    from vocalmine.model.device import resolve_device  # here: it imports torch, slow for --help
 
-    try:
-        device = torch.device(name)
-    except (RuntimeError, TypeError):
-        raise ConfigError(f"--device {name}: not a device name (expected auto, cpu, cuda or cuda:N)") from None
-    if device.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ConfigError(f"--device {name}: CUDA is not available on this machine (torch {torch.__version__}); "
-                              "use --device cpu or auto")
-        if device.index is not None and device.index >= torch.cuda.device_count():
-            raise ConfigError(f"--device {name}: only {torch.cuda.device_count()} CUDA device(s) visible")
-    elif device.type == "mps":
-        if not torch.backends.mps.is_available():
-            raise ConfigError(f"--device {name}: Apple MPS is not available on this machine; use --device cpu or auto")
-    elif device.type != "cpu":
-        raise ConfigError(f"--device {name}: not supported (expected auto, cpu, cuda or cuda:N)")
+    resolve_device(name, label=f"--device {name}")
