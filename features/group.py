@@ -43,6 +43,7 @@ def quality_row(pair_id: str, result: PairFeatures, config: FeaturesConfig = Fea
         "residual_ratio": _nan_to_none(result.residual_ratio),
         "coherence": _nan_to_none(result.coherence),
         "segment_coherence": _nan_to_none(result.segment_coherence),
+        "segment_start_s": _nan_to_none(result.segment_start_s),
         "carried_fraction": _nan_to_none(result.carried_fraction),
         "min_coherence": config.min_coherence,
         "min_segment_coherence": config.min_segment_coherence,

@@ -19,7 +19,7 @@ from vocalmine.core.constants import HOP_LENGTH, PATCH_FRAMES, SAMPLE_RATE, SHAR
 from vocalmine.core.errors import AudioError
 from vocalmine.core.contract import features_reasons as reasons
 from vocalmine.features.align import FineAlignment, apply_offset, estimate_offset, fractional_shift, refine_alignment
-from vocalmine.features.coherence import Coherence, phase_coherence
+from vocalmine.features.coherence import phase_coherence
 from vocalmine.features.config import FeaturesConfig
 from vocalmine.features.gain import estimate_gain
 from vocalmine.core.stft import istft, magnitude, stft
@@ -61,6 +61,7 @@ class PairFeatures:
     residual_ratio: float = math.nan  # sum (X − g·Y_i)² / sum X² in the frames the instrumental explains
     coherence: float = math.nan  # whole-track phase coherence of X and Y_i in the bins the instrumental carries, about -1..1
     segment_coherence: float = math.nan  # the lowest per-segment phase coherence, -1..1 (NaN: no segment judged)
+    segment_start_s: float = math.nan  # seconds into the original where that segment starts (NaN: none judged)
     carried_fraction: float = math.nan  # share of energetic bins where |X| and g·|Y_i| agree (the coherence's bins)
     clip_fraction: float = math.nan  # share of original samples at full scale
     silence_fraction: float = math.nan  # share of original frames below the frame silence threshold
@@ -135,7 +136,7 @@ def _residual_ratio(mix: np.ndarray, inst_scaled: np.ndarray, vocal: np.ndarray,
     return float(frame_res[audible][best].sum() / frame_mix[audible][best].sum())
 
 
-def gate(result: PairFeatures, coherence: Coherence, config: FeaturesConfig) -> tuple[str, str]:
+def gate(result: PairFeatures, config: FeaturesConfig) -> tuple[str, str]:
     """The exclusion rules of an aligned, gain-matched pair: (reason code or "", detail naming value and threshold).
 
     too_different: another recording — the phase coherence, over the whole track or in
@@ -148,10 +149,10 @@ def gate(result: PairFeatures, coherence: Coherence, config: FeaturesConfig) -> 
             f"({result.carried_fraction:.0%} of bins; lowest segment {result.segment_coherence:.3f}): another recording")
     if not np.isnan(result.segment_coherence) and result.segment_coherence < config.min_segment_coherence:
         seconds = config.coherence_segment_s
-        a_s = (result.start + coherence.lowest_segment_start * HOP_LENGTH) / SAMPLE_RATE  # seconds into the original
         return reasons.TOO_DIFFERENT, (
             f"segment phase coherence {result.segment_coherence:.3f} < {config.min_segment_coherence} in the {seconds:g}-s "
-            f"segment at {a_s:.1f} s (whole track {result.coherence:.3f}): another edit, a section differs")
+            f"segment at {result.segment_start_s:.1f} s (whole track {result.coherence:.3f}): "
+            "another edit, a section differs")
     if not result.confidence >= config.min_align_confidence:
         return reasons.TOO_DIFFERENT, f"alignment confidence {result.confidence:.3f} < {config.min_align_confidence}"
     if math.isfinite(config.max_residual_ratio) and not result.residual_ratio <= config.max_residual_ratio:
@@ -208,10 +209,12 @@ def pair_features(original: np.ndarray, instrumental: np.ndarray, *, config: Fea
                                 segment_frames=max(1, round(config.coherence_segment_s * SAMPLE_RATE / HOP_LENGTH)),
                                 min_bins=config.coherence_min_bins, gain_quantile=config.coherence_gain_quantile)
     out.coherence, out.segment_coherence = coherence.whole, coherence.lowest_segment
+    if coherence.lowest_segment_start >= 0:  # seconds into the original, so a report can play that segment
+        out.segment_start_s = (out.start + coherence.lowest_segment_start * HOP_LENGTH) / SAMPLE_RATE
     out.carried_fraction = coherence.selected_fraction
     out.scale = float(mix.max())
 
-    out.reason, out.detail = gate(out, coherence, config)
+    out.reason, out.detail = gate(out, config)
     if out.reason:
         return out
     out.waveforms, fine = aligned_waveforms(orig, inst)

@@ -17,7 +17,7 @@ from vocalmine.core.constants import N_BINS, SAMPLE_RATE
 from vocalmine.core.errors import AudioError, CatalogError
 from vocalmine.core.paths import resolve_under
 from vocalmine import __version__
-from vocalmine.core.tables import REJECTS_SCHEMA, read_metadata, read_table, versioned, write_table
+from vocalmine.core.tables import REJECTS_SCHEMA, optional, read_metadata, read_table, versioned, write_table
 from vocalmine.core.stft import istft, magnitude, n_frames, stft
 
 
@@ -81,6 +81,26 @@ def test_artifact_of_an_older_schema_says_how_to_rebuild(tmp_path):
     with pytest.raises(CatalogError, match=r"newer than this vocalmine .*upgrade vocalmine, or delete it and re-run `vocalmine build`"):
         read_table(tmp_path / "v3.parquet", REJECTS_SCHEMA)
     assert read_table(tmp_path / "v3.parquet", versioned(REJECTS_SCHEMA, 3)).shape == (1, 6)
+
+
+def test_an_optional_column_added_later_reads_and_writes_as_nulls(tmp_path):
+    before = pa.schema([("pair_id", pa.string()), ("score", pa.float64())])
+    after = pa.schema(list(before) + [optional("where_s", pa.float64())])
+    write_table(pd.DataFrame({"pair_id": ["a", "b"], "score": [0.5, 0.9]}), tmp_path / "old.parquet", before)
+    old = read_table(tmp_path / "old.parquet", after)  # a file written before the column existed
+    assert list(old.columns) == ["pair_id", "score", "where_s"] and old["where_s"].isna().all()
+    assert old["score"].tolist() == [0.5, 0.9]
+    # a writer that does not know the column yet (a resumed build's older part records) writes nulls
+    write_table(pd.DataFrame({"pair_id": ["c"], "score": [0.1]}), tmp_path / "mixed.parquet", after)
+    assert pq.read_schema(tmp_path / "mixed.parquet").names == after.names
+    write_table(pd.DataFrame({"pair_id": ["d"], "score": [0.2], "where_s": [12.5]}), tmp_path / "new.parquet", after)
+    assert read_table(tmp_path / "new.parquet", after)["where_s"].tolist() == [12.5]
+    # a required column is still required, on both sides
+    with pytest.raises(CatalogError, match=r"lacks column\(s\) \['score'\]"):
+        write_table(pd.DataFrame({"pair_id": ["e"]}), tmp_path / "bad.parquet", after)
+    write_table(pd.DataFrame({"pair_id": ["f"]}), tmp_path / "bare.parquet", pa.schema([("pair_id", pa.string())]))
+    with pytest.raises(CatalogError, match=r"missing column\(s\) \['score'\]"):
+        read_table(tmp_path / "bare.parquet", after)
 
 
 @pytest.mark.parametrize("bad", ["../outside.wav", "/etc/passwd", "a/../../outside.wav"])

@@ -110,6 +110,8 @@ def test_another_edit_with_a_cut_section_is_too_different(recording):
     assert f"segment phase coherence {result.segment_coherence:.3f} < {only_segments.min_segment_coherence}" in result.detail
     at = float(result.detail.split("segment at ")[1].split(" s")[0])
     assert 7.0 <= at <= 14.0  # in the part after the cut (the aligner matched the part before it, or the one after)
+    assert result.segment_start_s == pytest.approx(at, abs=0.05)  # the quality table records where, for the report
+    assert quality_row("p", result, only_segments)["segment_start_s"] == result.segment_start_s
     # without the cut the same material is kept
     assert pair_features(*_pair(acc, vocal, 3.0), config=only_segments).reason == ""
 
@@ -156,6 +158,7 @@ def test_quality_row_keeps_values_and_thresholds(recording):
     row = quality_row("p1", result, config)
     assert row["coherence"] == pytest.approx(result.coherence) and row["segment_coherence"] == pytest.approx(result.segment_coherence)
     assert row["min_coherence"] == 0.85 and row["min_segment_coherence"] == 0.7
+    assert row["segment_start_s"] == result.segment_start_s and 0 <= row["segment_start_s"] < SECONDS
     assert 0 < row["carried_fraction"] <= 1
 
 

@@ -5,6 +5,8 @@ a JSON record: the schema version, the vocalmine version, the stage that wrote
 it and the settings that stage ran with (:class:`ArtifactMeta`). A schema's
 version is declared with the schema (:func:`versioned`); a file whose version is
 not the one this vocalmine reads is refused with a line that says how to rebuild it.
+A column added to a schema later is declared :func:`optional`: files written
+before it read with nulls there, so the addition needs no new version.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from vocalmine.core.errors import CatalogError
 
 META_KEY = b"vocalmine"  # Parquet key-value metadata key holding the ArtifactMeta JSON
 _VERSION_KEY = b"vocalmine.schema_version"  # schema-level metadata key set by versioned()
+_OPTIONAL_KEY = b"vocalmine.optional"  # field-level metadata key set by optional()
 UNVERSIONED = 0  # the schema version of files written before artifacts described themselves
 
 
@@ -39,6 +42,19 @@ class ArtifactMeta:
     stage: str | None = None  # the command that wrote it (mine, build, evaluate, ...)
     settings: dict = field(default_factory=dict)  # the settings that stage ran with, as plain JSON values
     written_at: str | None = None  # UTC time of writing, ISO 8601
+
+
+def optional(name: str, type_: pa.DataType) -> pa.Field:
+    """A column added to a schema after files of it were written: a file or frame without it reads and writes as nulls.
+
+    Adding one needs no new schema version: every reader accepts a table with or without it.
+    """
+    return pa.field(name, type_, metadata={_OPTIONAL_KEY: b"1"})
+
+
+def _absent_optional(schema: pa.Schema, present) -> list[pa.Field]:
+    """The optional fields of ``schema`` whose column is not in ``present``."""
+    return [f for f in schema if f.name not in present and (f.metadata or {}).get(_OPTIONAL_KEY) == b"1"]
 
 
 def versioned(schema: pa.Schema, version: int) -> pa.Schema:
@@ -63,7 +79,7 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike, schema: pa.Schema, *,
                 settings: Mapping[str, Any] | Any = None) -> Path:
     """Write ``df`` to Parquet at ``path`` atomically, cast to ``schema``, with an :class:`ArtifactMeta`.
 
-    Columns are selected and ordered by the schema; extra columns are dropped.
+    Columns are selected and ordered by the schema; extra columns are dropped, an absent optional one is null.
 
     Args:
         df: the rows to write.
@@ -75,6 +91,7 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike, schema: pa.Schema, *,
     Raises:
         CatalogError: when ``df`` lacks a column of the schema.
     """
+    df = df.assign(**{f.name: None for f in _absent_optional(schema, df.columns)})
     missing = [name for name in schema.names if name not in df.columns]
     if missing:
         raise CatalogError(f"{path}: table to write lacks column(s) {missing}")
@@ -146,6 +163,8 @@ def check_version(path: Path, meta: ArtifactMeta, schema: pa.Schema, *, stage: s
 def read_table(path: str | os.PathLike, schema: pa.Schema, *, stage: str | None = None) -> pd.DataFrame:
     """Read a Parquet artifact and check its schema version and that it has every column of ``schema``.
 
+    An optional column (:func:`optional`) the file lacks reads as nulls.
+
     ``stage`` (mine, build, ...) is the command that writes the artifact, named in the error of a file
     too old to record it.
 
@@ -160,6 +179,8 @@ def read_table(path: str | os.PathLike, schema: pa.Schema, *, stage: str | None 
     except (pa.ArrowInvalid, OSError) as exc:
         raise CatalogError(f"{path}: not a readable Parquet file ({exc})") from exc
     check_version(path, _meta_from(table.schema.metadata), schema, stage=stage)
+    for f in _absent_optional(schema, table.column_names):  # a file written before the column existed
+        table = table.append_column(f, pa.nulls(len(table), f.type))
     missing = [name for name in schema.names if name not in table.column_names]
     if missing:
         raise CatalogError(f"{path}: missing column(s) {missing}; expected schema columns {schema.names}")

@@ -133,6 +133,7 @@ def fabricate(root: Path, *, n_pairs: int = 12, n_artists: int = 5, audio_files:
             # the hostile artist's pairs rank best, so an example caption carries the name the page must escape
             "coherence": 1.0 if artist == HOSTILE else float(rng.uniform(0.9, 0.99)),
             "segment_coherence": 1.0 if artist == HOSTILE else float(rng.uniform(0.8, 0.99)),
+            "segment_start_s": 0.5 * (k % 3),  # where that segment starts, inside the song
             "carried_fraction": float(rng.uniform(0.3, 0.9)), "min_coherence": 0.9, "min_segment_coherence": 0.8,
             "clip_fraction": 0.0, "silence_fraction": float(rng.uniform(0, 0.1)),
             "n_patches": 0 if excluded else -(-n_frames(patches.shape[1]) // PATCH_FRAMES), "scale": scale,

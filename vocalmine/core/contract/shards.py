@@ -35,7 +35,7 @@ import pyarrow as pa
 
 from vocalmine.core.constants import SHARD_DTYPE
 from vocalmine.core.spec import SignalSpec, spec_from_dict
-from vocalmine.core.tables import read_metadata
+from vocalmine.core.tables import optional, read_metadata
 
 ORIGINAL = 0  # first half of the rows: the original mix's channels
 INSTRUMENTAL = 1  # second half: g·instrumental's channels, aligned
@@ -80,6 +80,8 @@ QUALITY_SCHEMA = pa.schema(
         ("residual_ratio", pa.float64()),  # residual energy in frames the instrumental explains
         ("coherence", pa.float64()),  # whole-track phase coherence of original and instrumental in the bins it carries, about -1..1
         ("segment_coherence", pa.float64()),  # the lowest per-segment phase coherence, -1..1 (null: no segment judged)
+        # seconds into the original where that segment starts (null: none judged, or built before this column existed)
+        optional("segment_start_s", pa.float64()),
         ("carried_fraction", pa.float64()),  # share of energetic bins the coherence is measured on
         ("min_coherence", pa.float64()),  # threshold of the gate on coherence (config min_coherence)
         ("min_segment_coherence", pa.float64()),  # threshold of the gate on segment_coherence (config)
