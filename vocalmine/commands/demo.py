@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 
 from vocalmine.commands.context import Context, check_device, pass_context
+from vocalmine.core.contract.report import REPORT_FILE
+from vocalmine.core.contract.scores import SCORES_FILE, TABLES_FILE
 from vocalmine.demo.run import DEMO_BATCH, DEMO_EVAL_SONGS, DEMO_SONGS, DEMO_STEPS, DemoOptions, run_demo
 
 
@@ -35,8 +37,8 @@ def demo(ctx: Context, songs: int, eval_songs: int, song_seconds: tuple[float, f
     click.echo("")
     click.echo(summary.evaluation_table)
     click.echo("")
-    click.echo(f"report:     {catalog.report / 'index.html'}")
+    click.echo(f"report:     {catalog.report / REPORT_FILE}")
     click.echo(f"models:     {catalog.models}")
     click.echo(f"separated:  {catalog.separated}")
-    click.echo(f"scores:     {catalog.evaluation / 'scores.parquet'} (tables.md, box plots beside it)")
+    click.echo(f"scores:     {catalog.evaluation / SCORES_FILE} ({TABLES_FILE}, box plots beside it)")
     click.echo(f"demo finished in {summary.seconds / 60:.1f} min")

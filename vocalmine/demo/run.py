@@ -19,7 +19,7 @@ from vocalmine.core.atomic import write_text_atomic
 from vocalmine.core.catalog import DataCatalog, catalog_for_corpus, load_catalog
 from vocalmine.core.paths import resolve_under
 from vocalmine.core.contract.models import LAST_CHECKPOINT
-from vocalmine.core.contract.scores import SCORES_FILE
+from vocalmine.core.contract.scores import SCORES_FILE, TABLES_FILE
 
 log = logging.getLogger(__name__)
 
@@ -145,8 +145,8 @@ def run_demo(*, catalog_path: Path, options: DemoOptions = DemoOptions(), echo: 
     def evaluation() -> str:
         best = list(catalog.models.glob("*/best.pt"))
         scores = catalog.evaluation / SCORES_FILE
-        if _newer(scores, catalog.eval_set.path, *best) and (catalog.evaluation / "tables.md").is_file():
-            summary.evaluation_table = (catalog.evaluation / "tables.md").read_text(encoding="utf-8")
+        if _newer(scores, catalog.eval_set.path, *best) and (catalog.evaluation / TABLES_FILE).is_file():
+            summary.evaluation_table = (catalog.evaluation / TABLES_FILE).read_text(encoding="utf-8")
             return f"reused {scores}"
         made = evaluate(catalog=catalog, models=["unet", "baseline"], scheduler=options.scheduler, config=EvaluateConfig())
         summary.evaluation_table = made.table
