@@ -24,7 +24,7 @@ unrelated, however few bins a segment has: its own bins never set its
 reference. The whole-track coherence sums the projections of all segments over
 all the power. The gate takes both the whole-track value and the lowest segment.
 
-Pure NumPy; see ../shared/DESIGN.md, "Quality gates tuned on one corpus".
+Pure NumPy; see docs/architecture.md, "Measured pitfalls".
 """
 
 from __future__ import annotations

@@ -134,7 +134,7 @@ def fingerprint_paths(
                 checkpoint.add(keys[p], out[p])
         else:
             with dask_client(scheduler=scheduler, workers=n_workers, tasks=len(todo), stage="mine") as client:
-                # One task per file (see DESIGN.md: ~2 ms per task).
+                # One task per file (docs/architecture.md: ~2 ms per task).
                 futures = client.map(fingerprint_file, todo, seconds=seconds, pure=False)
                 for p, future in zip(todo, progress(futures, desc="fingerprint", unit="file")):
                     out[p] = cache[keys[p]] = future.result()

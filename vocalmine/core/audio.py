@@ -2,7 +2,7 @@
 
 soundfile reads WAV, FLAC, OGG and MP3 (libsndfile >= 1.1) without system
 packages; soxr resamples. This is about 3x faster than ``librosa.load``
-(see ../shared/DESIGN.md, "Decoding").
+(docs/architecture.md, "Measured pitfalls").
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ rates (native-rate separation keeps the same time resolution).
 With hop 768 > window/2 and ``center=True``, the last samples of a clip are
 not covered by any frame. Padding the end by one hop before the STFT and
 trimming after the iSTFT makes the round trip exact (about 1e-15), see
-../shared/DESIGN.md, "Pitfalls".
+docs/architecture.md, "Measured pitfalls".
 """
 
 from __future__ import annotations
