@@ -39,7 +39,8 @@ def naive_page(catalog, out: Path) -> int:
         plt.close(fig)
         return base64.b64encode(buffer.getvalue()).decode("ascii")
 
-    figures = [plots.distributions_figure(table), plots.counts_figure(table, [])]
+    gates = data.gate_rules(artifacts.quality, artifacts.build_settings)
+    figures = [plots.gate_figure(table, gates), plots.distributions_figure(table, gates), plots.counts_figure(table, [])]
     for _, pair_id in data.pick_examples(table, artifacts.index):
         figures.append(plots.spectrogram_figure(data.example_spectrograms(catalog.shards, artifacts.index, pair_id),
                                                 title=pair_id))
@@ -77,7 +78,8 @@ def main() -> None:
             naive_times.append(time.perf_counter() - started)
 
     report_t, naive_t = statistics.median(times), statistics.median(naive_times)
-    print(f"pairs {summary.n_pairs:,}, rejects {summary.n_rejects:,}, examples {summary.n_examples}")
+    print(f"pairs {summary.n_pairs:,}, rejects {summary.n_rejects:,}, examples {summary.n_examples}, "
+          f"worst segments {summary.n_segments}")
     print(f"build_report: median {report_t:.2f} s of {args.repeats} ({', '.join(f'{t:.2f}' for t in times)}), "
           f"page {summary.size_bytes / 2**20:.2f} MB (budget {PAGE_BUDGET_BYTES / 2**20:.1f} MB)")
     print(f"naive to_html + full-size PNGs: median {naive_t:.2f} s, page {naive_size / 2**20:.2f} MB")

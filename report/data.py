@@ -18,15 +18,16 @@ from __future__ import annotations
 import csv
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
 
 import numpy as np
 import pandas as pd
 
 from vocalmine.core.catalog import ColumnMap, DataCatalog
 from vocalmine.core.errors import CatalogError
-from vocalmine.core.tables import REJECTS_SCHEMA, read_table
+from vocalmine.core.tables import REJECTS_SCHEMA, read_metadata, read_table
 from vocalmine.core.contract.shards import INDEX_SCHEMA, QUALITY_SCHEMA, SPLITS, open_shard, read_window
 from vocalmine.core.contract.pairs import PAIRS_SCHEMA
 from vocalmine.core.target import vocal_target
@@ -49,6 +50,7 @@ class Artifacts:
     quality: pd.DataFrame | None  # QUALITY_SCHEMA
     index: pd.DataFrame | None  # INDEX_SCHEMA
     features_rejects: pd.DataFrame | None  # REJECTS_SCHEMA, stage features
+    build_settings: dict = field(default_factory=dict)  # the features config build ran with ({}: not recorded)
 
 
 @dataclass(frozen=True)
@@ -119,13 +121,15 @@ def load_artifacts(catalog: DataCatalog) -> Artifacts:
         CatalogError: when the mining tables are missing (run `vocalmine mine` first) or malformed.
     """
     shards = catalog.shards
+    quality = _optional(shards / QUALITY_FILE, QUALITY_SCHEMA)
     return Artifacts(
         catalog_rows=count_csv_rows(catalog.tracks.path, catalog.tracks.delimiter),
         pairs=read_table(catalog.pairs, PAIRS_SCHEMA, stage="mine"),
         rejects=read_table(catalog.rejects, REJECTS_SCHEMA, stage="mine"),
-        quality=_optional(shards / QUALITY_FILE, QUALITY_SCHEMA),
+        quality=quality,
         index=_optional(shards / INDEX_FILE, INDEX_SCHEMA),
         features_rejects=_optional(shards / REJECTS_FILE, REJECTS_SCHEMA),
+        build_settings=read_metadata(shards / QUALITY_FILE).settings if quality is not None else {},
     )
 
 
@@ -226,17 +230,58 @@ def quality_score(quality: pd.DataFrame) -> pd.Series:
     return whole.combine(segment, min).fillna(0.0).astype(float)
 
 
-# status first, so it shows without scrolling sideways; the id last (it is for search and joins).
+@dataclass(frozen=True)
+class Gate:
+    """One exclusion rule of the quality gate as `build` applied it: a pair whose ``column`` is below
+    ``threshold`` is excluded with ``reason``."""
+
+    column: str  # a pairs-table column
+    threshold: float
+    reason: str  # the features reason code it gives
+    setting: str  # the FeaturesConfig field that sets it
+    opt_in: bool = False  # a rule that is off by default
+
+
+def gate_rules(quality: pd.DataFrame | None, settings: Mapping) -> tuple[Gate, ...]:
+    """The rules the quality gate applied, read from what build recorded (never today's defaults).
+
+    Phase coherence (whole track and worst segment) is the gate: its thresholds are columns of
+    quality.parquet, one Gate per distinct value (a build resumed with other settings has several).
+    The opt-in alignment-confidence rule and the no-vocal rule come from the build's settings, when
+    recorded and switched on. (The opt-in residual-ratio rule reads a column the report does not show.)
+
+    Args:
+        quality: quality.parquet rows, None before build.
+        settings: the features config build ran with (Artifacts.build_settings).
+    """
+    rules: list[Gate] = []
+    if quality is not None:
+        for column, setting in (("coherence", "min_coherence"), ("segment_coherence", "min_segment_coherence")):
+            for value in sorted(quality[setting].dropna().unique()):
+                rules.append(Gate(column, float(value), "too_different", setting))
+    for column, setting, reason, opt_in in (("align_confidence", "min_align_confidence", "too_different", True),
+                                            ("vocal_ratio", "min_vocal_ratio", "too_similar", False)):
+        value = settings.get(setting)
+        if isinstance(value, (int, float)) and value > 0:
+            rules.append(Gate(column, float(value), reason, setting, opt_in))
+    return tuple(rules)
+
+
+# status first, so it shows without scrolling sideways; then the gate's measures; the id last (for search and joins).
 PAIR_COLUMNS = (
-    "status", "reason", "artist", "original_title", "instrumental_title", "quality", "split", "n_patches",
-    "title_score", "duration_delta_s", "offset_s", "gain_db", "align_confidence", "vocal_ratio", "pair_id",
+    "status", "reason", "artist", "original_title", "instrumental_title", "quality", "coherence", "segment_coherence",
+    "segment_start_s", "listen", "split", "n_patches", "title_score", "duration_delta_s", "offset_s", "gain_db",
+    "align_confidence", "vocal_ratio", "pair_id",
 )
+QUALITY_COLUMNS = ("offset_s", "gain_db", "align_confidence", "vocal_ratio", "coherence", "segment_coherence",
+                   "segment_start_s")  # the quality record's columns the pairs table shows
 
 
 def pairs_table(artifacts: Artifacts) -> pd.DataFrame:
     """One row per pair of pairs.parquet (PAIR_COLUMNS): mining scores joined with the features quality record.
 
-    status is kept | excluded (features) | rejected (content) | not_built.
+    status is kept | excluded (features) | rejected (content) | not_built; listen is "" (the report marks
+    the pairs whose worst segment it embeds).
     """
     pairs = artifacts.pairs
     table = pairs[["pair_id", "artist", "original_title", "instrumental_title", "title_score", "duration_delta_s"]].copy()
@@ -245,12 +290,14 @@ def pairs_table(artifacts: Artifacts) -> pd.DataFrame:
     if artifacts.quality is not None:
         quality = artifacts.quality.drop_duplicates("pair_id", keep="last").copy()
         quality["quality"] = quality_score(quality)
-        cols = ["pair_id", "offset_s", "gain_db", "align_confidence", "vocal_ratio", "quality", "split", "n_patches"]
+        cols = ["pair_id", *QUALITY_COLUMNS, "quality", "split", "n_patches"]
         table = table.merge(quality[cols], on="pair_id", how="left")
     else:
-        for col in ("offset_s", "gain_db", "align_confidence", "vocal_ratio", "quality"):
+        for col in (*QUALITY_COLUMNS, "quality"):
             table[col] = np.nan
         table["split"], table["n_patches"] = "", 0
+    table["segment_start_s"] = table["segment_start_s"].astype(float)  # all null in a table built before it existed
+    table["listen"] = ""
     kept, reasons = features_outcome(quality=artifacts.quality, features_rejects=artifacts.features_rejects)
     status = np.where(table["pair_id"].isin(kept), KEPT, np.where(table["pair_id"].isin(reasons.index), EXCLUDED, NOT_BUILT))
     reason = table["pair_id"].map(reasons).astype(object).fillna("")
@@ -380,8 +427,17 @@ def rejects_table(artifacts: Artifacts, *, columns: ColumnMap | None = None, aud
     return table.sort_values(["_order", "reason", "tracks", "pair_id"]).drop(columns="_order").reset_index(drop=True)
 
 
+def worst_segments(table: pd.DataFrame, n: int) -> list[str]:
+    """pair_id of the ``n`` pairs with the lowest worst-segment coherence that know where that segment is.
+
+    Kept and excluded pairs alike: an excluded one is what a person most wants to hear.
+    """
+    known = table[np.isfinite(table["segment_coherence"].astype(float)) & np.isfinite(table["segment_start_s"])]
+    return known.sort_values(["segment_coherence", "pair_id"])["pair_id"].head(max(n, 0)).astype(str).tolist()
+
+
 def pick_examples(table: pd.DataFrame, index: pd.DataFrame | None) -> list[tuple[str, str]]:
-    """(label, pair_id) of the best, median and worst kept pairs by quality that have patches."""
+    """(label, pair_id) of the best, median and worst kept pairs that have patches, by quality (quality_score)."""
     if index is None or not len(table):
         return []
     ok = table[(table["status"] == KEPT) & table["pair_id"].isin(set(index["pair_id"])) & table["quality"].notna()]

@@ -5,7 +5,8 @@ Catalog strings are untrusted: every one that goes into markup passes through
 type="application/json">`` (with ``<``, ``>`` and ``&`` escaped) and are put
 into the DOM with ``textContent`` only. The CSS and JavaScript below are
 written by hand and small; the tables sort, search, filter, paginate and
-export CSV in the browser, so thousands of rows stay responsive.
+export CSV in the browser, so thousands of rows stay responsive, and a pair's
+listen cell scrolls to its worst-segment excerpt and plays it.
 """
 
 from __future__ import annotations
@@ -38,6 +39,17 @@ class ExampleView:
 
 
 @dataclass(frozen=True)
+class SegmentView:
+    """One pair's worst segment: what the gate measured there, and excerpts to hear it."""
+
+    pair_id: str  # the pairs table's listen cell finds the article by it
+    caption: str  # artist – title / instrumental title, plain text (escaped on output)
+    facts: tuple[tuple[str, str], ...]  # (name, value) shown under the caption
+    audio: tuple[tuple[str, str], ...] = ()  # (name, Ogg data: URI)
+    note: str = ""  # why audio is missing, if it is
+
+
+@dataclass(frozen=True)
 class PageInput:
     """Everything the page shows."""
 
@@ -50,6 +62,8 @@ class PageInput:
     parameters: tuple[tuple[str, str], ...]  # (name, value)
     max_rows: int = 20000  # rows per table embedded in the page; more are cut (worst first for pairs)
     notes: tuple[str, ...] = field(default_factory=tuple)  # warnings shown at the top
+    segments: tuple[SegmentView, ...] = ()  # the pairs with the lowest worst-segment coherence, lowest first
+    segments_note: str = ""  # why no segment can be heard, if none can
 
 
 def _e(value) -> str:
@@ -139,17 +153,36 @@ def _examples_html(examples: tuple[ExampleView, ...]) -> str:
     parts = []
     for ex in examples:
         facts = " · ".join(f"{_e(k)} <b>{_e(v)}</b>" for k, v in ex.facts)
-        audio = "".join(
-            f'<figure class="clip"><figcaption>{_e(name)}</figcaption>'
-            f'<audio controls preload="none" src="{uri}"></audio></figure>'
-            for name, uri in ex.audio
-        )
+        audio = _clips(ex.audio)
         note = f'<p class="warn">{_e(ex.note)}</p>' if ex.note else ""
         parts.append(
             f'<article class="example" data-pair="{_e(ex.pair_id)}"><h3>{_e(ex.label)}: {_e(ex.caption)}</h3>'
             f'<p class="help">pair {_e(ex.pair_id)} · {facts}</p>'
             f'<img alt="spectrograms of the {_e(ex.label)} pair" src="{ex.image}">'
             f'<div class="clips">{audio}</div>{note}</article>'
+        )
+    return "\n".join(parts)
+
+
+def _clips(audio: tuple[tuple[str, str], ...]) -> str:
+    return "".join(
+        f'<figure class="clip"><figcaption>{_e(name)}</figcaption>'
+        f'<audio controls preload="none" src="{uri}"></audio></figure>'
+        for name, uri in audio
+    )
+
+
+def _segments_html(segments: tuple[SegmentView, ...], note: str) -> str:
+    if not segments:
+        return f"<p class=help>{_e(note or 'No pair has a judged segment yet: run vocalmine build.')}</p>"
+    parts = [f'<p class="warn">{_e(note)}</p>'] if note else []
+    for seg in segments:
+        facts = " · ".join(f"{_e(k)} <b>{_e(v)}</b>" for k, v in seg.facts)
+        warn = f'<p class="warn">{_e(seg.note)}</p>' if seg.note else ""
+        parts.append(
+            f'<article class="segment" data-pair="{_e(seg.pair_id)}"><div><h3>{_e(seg.caption)}</h3>'
+            f'<p class="help">pair {_e(seg.pair_id)} · {facts}</p>{warn}</div>'
+            f'<div class="clips">{_clips(seg.audio)}</div></article>'
         )
     return "\n".join(parts)
 
@@ -171,7 +204,8 @@ def render_page(page: PageInput) -> str:
     body = f"""
 <header><h1>vocalmine pair quality report</h1><p>{_e(head_counts)}</p>{notes}
 <nav><a href="#funnel-section">Funnel</a> <a href="#plots-section">Distributions</a> <a href="#examples-section">Examples</a>
-<a href="#pairs-section">Pairs</a> <a href="#rejects-section">Rejects</a> <a href="#provenance-section">Provenance</a></nav></header>
+<a href="#segments-section">Worst segments</a> <a href="#pairs-section">Pairs</a> <a href="#rejects-section">Rejects</a>
+<a href="#provenance-section">Provenance</a></nav></header>
 <main>
 <section id="funnel-section"><h2>Funnel</h2>
 <p class="help">Catalog rows and valid rows count CSV rows; a row whose audio cannot be used (content/undecodable,
@@ -185,14 +219,24 @@ Bars compare a step with the first step of the same unit.</p>
 {_funnel_html(page.funnel)}</section>
 <section id="plots-section"><h2>Distributions</h2>{figures}</section>
 <section id="examples-section"><h2>Best, median and worst kept pairs</h2>
-<p class="help">Ranked by quality = alignment confidence × (1 − residual ratio). Spectrograms come from the shards
-(magnitudes divided by the pair's max |X|, dB). Excerpts: original, the aligned instrumental × g, and the vocal
-max(|X| − g·|Y_i|, 0) with the mixture's phase; each is peak-normalised, 8192 Hz Ogg Vorbis.</p>
+<p class="help">Ranked by quality = the lower of the whole-track and the worst segment's phase coherence, the two
+measures the quality gate decides on, among the kept pairs that have patches. Spectrograms come from the shards
+(magnitudes divided by the pair's max |X|, dB). Excerpts, where the derived vocal is loudest: original, the aligned
+instrumental × g, and the vocal max(|X| − g·|Y_i|, 0) with the mixture's phase; each is peak-normalised,
+8192 Hz Ogg Vorbis.</p>
 {_examples_html(page.examples)}</section>
+<section id="segments-section"><h2>Worst segments</h2>
+<p class="help">The pairs whose worst segment has the lowest phase coherence, kept or excluded, lowest first: the
+original and the aligned instrumental × g around that segment, so you can hear whether it is another edit or
+another take there. The pairs table's <i>listen</i> column jumps here.</p>
+{_segments_html(page.segments, page.segments_note)}</section>
 {_table_block("pairs", "Pairs after content checks", page.pairs, page.max_rows,
               "Every pair of pairs.parquet (matched, and past the content checks) with its quality record, worst "
               "quality first. <i>status</i>: kept (for training), excluded (by a quality check, see <i>reason</i>) or "
-              "not_built (the features stage has not seen it). Click a header to sort, type to search every column.")}
+              "not_built (the features stage has not seen it). <i>coherence</i> and <i>segment_coherence</i> (the "
+              "worst segment, starting <i>segment_start_s</i> into the original) are what the gate decides on; "
+              "<i>quality</i> is the lower of the two. Click a header to sort (<i>segment_coherence</i>: worst "
+              "segment first), type to search every column; ▶ in <i>listen</i> plays the worst segment.")}
 {_table_block("rejects", "Rejects", page.rejects, page.max_rows,
               "Every row or candidate set aside, by stage and reason, with the fields of the input it came from: "
               "<i>tracks</i> are track ids (original + instrumental for a pair), <i>files</i> are audio paths under "
@@ -223,7 +267,11 @@ tr.split td{background:#f6f9fc}.tablebox{overflow-x:auto}.tablebox th{cursor:poi
 figure{margin:8px 0}img{max-width:100%;height:auto}.clips{display:flex;flex-wrap:wrap;gap:12px}.clip figcaption{font-size:12px;color:#555}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;font-size:13px}dd{margin:0;word-break:break-all}
 td.str{max-width:320px;min-width:96px;overflow-wrap:break-word}td.num{white-space:nowrap}
-td.c-status,td.c-reason,td.c-stage{white-space:nowrap}td.id{font-family:ui-monospace,monospace;font-size:12px;white-space:nowrap}
+td.c-status,td.c-reason,td.c-stage,td.c-listen{white-space:nowrap}
+td.id{font-family:ui-monospace,monospace;font-size:12px;white-space:nowrap}
+.segment{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:center;gap:2px 16px;
+border-top:1px solid #eee;padding:2px 0}.segment>div:first-child{flex:1 1 400px;min-width:0}
+.segment h3{font-size:14px;margin:4px 0}.segment p{margin:2px 0}
 td.st-kept{color:#1b6e2a;font-weight:600}td.st-excluded,td.st-rejected{color:#a33;font-weight:600}td.st-not_built{color:#888}
 """
 
@@ -269,11 +317,17 @@ function draw(t){
   const frag=document.createDocumentFragment();
   for(const r of rows){const tr=document.createElement('tr');
     r.forEach((v,i)=>{const td=document.createElement('td');td.className=types[i];td.textContent=v===null?'':String(v);
-      td.classList.add('c-'+t.doc.columns[i]);if(t.doc.columns[i]==='status'&&v)td.classList.add('st-'+v);tr.appendChild(td);});
+      td.classList.add('c-'+t.doc.columns[i]);if(t.doc.columns[i]==='status'&&v)td.classList.add('st-'+v);
+      if(t.doc.columns[i]==='listen'&&v)listenLink(td,r[t.doc.columns.indexOf('pair_id')]);tr.appendChild(td);});
     frag.appendChild(tr);}
   t.tbody.replaceChildren(frag);
   t.info.textContent=t.view.length?`${start+1}–${start+rows.length} of ${t.view.length}`:'no rows';
 }
+// a listen cell scrolls to the pair's worst-segment excerpt and plays it (the click allows playback)
+function listenLink(td,pid){const a=document.createElement('a');a.href='#segments-section';a.className='listen';
+  a.textContent=td.textContent;a.addEventListener('click',ev=>{ev.preventDefault();
+    const el=Array.from(document.querySelectorAll('article.segment')).find(e=>e.dataset.pair===pid);if(!el)return;
+    el.scrollIntoView();const au=el.querySelector('audio');if(au)au.play().catch(()=>{});});td.replaceChildren(a);}
 function csvCell(v){const s=v===null?'':String(v);return /[",\n\r]/.test(s)?'"'+s.replace(/"/g,'""')+'"':s;}
 function downloadCsv(t){
   const lines=[t.doc.columns.map(csvCell).join(',')].concat(t.view.map(r=>r.map(csvCell).join(',')));

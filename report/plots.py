@@ -26,6 +26,7 @@ DPI = 80  # dots per inch of every embedded figure
 DB_FLOOR = -80.0  # bottom of the spectrogram colour scale, dB relative to the pair's max |X|
 TOP_ARTISTS = 25  # artists shown in the pairs-per-artist chart
 KEPT_COLOUR, OTHER_COLOUR = "#2b7bba", "#d95f02"
+GATE_COLOUR = "#b2182b"  # threshold lines and the side of a rule that excludes
 
 
 def figure_data_uri(fig: Figure, *, dpi: int = DPI) -> str:
@@ -59,7 +60,13 @@ def hist_range(values: np.ndarray) -> tuple[float, float, int, str]:
     return lo, hi, 31, ""
 
 
-def _hist(ax, kept: pd.Series, other: pd.Series, *, title: str, xlabel: str) -> None:
+def _hist(ax, kept: pd.Series, other: pd.Series, *, title: str, xlabel: str, thresholds: tuple[float, ...] = (),
+          zoom: bool = False) -> None:
+    """A stacked kept / not-kept histogram, with a dashed line and a shaded excluded side per threshold.
+
+    ``zoom`` shows the threshold's neighbourhood (twice its distance to the largest value below it), piling
+    values further down into the first bin: one far-off pair would otherwise squeeze every other into a bin.
+    """
     kept, other = kept.dropna().to_numpy(float), other.dropna().to_numpy(float)
     both = np.concatenate([kept, other])
     ax.set_title(title, fontsize=10)
@@ -69,36 +76,96 @@ def _hist(ax, kept: pd.Series, other: pd.Series, *, title: str, xlabel: str) -> 
         ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes, color="grey")
         return
     lo, hi, n_bins, note = hist_range(both)
-    ax.hist([kept, other], bins=np.linspace(lo, hi, n_bins + 1), stacked=True, color=[KEPT_COLOUR, OTHER_COLOUR], label=["kept", "not kept"])
+    if thresholds:  # the axis reaches each threshold, so its line is drawn even when every pair lies on one side
+        pad = 0.04 * max(hi - lo, 1e-3)
+        lo, hi = min(lo, min(thresholds) - pad), max(hi, max(thresholds) + pad)
+        floor = min(thresholds) - 2 * (hi - min(thresholds))
+        if zoom and lo < floor:
+            far = int((both < floor).sum())
+            kept, other = np.maximum(kept, floor), np.maximum(other, floor)
+            lo, note = floor, f"{far} below {floor:.2f}: in the first bin"
+    ax.hist([kept, other], bins=np.linspace(lo, hi, n_bins + 1), stacked=True, color=[KEPT_COLOUR, OTHER_COLOUR],
+            label=["kept", "not kept"])
     ax.set_xlim(lo, hi)
     ax.ticklabel_format(axis="x", useOffset=False, style="plain")  # never "1e-3 + 9.9e1" offset labels
     ax.xaxis.set_major_locator(MaxNLocator(nbins=6))
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts of pairs
+    box = {"facecolor": "white", "edgecolor": "#ccc", "boxstyle": "round,pad=0.2"}
     if note:
-        ax.text(0.02, 0.96, note, ha="left", va="top", transform=ax.transAxes, fontsize=8, color="#333",
-                bbox={"facecolor": "white", "edgecolor": "#ccc", "boxstyle": "round,pad=0.2"})
+        ax.text(0.02, 0.96, note, ha="left", va="top", transform=ax.transAxes, fontsize=8, color="#333", bbox=box)
+    for value in thresholds:
+        ax.axvspan(lo, value, color=GATE_COLOUR, alpha=0.08, lw=0)  # the excluded side of the rule
+        ax.axvline(value, color=GATE_COLOUR, ls="--", lw=1.2)
+        below = int((both < value).sum())
+        left = (value - lo) / (hi - lo) > 0.4  # the label inside the axes, on the side with room
+        ax.text(value, 0.80, f" {below} below {value:g} ", ha="right" if left else "left", va="top", fontsize=7,
+                color=GATE_COLOUR, transform=ax.get_xaxis_transform(), bbox={**box, "edgecolor": GATE_COLOUR})
 
 
-def distributions_figure(table: pd.DataFrame) -> Figure:
-    """Histograms of title score, duration delta, offset, gain and vocal ratio (kept vs. not kept pairs).
+def _thresholds(gates, column: str) -> tuple[float, ...]:
+    return tuple(g.threshold for g in gates if g.column == column)
+
+
+def gate_figure(table: pd.DataFrame, gates=()) -> Figure:
+    """Histograms of the quality gate's two measures, whole-track and worst-segment phase coherence, each with
+    the threshold build applied (a dashed line; pairs left of it are excluded as too_different).
 
     Args:
         table: report_data.pairs_table rows.
+        gates: report_data.gate_rules.
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.0))
+    fig.subplots_adjust(left=0.05, right=0.99, top=0.88, bottom=0.17, wspace=0.15)
+    kept = table["status"] == "kept"
+    specs = [
+        ("coherence", "Phase coherence, whole track", "coherence of X and g·Y_i in the bins the instrumental carries"),
+        ("segment_coherence", "Phase coherence, worst segment", "the lowest coherence of any segment"),
+    ]
+    for ax, (column, name, xlabel) in zip(axes, specs):
+        rules = [g for g in gates if g.column == column]
+        _hist(ax, table.loc[kept, column], table.loc[~kept, column], title=_context_title(name, rules), xlabel=xlabel,
+              thresholds=_thresholds(rules, column), zoom=True)
+        unjudged = int((table[column].isna() & table["status"].isin(["kept", "excluded"])).sum())
+        if unjudged:
+            ax.text(0.02, 0.84, f"{unjudged} built pairs without a value", ha="left", va="top", transform=ax.transAxes,
+                    fontsize=7, color="#555")
+    if axes[0].patches:  # no histogram before build has run
+        axes[0].legend(fontsize=7, loc="center left")
+    return fig
+
+
+def _context_title(name: str, gates) -> str:
+    """A panel's title: whether build's gate used its measure, and how."""
+    if not gates:
+        return f"{name} · not gating"
+    limits = " / ".join(f"{g.threshold:g}" for g in gates)
+    return f"{name} · gates: < {limits} → {gates[0].reason}" + (" (opt-in)" if gates[0].opt_in else "")
+
+
+def distributions_figure(table: pd.DataFrame, gates=()) -> Figure:
+    """Context: histograms of title score, duration delta, offset, gain, vocal ratio and alignment confidence
+    (kept vs. not kept pairs). None decides the phase-coherence gate; a rule build applied to one is drawn on it.
+
+    Args:
+        table: report_data.pairs_table rows.
+        gates: report_data.gate_rules.
     """
     fig, axes = plt.subplots(2, 3, figsize=(11, 5.6))
     # fixed margins: constrained layout costs a second draw of every axis
     fig.subplots_adjust(left=0.05, right=0.99, top=0.95, bottom=0.09, wspace=0.22, hspace=0.42)
     kept = table["status"] == "kept"
     specs = [
-        ("title_score", "Title score", "rapidfuzz score, 0..100"),
-        ("duration_delta_s", "Duration delta", "instrumental − original, s"),
+        ("title_score", "Title score", "rapidfuzz score, 0..100 (checked by mine)"),
+        ("duration_delta_s", "Duration delta", "instrumental − original, s (checked by mine)"),
         ("offset_s", "Offset", "instrumental lag, s"),
         ("gain_db", "Gain", "g, dB"),
         ("vocal_ratio", "Vocal-energy ratio", "energy(Y_v) / energy(X)"),
         ("align_confidence", "Alignment confidence", "normalised cross-correlation peak"),
     ]
-    for ax, (column, title, xlabel) in zip(axes.flat, specs):
-        _hist(ax, table.loc[kept, column], table.loc[~kept, column], title=title, xlabel=xlabel)
+    for ax, (column, name, xlabel) in zip(axes.flat, specs):
+        rules = [g for g in gates if g.column == column]
+        _hist(ax, table.loc[kept, column], table.loc[~kept, column], title=_context_title(name, rules), xlabel=xlabel,
+              thresholds=_thresholds(rules, column))
     axes.flat[0].legend(fontsize=7)
     return fig
 

@@ -50,7 +50,7 @@ def test_page_in_headless_chromium(shared_report, tmp_path):
 
             assert errors == [] and requests == []
             widths = page.eval_on_selector_all("img", "els => els.map(e => [e.naturalWidth, e.naturalHeight])")
-            assert len(widths) == 2 + summary.n_examples and all(w > 0 and h > 0 for w, h in widths)
+            assert len(widths) == 3 + summary.n_examples and all(w > 0 and h > 0 for w, h in widths)
 
             # sorting: one click ascending, a second descending
             _click_header(page, "pairs", "title_score")
@@ -59,6 +59,21 @@ def test_page_in_headless_chromium(shared_report, tmp_path):
             _click_header(page, "pairs", "title_score")
             scores = [float(v) for v in _column(page, "pairs", "title_score")]
             assert scores == sorted(scores, reverse=True)
+
+            # the gate's worst-segment measure sorts, and a listen cell takes you to that segment's excerpt
+            _click_header(page, "pairs", "segment_coherence")
+            worst = [float(v) for v in _column(page, "pairs", "segment_coherence")]
+            assert worst == sorted(worst)
+            listen = page.locator('.tablebox[data-key="pairs"] tbody a.listen')
+            assert listen.count() == summary.n_segments > 0
+            pair_id = _column(page, "pairs", "pair_id")[0]  # the lowest segment is one the page plays
+            assert _column(page, "pairs", "listen")[0] == "▶ play"
+            listen.first.click()
+            article = page.locator(f'article.segment[data-pair="{pair_id}"]')
+            box = article.bounding_box()
+            assert box is not None and 0 <= box["y"] < 900  # scrolled into view
+            assert article.locator("audio").count() == 2
+            page.evaluate("window.scrollTo(0, 0)")
 
             # searching: only matching rows stay
             page.fill('.tablebox[data-key="pairs"] input.search', "song 1")

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import base64
+import html
 import io
 import json
 import re
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import soundfile as sf
 from PIL import Image
 
-from vocalmine.core.tables import REJECTS_SCHEMA, read_table
+from vocalmine.core.tables import REJECTS_SCHEMA, read_table, write_table
 from vocalmine.report.report import PAGE_BUDGET_BYTES, ReportConfig, build_report
 from vocalmine.core.contract.shards import INDEX_SCHEMA, QUALITY_SCHEMA
 from vocalmine.core.contract.pairs import PAIRS_SCHEMA
@@ -87,7 +90,8 @@ def test_pairs_table_holds_every_pair_with_its_quality(rendered):
     table = _json_block(page, "pairs")
     shown = pd.DataFrame(table["rows"], columns=table["columns"]).set_index("pair_id")
     assert sorted(shown.index) == sorted(pairs["pair_id"])
-    for column in ("offset_s", "gain_db", "align_confidence", "vocal_ratio"):
+    for column in ("offset_s", "gain_db", "align_confidence", "vocal_ratio", "coherence", "segment_coherence",
+                   "segment_start_s"):
         assert (shown[column] - quality.loc[shown.index, column]).abs().max() < 1e-3
     assert (shown["status"] == "kept").sum() == (quality["status"] == "kept").sum()
     # worst quality first
@@ -97,13 +101,14 @@ def test_pairs_table_holds_every_pair_with_its_quality(rendered):
 def test_images_and_audio_decode(rendered):
     _, summary, page = rendered
     images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
-    assert len(images) == 2 + 3 == 2 + summary.n_examples
+    assert len(images) == 3 + 3 == 3 + summary.n_examples  # gate, context, counts; one spectrogram per example
     for data in images:
         image = Image.open(io.BytesIO(base64.b64decode(data)))
         image.load()
         assert image.width > 100 and image.height > 100
     clips = re.findall(r'src="data:audio/ogg;base64,([A-Za-z0-9+/=]+)"', page)
-    assert len(clips) == 3 * 3
+    assert summary.n_segments == ReportConfig().segment_excerpts
+    assert len(clips) == 3 * 3 + 2 * summary.n_segments  # 3 per example, original and instrumental per segment
     for data in clips:
         y, sr = sf.read(io.BytesIO(base64.b64decode(data)))
         assert sr == 8192 and len(y) > 2 * sr and abs(y).max() > 0.5
@@ -137,3 +142,50 @@ def test_report_without_audio_or_features(fabricated, caplog):
     assert counts["kept"] is None and counts["patches"] is None and counts["content"] == fabricated.n_pairs
     assert "features stage has not run" in page and summary.n_examples == 0
     assert "data:audio" not in page
+
+
+def test_the_gate_leads_the_distributions_and_the_caption_says_how_pairs_rank(rendered):
+    _, _, page = rendered
+    figures = re.findall(r'<figure><img alt="[^"]*" src="[^"]*"><figcaption>(.*?)</figcaption>', page)
+    captions = [html.unescape(c) for c in figures]
+    assert captions[0].startswith("What decided: the quality gate's two measures")
+    assert "below either dashed threshold is excluded as too_different" in captions[0]
+    assert captions[1].startswith("Context, not the gate")
+    assert "alignment confidence × (1 − residual ratio)" not in page  # the ranking the code no longer uses
+    assert "Ranked by quality = the lower of the whole-track and the worst segment's phase coherence" in page
+
+
+def test_worst_segments_are_the_lowest_and_the_pairs_table_points_at_them(rendered):
+    fab, summary, page = rendered
+    quality = read_table(fab.catalog.shards / "quality.parquet", QUALITY_SCHEMA)
+    lowest = quality.sort_values(["segment_coherence", "pair_id"])["pair_id"].head(summary.n_segments).tolist()
+    section = re.search(r'<section id="segments-section">(.*?)</section>', page, re.S).group(1)
+    assert re.findall(r'<article class="segment" data-pair="(\w+)">', section) == lowest
+    table = _json_block(page, "pairs")
+    shown = pd.DataFrame(table["rows"], columns=table["columns"]).set_index("pair_id")
+    assert sorted(shown.index[shown["listen"] != ""]) == sorted(lowest)
+    first = quality.set_index("pair_id").loc[lowest[0]]
+    assert f"{first['segment_coherence']:.3f} at {first['segment_start_s']:.1f} s (gate 0.8)" in section
+    clips = re.findall(r'src="data:audio/ogg;base64,([A-Za-z0-9+/=]+)"', section)
+    assert len(clips) == 2 * len(lowest)
+    for data in clips:
+        y, sr = sf.read(io.BytesIO(base64.b64decode(data)))
+        assert sr == 8192 and len(y) > 2 * sr and abs(y).max() > 0.5
+
+
+@pytest.mark.slow
+def test_a_quality_table_built_before_segment_start_s_still_renders(fabricated):
+    path = fabricated.catalog.shards / "quality.parquet"
+    older = pa.schema([f for f in QUALITY_SCHEMA if f.name != "segment_start_s"])
+    write_table(read_table(path, QUALITY_SCHEMA), path, older, stage="build")
+    assert "segment_start_s" not in pq.read_schema(path).names
+    summary = build_report(catalog=fabricated.catalog)
+    page = summary.path.read_text(encoding="utf-8")
+    assert summary.n_segments == 0 and summary.n_examples == 3
+    assert "does not record where each pair&#x27;s worst segment starts" in page
+    assert f"delete {fabricated.catalog.shards} and re-run `vocalmine build`" in html.unescape(page)
+    table = _json_block(page, "pairs")
+    shown = pd.DataFrame(table["rows"], columns=table["columns"])
+    assert set(shown["listen"]) == {""} and shown["segment_start_s"].isna().all()
+    assert shown["segment_coherence"].notna().any()  # the gate's measures are still shown
+    assert page.count("data:audio/ogg;base64,") == 3 * 3  # the examples' excerpts only

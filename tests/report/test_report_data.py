@@ -14,8 +14,16 @@ from vocalmine.commands.report import report
 from vocalmine.core.constants import SAMPLE_RATE
 from vocalmine.core.errors import CatalogError
 from vocalmine.report.report import build_report
-from vocalmine.report.audio import align, pair_excerpts
-from vocalmine.report.data import compute_funnel, load_artifacts, pairs_table, pick_examples
+from vocalmine.report.audio import align, pair_excerpts, segment_excerpts
+from vocalmine.report.data import (
+    Gate,
+    compute_funnel,
+    gate_rules,
+    load_artifacts,
+    pairs_table,
+    pick_examples,
+    worst_segments,
+)
 from vocalmine.report.html import table_json
 
 
@@ -114,3 +122,41 @@ def test_quality_score_ranks_by_coherence_not_by_vocal_level():
         "residual_ratio": [0.9, 0.0, 0.5, 0.5],
     })
     np.testing.assert_allclose(quality_score(quality), [0.98, 0.60, 0.97, 0.0])
+
+
+def test_segment_excerpts_are_centred_on_the_segment_and_stay_inside_the_original():
+    original = np.arange(10 * SAMPLE_RATE, dtype=np.float32)
+    instrumental = np.concatenate([np.zeros(100, np.float32), original / 2])  # lags by 100 samples, gain 2 undoes it
+    ex = segment_excerpts(original, instrumental, offset_samples=100, gain=2.0, centre_s=5.0, seconds=4.0)
+    assert ex.start_sample == 3 * SAMPLE_RATE and len(ex.original) == len(ex.instrumental) == 4 * SAMPLE_RATE
+    np.testing.assert_allclose(ex.instrumental, ex.original)  # aligned and gained: the same samples
+    late = segment_excerpts(original, instrumental, offset_samples=100, gain=2.0, centre_s=9.5, seconds=4.0)
+    assert late.start_sample == 6 * SAMPLE_RATE and len(late.original) == 4 * SAMPLE_RATE  # moved back inside
+    short = segment_excerpts(original[:SAMPLE_RATE], instrumental, offset_samples=100, gain=2.0, centre_s=0.5,
+                             seconds=4.0)
+    assert short.start_sample == 0 and len(short.original) == SAMPLE_RATE
+
+
+def test_gate_rules_are_what_build_recorded(shared_fabricated):
+    quality = load_artifacts(shared_fabricated.catalog).quality
+    assert gate_rules(quality, {}) == (Gate("coherence", 0.9, "too_different", "min_coherence"),
+                                       Gate("segment_coherence", 0.8, "too_different", "min_segment_coherence"))
+    # a build resumed with another threshold: both are shown
+    mixed = quality.assign(min_coherence=[0.9, 0.85] * (len(quality) // 2) + [0.9] * (len(quality) % 2))
+    assert [g.threshold for g in gate_rules(mixed, {}) if g.column == "coherence"] == [0.85, 0.9]
+    # the opt-in rules count only when switched on in the build's settings
+    settings = {"min_align_confidence": 0.0, "min_vocal_ratio": 0.01}
+    assert [g.column for g in gate_rules(None, settings)] == ["vocal_ratio"]
+    on = gate_rules(None, {"min_align_confidence": 0.5, "min_vocal_ratio": 0.0})
+    assert on == (Gate("align_confidence", 0.5, "too_different", "min_align_confidence", opt_in=True),)
+
+
+def test_worst_segments_are_the_lowest_that_know_where_they_are():
+    table = pd.DataFrame({
+        "pair_id": ["a", "b", "c", "d", "e"],
+        "segment_coherence": [0.9, 0.2, np.nan, 0.5, 0.1],
+        "segment_start_s": [3.0, 6.0, 1.0, 9.0, np.nan],  # e: built before its position was recorded
+    })
+    assert worst_segments(table, 2) == ["b", "d"]
+    assert worst_segments(table, 10) == ["b", "d", "a"]
+    assert worst_segments(table, 0) == []

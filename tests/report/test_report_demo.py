@@ -43,9 +43,12 @@ def test_report_for_the_demo_corpus(demo_catalog, demo_corpus, in_process_schedu
         assert f'data-stage="{stage}" data-reason="{reason}">{n:,}</span>' in page, (stage, reason)
 
     images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
-    assert len(images) == 2 + summary.n_examples and summary.n_examples == min(3, built.kept)
+    assert len(images) == 3 + summary.n_examples and summary.n_examples == min(3, built.kept)
     for data in images:
         assert min(Image.open(io.BytesIO(base64.b64decode(data))).size) > 100
-    assert page.count("data:audio/ogg;base64,") == 3 * summary.n_examples
+    assert page.count("data:audio/ogg;base64,") == 3 * summary.n_examples + 2 * summary.n_segments
+    # build recorded where each worst segment lies, so the page plays the lowest ones
+    assert quality["segment_start_s"].notna().sum() == quality["segment_coherence"].notna().sum() > 0
+    assert summary.n_segments == min(6, int(quality["segment_coherence"].notna().sum()))
     assert summary.size_bytes < PAGE_BUDGET_BYTES
     print(f"demo report: {summary.size_bytes:,} bytes, {summary.seconds:.1f} s")

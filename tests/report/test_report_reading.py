@@ -17,8 +17,8 @@ from vocalmine.core.catalog import ColumnMap
 from vocalmine.core.errors import CatalogError
 from vocalmine.core.tables import REJECTS_SCHEMA, read_table
 from vocalmine.report.report import build_report
-from vocalmine.report.data import REJECT_COLUMNS, reject_fields
-from vocalmine.report.plots import distributions_figure, hist_range
+from vocalmine.report.data import REJECT_COLUMNS, gate_rules, load_artifacts, pairs_table, reject_fields
+from vocalmine.report.plots import distributions_figure, gate_figure, hist_range
 from vocalmine.core.contract.pairs import PAIRS_SCHEMA
 
 
@@ -99,7 +99,7 @@ def test_constant_columns_plot_without_offset_tick_labels():
     fig = distributions_figure(table)
     fig.canvas.draw()
     try:
-        axes = {ax.get_title(): ax for ax in fig.axes}
+        axes = {ax.get_title().split(" · ")[0]: ax for ax in fig.axes}
         for title in ("Title score", "Offset", "Gain"):
             ax = axes[title]
             assert ax.xaxis.get_major_formatter().get_offset() == "", title  # no "1e-8 + 2.5e-1" corner label
@@ -108,6 +108,31 @@ def test_constant_columns_plot_without_offset_tick_labels():
             labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
             assert len(labels) >= 3 and len(set(labels)) == len(labels), (title, labels)
         assert [t.get_text() for t in axes["Alignment confidence"].texts] == ["no data"]
+    finally:
+        plt.close(fig)
+
+
+def test_gate_figure_draws_the_thresholds_and_context_says_what_does_not_gate(shared_fabricated):
+    artifacts = load_artifacts(shared_fabricated.catalog)
+    table = pairs_table(artifacts)
+    gates = gate_rules(artifacts.quality, {"min_align_confidence": 0.0, "min_vocal_ratio": 0.01})
+    fig = gate_figure(table, gates)
+    fig.canvas.draw()
+    try:
+        for ax, column, value in zip(fig.axes, ("coherence", "segment_coherence"), (0.9, 0.8)):
+            assert ax.get_title().endswith(f"gates: < {value:g} → too_different")
+            assert value in [line.get_xdata()[0] for line in ax.lines]  # the dashed threshold
+            below = int((table[column] < value).sum())
+            assert f" {below} below {value:g} " in [t.get_text() for t in ax.texts]
+        assert fig.axes[0].get_title().startswith("Phase coherence, whole track")
+        assert fig.axes[1].get_title().startswith("Phase coherence, worst segment")
+    finally:
+        plt.close(fig)
+    fig = distributions_figure(table, gates)
+    try:
+        titles = [ax.get_title() for ax in fig.axes]
+        assert "Alignment confidence · not gating" in titles and "Offset · not gating" in titles
+        assert "Vocal-energy ratio · gates: < 0.01 → too_similar" in titles
     finally:
         plt.close(fig)
 

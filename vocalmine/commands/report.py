@@ -34,7 +34,8 @@ def summary_tables(summary) -> list[Table]:  # summary: vocalmine.report.report.
 
 
 @click.command("report")
-@click.option("--no-audio", is_flag=True, show_default=True, help="Skip decoding the example pairs' audio (no excerpts).")
+@click.option("--no-audio", is_flag=True, show_default=True,
+              help="Skip decoding audio: no excerpts of the example pairs or of the worst segments.")
 @pass_context
 def report(ctx: Context, no_audio: bool) -> None:
     """Write the pair quality report (catalog 'report' folder / index.html) and print its funnel."""
@@ -47,5 +48,6 @@ def report(ctx: Context, no_audio: bool) -> None:
     budget = " [red](over the size budget)[/red]" if summary.over_budget else ""
     console.print(
         f"[bold]{summary.path}[/bold]: {summary.size_bytes / 2**20:.2f} MB{budget}, {summary.n_pairs:,} pairs, "
-        f"{summary.n_rejects:,} rejects, {summary.n_examples} example pairs, {summary.seconds:.1f} s"
+        f"{summary.n_rejects:,} rejects, {summary.n_examples} example pairs, {summary.n_segments} worst segments "
+        f"to hear, {summary.seconds:.1f} s"
     )
