@@ -20,13 +20,20 @@ from pathlib import Path
 
 import numpy as np
 
-from vocalmine.core.audio import load_audio
+import torch
+
+from vocalmine.core.audio import load_audio, read_audio, resample_channels
 from vocalmine.core.constants import N_BINS, SAMPLE_RATE
+from vocalmine.core.contract.scores import SOURCES, SYSTEM_MIXTURE, SYSTEM_ORACLE
 from vocalmine.core.errors import AudioError, ConfigError
 from vocalmine.core.spec import PAPER
-from vocalmine.model.mask_options import MaskOptions
+from vocalmine.core.stft import istft, stft
 from vocalmine.evaluation.bss import BssEvalV3, mir_eval_sources
-from vocalmine.core.contract.scores import SOURCES, SYSTEM_MIXTURE, SYSTEM_ORACLE
+from vocalmine.model.checkpoint import checkpoint_spec
+from vocalmine.model.fullband import native_stft_params
+from vocalmine.model.loading import LoadedModels, build_model, checked_checkpoint
+from vocalmine.model.mask_options import MaskOptions
+from vocalmine.model.separator import Separator
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +88,6 @@ def load_clip_native(job: ClipJob) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
         AudioError: undecodable audio, differing rates or channel counts, or lengths
             differing by more than LENGTH_TOLERANCE samples at 8192 Hz.
     """
-    from vocalmine.core.audio import read_audio
-
     decoded = [read_audio(p) for p in (job.mixture, job.vocals, job.accompaniment)]
     rates = {r for _, r in decoded}
     if len(rates) > 1:
@@ -145,8 +150,6 @@ def oracle_irm(mixture: np.ndarray, vocals: np.ndarray, accompaniment: np.ndarra
     ``vocalmine.model.fullband.native_stft_params``), or the model's own STFT
     ("paper"; bins without the Nyquist bin, like the models).
     """
-    from vocalmine.core.stft import istft, stft
-
     if synthesis != "paper":
         return oracle_irm_native(mixture[None], vocals[None], accompaniment[None], SAMPLE_RATE, synthesis)[:, 0]
     n = mixture.shape[0]
@@ -162,9 +165,6 @@ def oracle_irm_native(mixture: np.ndarray, vocals: np.ndarray, accompaniment: np
                       synthesis: str = "overlap") -> np.ndarray:
     """Ideal ratio mask estimates (2, channels, n) per channel at the native STFT (the full-band
     output's, for ``synthesis``), all bins: the ceiling of a full-band magnitude mask."""
-    from vocalmine.core.stft import istft, stft
-    from vocalmine.model.fullband import native_stft_params
-
     n_fft, hop = native_stft_params(sample_rate, synthesis)
     n = mixture.shape[-1]
     x = stft(mixture, n_fft=n_fft, hop=hop)
@@ -180,9 +180,6 @@ def _cached_separator(vocals_path: str, instrumental_path: str, mtimes: tuple[fl
     """A Separator built once per worker process (keyed by files, mtimes and options; ``mask``: MaskOptions)."""
     import torch
 
-    from vocalmine.model.checkpoint import checkpoint_spec
-    from vocalmine.model.loading import LoadedModels, build_model, checked_checkpoint
-    from vocalmine.model.separator import Separator
 
     torch.set_num_threads(1)  # one Dask worker per core
     loaded, specs = {}, set()
@@ -219,8 +216,6 @@ def model_estimates_native(mixture: np.ndarray, sample_rate: int, vocals_path: s
                            job: ClipJob) -> tuple[np.ndarray, np.ndarray]:
     """(full-band, model-rate output resampled) estimates, each (2, channels, n), of a model set on ``mixture``
     (channels, n)."""
-    from vocalmine.core.audio import resample_channels
-
     separator = job_separator(job, vocals_path, instrumental_path)
     x = mixture.astype(np.float32)
     full = separator.separate(x, sample_rate, output="native")

@@ -19,6 +19,8 @@ from typing import Sequence
 
 import pandas as pd
 
+from vocalmine.model.device import resolve_device
+from vocalmine.model.loading import available_model_sets, model_dirs
 from vocalmine.model.mask_options import MaskOptions
 from vocalmine.core.atomic import write_text_atomic
 from vocalmine.core.catalog import DataCatalog, EvalSet
@@ -27,7 +29,7 @@ from vocalmine.core.paths import resolve_under
 from vocalmine.core.progress import progress
 from vocalmine.core.tables import write_table
 from vocalmine.evaluation.bss import BACKENDS
-from vocalmine.evaluation.clips import ClipJob, score_clip
+from vocalmine.evaluation.clips import RATES, SUFFIX_8192, ClipJob, score_clip
 from vocalmine.core.contract.scores import (
     EXCLUDED_FILE,
     EXCLUDED_SCHEMA,
@@ -64,8 +66,6 @@ class EvaluateConfig:
     masks: MaskOptions = MaskOptions()  # how the models' masks are applied (vocalmine/model/mask_options.py)
 
     def __post_init__(self):
-        from vocalmine.evaluation.clips import RATES
-
         if self.rate not in RATES:
             raise ConfigError(f"evaluate sample rate must be one of {RATES}, got {self.rate!r}")
         if self.backend not in BACKENDS:
@@ -123,8 +123,6 @@ def resolve_model_sets(models_dir: Path, names: Sequence[str] | None) -> list[tu
     """
     if names is not None and len(names) == 0:
         return []  # reference systems only: no need to import torch
-    from vocalmine.model.loading import available_model_sets, model_dirs
-
     chosen = list(names) if names is not None else available_model_sets(models_dir)
     out = []
     for name in chosen:
@@ -195,14 +193,10 @@ def evaluate(
     model_sets = resolve_model_sets(catalog.models, models)
     notes = []
     if model_sets:
-        from vocalmine.model.device import resolve_device
-
         resolve_device(config.device)  # an unavailable device is one line here, not a failure in every worker
     elif models is None:
         notes.append(f"no trained models under {catalog.models}: scored the reference systems only (train first)")
         log.warning(notes[-1])
-    from vocalmine.evaluation.clips import SUFFIX_8192
-
     names = [m[0] for m in model_sets]
     if config.rate == "native":
         names = [n for m in names for n in (m, m + SUFFIX_8192)]

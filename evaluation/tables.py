@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from vocalmine.core.atomic import atomic_path
 from vocalmine.core.contract.scores import SOURCES
 
 LABELS = {"vocals": "Vocal", "instrumental": "Instrumental"}
@@ -173,8 +174,6 @@ def box_plots(scores: pd.DataFrame, out_dir: Path) -> list[Path]:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from vocalmine.core.atomic import atomic_path
 
     paths = []
     systems = system_order(scores)

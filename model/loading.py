@@ -16,6 +16,7 @@ from typing import Any, Sequence
 
 import torch
 
+from vocalmine import __version__
 from vocalmine.core.atomic import atomic_path
 from vocalmine.core.errors import ConfigError
 from vocalmine.model.checkpoint import FORMAT as CHECKPOINT_FORMAT
@@ -197,8 +198,6 @@ def export_models(loaded: LoadedModels, out: str | os.PathLike, *, targets: Sequ
     missing = [t for t in targets if t not in loaded.models]
     if missing or not targets:
         raise ConfigError(f"{loaded.source}: no model for target(s) {missing or list(targets)} to export")
-    from vocalmine import __version__
-
     payload = {
         "format": MODEL_FORMAT,
         "targets": {
