@@ -7,7 +7,7 @@ import click
 from vocalmine.commands.context import Context, check_device, pass_context
 from vocalmine.core.contract.report import REPORT_FILE
 from vocalmine.core.contract.scores import SCORES_FILE, TABLES_FILE
-from vocalmine.demo.run import DEMO_BATCH, DEMO_EVAL_SONGS, DEMO_SONGS, DEMO_STEPS, DemoOptions, run_demo
+from vocalmine.demo.options import DEMO_BATCH, DEMO_EVAL_SONGS, DEMO_SONGS, DEMO_STEPS, DemoOptions
 
 
 @click.command("demo")
@@ -32,6 +32,8 @@ def demo(ctx: Context, songs: int, eval_songs: int, song_seconds: tuple[float, f
     options = DemoOptions(
         songs=songs, eval_songs=eval_songs, song_seconds=song_seconds, seed=seed, steps=steps, batch_size=batch_size, device=device, scheduler=scheduler
     )
+    from vocalmine.demo.run import run_demo  # here: it imports every stage, torch included, too slow for --help
+
     summary = run_demo(catalog_path=ctx.catalog_path, options=options, echo=click.echo)
     catalog = summary.catalog
     click.echo("")

@@ -15,36 +15,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import pandas as pd
+
 from vocalmine.core.atomic import write_text_atomic
 from vocalmine.core.catalog import DataCatalog, catalog_for_corpus, load_catalog
-from vocalmine.core.paths import resolve_under
 from vocalmine.core.contract.models import LAST_CHECKPOINT
 from vocalmine.core.contract.scores import SCORES_FILE, TABLES_FILE
+from vocalmine.core.paths import resolve_under
+from vocalmine.demo.corpus import generate_corpus
+from vocalmine.demo.options import SEPARATED_EXAMPLES, DemoOptions
+from vocalmine.evaluation.evaluate import EvaluateConfig, evaluate
+from vocalmine.features.build import build
+from vocalmine.mining.mine import mine
+from vocalmine.model.config import TrainConfig
+from vocalmine.model.inference import separate_files
+from vocalmine.model.train import run_name, train
+from vocalmine.report.report import build_report
 
 log = logging.getLogger(__name__)
-
-DEMO_SONGS = 40  # album songs of the generated corpus
-DEMO_EVAL_SONGS = 8  # songs of the generated evaluation set
-DEMO_STEPS = 250  # optimizer steps per model: about 1.5 min each on 2 idle CPU cores
-DEMO_BATCH = 8  # patches per step
-DEMO_LR = 1e-3  # higher than the trainer's default: the demo's budget is a few hundred steps
-SEPARATED_EXAMPLES = 2  # evaluation mixtures separated into catalog.separated
-
-
-@dataclass(frozen=True)
-class DemoOptions:
-    """What `vocalmine demo` may change."""
-
-    songs: int = DEMO_SONGS  # album songs of the generated corpus (when it is generated)
-    eval_songs: int = DEMO_EVAL_SONGS  # songs of the generated evaluation set
-    song_seconds: tuple[float, float] = (20.0, 32.0)  # length range of generated songs, seconds
-    seed: int = 0  # corpus, split and training seed
-    steps: int = DEMO_STEPS  # optimizer steps per model
-    batch_size: int = DEMO_BATCH  # patches per optimizer step
-    lr: float = DEMO_LR  # Adam learning rate
-    device: str = "auto"  # training and separation device
-    scheduler: str | None = None  # Dask scheduler address for mine, build and evaluate
-
 
 @dataclass
 class DemoSummary:
@@ -83,14 +71,6 @@ def run_demo(*, catalog_path: Path, options: DemoOptions = DemoOptions(), echo: 
         options: see :class:`DemoOptions`.
         echo: where one line per finished step goes.
     """
-    from vocalmine.demo.corpus import generate_corpus
-    from vocalmine.evaluation.evaluate import EvaluateConfig, evaluate
-    from vocalmine.report.report import build_report
-    from vocalmine.features.build import build
-    from vocalmine.mining.mine import mine
-    from vocalmine.model.config import TrainConfig
-    from vocalmine.model.inference import separate_files
-    from vocalmine.model.train import run_name, train
 
     started = time.perf_counter()
     catalog = load_catalog(ensure_catalog_file(catalog_path))
@@ -153,8 +133,6 @@ def run_demo(*, catalog_path: Path, options: DemoOptions = DemoOptions(), echo: 
         return f"{made.scored} clips scored, {sum(made.excluded.values())} excluded, in {made.out_dir}"
 
     def separation() -> str:
-        import pandas as pd
-
         songs = pd.read_csv(catalog.eval_set.path).head(SEPARATED_EXAMPLES)
         paths = [resolve_under(catalog.eval_set.audio_root, m) for m in songs["mixture"]]
         device = None if options.device == "auto" else options.device
