@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from vocalmine.core import audio
+from vocalmine.core import atomic, audio
 from vocalmine.core.catalog import load_catalog
 from vocalmine.core.contract.dataset import MANIFEST_FILE
 from vocalmine.testing import stage_faults as sf
@@ -75,7 +75,7 @@ def test_a_failed_libsndfile_write_on_a_full_disk_is_enospc(tmp_path, monkeypatc
     y = np.zeros(1000, np.float32)
     with pytest.raises(soundfile.LibsndfileError):  # space left: libsndfile's own error, not a false "disk full"
         audio.write_audio(tmp_path / "a.wav", y, 8192)
-    monkeypatch.setattr(audio.os, "statvfs", lambda path: SimpleNamespace(f_bavail=3, f_frsize=4096))
+    monkeypatch.setattr(atomic.os, "statvfs", lambda path: SimpleNamespace(f_bavail=3, f_frsize=4096))
     with pytest.raises(OSError) as info:
         audio.write_audio(tmp_path / "a.wav", y, 8192)
     assert info.value.errno == errno.ENOSPC
@@ -85,16 +85,21 @@ def test_a_failed_libsndfile_write_on_a_full_disk_is_enospc(tmp_path, monkeypatc
 REAL_FULL_DISK = textwrap.dedent("""
     import errno, sys
     import numpy as np
+    from vocalmine.core.atomic import save_npy_atomic
     from vocalmine.core.audio import write_audio
-    try:
-        write_audio(sys.argv[1] + "/a.wav", np.zeros((400000, 2), np.float32), 44100, subtype="FLOAT")
-    except OSError as exc:
-        print("errno", exc.errno)
+    stereo = np.zeros((400000, 2), np.float32)
+    for write in (lambda: write_audio(sys.argv[1] + "/a.wav", stereo, 44100, subtype="FLOAT"),
+                  lambda: save_npy_atomic(sys.argv[1] + "/shard-00000.npy", stereo.T.astype(np.float16))):
+        try:
+            write()
+        except OSError as exc:
+            print("errno", exc.errno)
 """)
 
 
 @pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare(1)")
-def test_write_audio_on_a_real_full_tmpfs_is_enospc(tmp_path):
+def test_audio_and_shard_writes_on_a_real_full_tmpfs_are_enospc(tmp_path):
+    """libsndfile ("System error.") and numpy ("N requested and M written") give no errno when the disk fills."""
     mount = tmp_path / "small"
     mount.mkdir()
     script = tmp_path / "write.py"
@@ -108,4 +113,4 @@ def test_write_audio_on_a_real_full_tmpfs_is_enospc(tmp_path):
                           f'&& ls -A "{mount}"'], capture_output=True, text=True, timeout=120)
     if "mount:" in res.stderr:
         pytest.skip(f"cannot mount a tmpfs here: {res.stderr.strip()}")
-    assert res.stdout.split() == ["errno", str(errno.ENOSPC)], res.stdout + res.stderr  # and no file left in it
+    assert res.stdout.split() == ["errno", str(errno.ENOSPC)] * 2, res.stdout + res.stderr  # and no file left in it

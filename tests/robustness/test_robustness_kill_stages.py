@@ -41,7 +41,8 @@ def test_kill_mine_while_decoding_then_rerun(rb, mined, tmp_path):
     work = catalog.pairs.parent
     # killed once a checkpoint part is on disk, while later files still decode (each read takes 0.2 s)
     trigger = rb.when_exists(work, lambda p: p.parent.name.endswith(".parts") and p.name.startswith("part-"))
-    killed = rb.run_and_kill(yaml_file, sf.MINE_ARGS, trigger=trigger, env=sf.fault_env(tmp_path / "f", slow_read_s=0.2))
+    slow = sf.fault_env(tmp_path / "f", slow_read_s=0.2)
+    killed = rb.run_and_kill(yaml_file, sf.MINE_ARGS, trigger=trigger, env=slow)
     assert killed.killed, "mine finished before its first checkpoint"
     assert sf.partial_outputs(sf.tree_digest(work), expected) == []
     assert sf.unreadable_parts(catalog.fingerprints) == []

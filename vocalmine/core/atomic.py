@@ -7,6 +7,7 @@ A reader never sees a half-written file, and a killed writer leaves at most a
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import uuid
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Iterator
 import numpy as np
 
 TMP_SUFFIX = ".tmp"
+FULL_DISK_BYTES = 1 << 20  # a write that fails with less free space than this left ran out of space
 TOKEN_CHARS = 8  # random hex characters that tell one temp file of a target from another
 
 
@@ -53,11 +55,31 @@ def write_text_atomic(target: str | os.PathLike, text: str) -> Path:
 
 
 def save_npy_atomic(target: str | os.PathLike, array: np.ndarray) -> Path:
-    """Save ``array`` as a memory-mappable ``.npy`` file atomically."""
+    """Save ``array`` as a memory-mappable ``.npy`` file atomically (OSError(ENOSPC) when the disk fills)."""
     with atomic_path(target) as tmp:
         with open(tmp, "wb") as fh:
-            np.save(fh, np.ascontiguousarray(array), allow_pickle=False)
+            try:
+                np.save(fh, np.ascontiguousarray(array), allow_pickle=False)
+            except OSError as exc:
+                if exc.errno is not None:
+                    raise
+                raise disk_full_or(exc, tmp) from exc  # numpy's short write: "N requested and M written"
     return Path(target)
+
+
+def disk_full_or(exc: BaseException, path: str | os.PathLike) -> BaseException:
+    """OSError(ENOSPC) naming ``path`` when its file system has (almost) no space left, else ``exc`` itself.
+
+    For writers that report a write which ran out of space without an errno (libsndfile's "System error.",
+    numpy's short write), so that callers can tell a full disk, and say so in one line.
+    """
+    try:
+        stat = os.statvfs(Path(path).parent)
+    except OSError:
+        return exc
+    if stat.f_bavail * stat.f_frsize < FULL_DISK_BYTES:
+        return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), os.fspath(path))
+    return exc
 
 
 def remove_stale_temps(directory: str | os.PathLike) -> int:

@@ -7,7 +7,6 @@ packages; soxr resamples. This is about 3x faster than ``librosa.load``
 
 from __future__ import annotations
 
-import errno
 import os
 from pathlib import Path
 
@@ -15,11 +14,9 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from vocalmine.core.atomic import atomic_path
+from vocalmine.core.atomic import atomic_path, disk_full_or
 from vocalmine.core.constants import SAMPLE_RATE
 from vocalmine.core.errors import AudioError
-
-FULL_DISK_BYTES = 1 << 20  # a failed write with less free space than this ran out of space
 SFC_SET_ADD_PEAK_CHUNK = 0x1050  # libsndfile's command number (soundfile does not name it)
 
 
@@ -176,8 +173,8 @@ def write_audio(path: str | os.PathLike, y: np.ndarray, sr: int = SAMPLE_RATE, s
             with sf.SoundFile(tmp, "w", sr, channels, subtype, format=path.suffix.lstrip(".").upper()) as fh:
                 _without_peak_chunk(fh)
                 fh.write(y)
-        except sf.LibsndfileError as exc:
-            raise _write_failure(exc, tmp) from exc
+        except sf.LibsndfileError as exc:  # libsndfile says "System error." when the disk fills
+            raise disk_full_or(exc, tmp) from exc
     return path
 
 
@@ -187,18 +184,3 @@ def _without_peak_chunk(fh: sf.SoundFile) -> None:
     snd, ffi, handle = getattr(sf, "_snd", None), getattr(sf, "_ffi", None), getattr(fh, "_file", None)
     if snd is not None and ffi is not None and handle is not None:  # soundfile's internals: skip if they change
         snd.sf_command(handle, SFC_SET_ADD_PEAK_CHUNK, ffi.NULL, 0)
-
-
-def _write_failure(exc: sf.LibsndfileError, tmp: Path) -> Exception:
-    """What a failed libsndfile write means: OSError(ENOSPC) when the disk is full, else ``exc`` itself.
-
-    libsndfile reports a write that ran out of space as "System error." without an errno, and callers
-    turn only an OSError into a one-line "disk full" message; the free space left tells the two apart.
-    """
-    try:
-        stat = os.statvfs(tmp.parent)
-    except OSError:
-        return exc
-    if stat.f_bavail * stat.f_frsize < FULL_DISK_BYTES:
-        return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp))
-    return exc
