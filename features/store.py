@@ -8,7 +8,6 @@ number of rows is finished and is skipped on a re-run.
 
 from __future__ import annotations
 
-import errno
 import json
 import logging
 import os
@@ -19,7 +18,7 @@ import numpy as np
 
 from vocalmine.core.atomic import save_npy_atomic, write_text_atomic
 from vocalmine.core.constants import SHARD_DTYPE
-from vocalmine.core.errors import VocalmineError
+from vocalmine.core.errors import storage_error  # noqa: F401 - build and export take it from here
 from vocalmine.core.contract.shards import shard_path
 from vocalmine.core.contract.shards import PARTS_FOLDER
 
@@ -28,14 +27,6 @@ log = logging.getLogger(__name__)
 PART_VERSION = 2  # bump when the part record's layout changes
 _SHARD_RE = re.compile(r"^shard-(\d{5,})\.npy$")
 _PART_RE = re.compile(r"^group-(\d{5,})\.json$")
-_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
-
-
-def storage_error(exc: OSError, path: str | os.PathLike) -> VocalmineError:
-    """A one-line VocalmineError for an OSError met while writing ``path`` (disk full, read-only, ...)."""
-    if exc.errno in _DISK_FULL:
-        return VocalmineError(f"{path}: disk full ({exc.strerror}); free space and re-run the same command to resume")
-    return VocalmineError(f"{path}: cannot write ({exc.strerror or exc})")
 
 
 def part_path(folder: str | os.PathLike, group: int) -> Path:

@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from vocalmine.core.dask_client import dask_client
-from vocalmine.core.errors import CatalogError, VocalmineError
+from vocalmine.core.errors import CatalogError, storage_error
 from vocalmine.core.progress import progress
 from vocalmine.core.tables import read_table, write_table
 from vocalmine.mining.fingerprint import Fingerprint, file_key, fingerprint_file
@@ -68,8 +68,7 @@ def _write(df: pd.DataFrame, path: Path, seconds: float) -> None:
     try:
         write_table(df, path, FINGERPRINTS_SCHEMA, stage="mine", settings={"fingerprint_seconds": seconds})
     except OSError as exc:  # a full disk: one line naming the file, not a traceback
-        raise VocalmineError(f"{path}: cannot write ({exc.strerror or exc}); free space and re-run "
-                             "the same command to resume") from exc
+        raise storage_error(exc, path) from exc
 
 
 def _frame(cache: dict[Key, Fingerprint], seconds: float) -> pd.DataFrame:

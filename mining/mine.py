@@ -13,7 +13,7 @@ import pandas as pd
 from vocalmine.core.atomic import remove_stale_temps
 from vocalmine.core.catalog import DataCatalog
 from vocalmine.core.dask_client import dask_client
-from vocalmine.core.errors import NothingUsableError
+from vocalmine.core.errors import NothingUsableError, storage_error
 from vocalmine.core.lock import holding
 from vocalmine.core.paths import relative_under
 from vocalmine.core.tables import REJECTS_SCHEMA, write_table
@@ -169,9 +169,12 @@ def mine(*, catalog: DataCatalog, engine: str = "pandas", scheduler: str | None 
     unpaired = unpaired_rows(paired.tracks, decisions, pairs, rejects, config.markers)
     check_accounting(n_rows=n_rows, pairs=pairs, unpaired=unpaired, rejects=rejects)
     settings = {"engine": engine, **dataclasses.asdict(config)}  # recorded in every artifact (their provenance)
-    write_table(pairs, catalog.pairs, PAIRS_SCHEMA, stage="mine", settings=settings)
-    write_table(rejects, catalog.rejects, REJECTS_SCHEMA, stage="mine", settings=settings)
-    write_table(unpaired, catalog.unpaired, UNPAIRED_SCHEMA, stage="mine", settings=settings)
+    for df, path, schema in ((pairs, catalog.pairs, PAIRS_SCHEMA), (rejects, catalog.rejects, REJECTS_SCHEMA),
+                             (unpaired, catalog.unpaired, UNPAIRED_SCHEMA)):
+        try:
+            write_table(df, path, schema, stage="mine", settings=settings)
+        except OSError as exc:  # a full disk: one line naming the file
+            raise storage_error(exc, path) from exc
 
     rejected: dict[str, dict[str, int]] = {}
     for (stage, reason), n in Counter(zip(rejects["stage"], rejects["reason"])).items():

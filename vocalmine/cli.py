@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import errno
 import io
 import logging
 import multiprocessing
@@ -31,10 +30,9 @@ import click
 from vocalmine import __version__
 from vocalmine.commands.context import Context
 from vocalmine.core.catalog import DEFAULT_CATALOG_FILE
-from vocalmine.core.errors import VocalmineError
+from vocalmine.core.errors import DISK_FULL, VocalmineError
 
 INTERRUPTED = "interrupted: re-run the same command to resume"  # the one line printed after Ctrl-C
-DISK_FULL = (errno.ENOSPC, errno.EDQUOT)  # OSErrors that are one line, not a traceback
 _interrupt = threading.Event()  # set by the first Ctrl-C
 
 

@@ -1,6 +1,10 @@
-"""`mine` killed while decoding: the fingerprints decoded so far are on disk, and the rerun decodes only the rest."""
+"""`mine` killed while decoding: the fingerprints decoded so far are on disk, and the rerun decodes only the rest;
+a full disk while `mine` writes is one error naming the file."""
 
 from __future__ import annotations
+
+import errno
+import os
 
 import pandas as pd
 import pytest
@@ -9,6 +13,7 @@ import vocalmine.mining.fingerprint_cache as fc
 from tests.mining.test_mining_content import build_corpus
 from vocalmine.core.catalog import load_catalog
 from vocalmine.core.contract.pairs import FINGERPRINTS_SCHEMA, PAIRS_SCHEMA
+from vocalmine.core.errors import VocalmineError
 from vocalmine.core.tables import read_table
 from vocalmine.mining.config import MiningConfig
 from vocalmine.mining.mine import mine
@@ -66,3 +71,25 @@ def test_parts_left_by_a_run_killed_after_decoding_are_absorbed_by_the_next(tmp_
     assert (again.files_decoded, again.files_cached) == (0, 8)
     assert not fc.parts_folder(catalog.fingerprints).exists()
     pd.testing.assert_frame_equal(cache_rows(catalog.fingerprints), rows)
+
+
+@pytest.mark.parametrize("victim", ["fingerprints.parquet.parts", "fingerprints.parquet", "pairs.parquet"])
+def test_a_full_disk_while_mine_writes_is_one_error_naming_the_file(tmp_path, monkeypatch, victim):
+    import vocalmine.core.tables as tables
+    import vocalmine.mining.mine as mine_module
+
+    catalog = load_catalog(build_corpus(tmp_path))
+    monkeypatch.setattr(fc, "CHECKPOINT_S", 0.0)
+    real = tables.write_table
+
+    def full(df, path, *args, **kwargs):
+        if victim in os.fspath(path):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # as pyarrow raises it: no file name
+        return real(df, path, *args, **kwargs)
+
+    monkeypatch.setattr(fc, "write_table", full)
+    monkeypatch.setattr(mine_module, "write_table", full)
+    with pytest.raises(VocalmineError) as info:
+        mine(catalog=catalog, scheduler="sync")
+    message = str(info.value)
+    assert "\n" not in message and "disk full" in message and victim in message

@@ -1,5 +1,12 @@
 """The one error hierarchy. The CLI turns these into a one-line message and exit code 1."""
 
+from __future__ import annotations
+
+import errno
+import os
+
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)  # errnos of a write that found no space left
+
 
 class VocalmineError(Exception):
     """Base of every error the CLI reports without a traceback."""
@@ -19,3 +26,10 @@ class ConfigError(VocalmineError):
 
 class NothingUsableError(VocalmineError):
     """A stage ended with no usable output: every input was rejected."""
+
+
+def storage_error(exc: OSError, path: str | os.PathLike) -> VocalmineError:
+    """A one-line VocalmineError for an OSError met while writing ``path`` (disk full, read-only, ...)."""
+    if exc.errno in DISK_FULL:
+        return VocalmineError(f"{path}: disk full ({exc.strerror}); free space and re-run the same command to resume")
+    return VocalmineError(f"{path}: cannot write ({exc.strerror or exc})")
