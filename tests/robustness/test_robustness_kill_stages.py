@@ -18,22 +18,8 @@ from vocalmine.testing import stage_faults as sf
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def built(rb, mined, tmp_path_factory):
-    """A workspace with shards, and the tree of an uninterrupted `export-dataset` of it."""
-    yaml_file = rb.clone_workspace(mined, tmp_path_factory.mktemp("built"))
-    res = rb.run_cli(yaml_file, rb.BUILD_ARGS, timeout=300)
-    assert res.returncode == 0, res.stderr[-2000:]
-    ref = rb.clone_workspace(yaml_file, tmp_path_factory.mktemp("export_ref"), with_shards=True)
-    res = rb.run_cli(ref, sf.EXPORT_ARGS, timeout=300)
-    assert res.returncode == 0, res.stderr[-2000:]
-    return yaml_file, sf.tree_digest(load_catalog(ref).dataset)
-
-
-def test_kill_mine_while_decoding_then_rerun(rb, mined, tmp_path):
-    ref = sf.fresh_workspace(mined, tmp_path / "ref")
-    assert rb.run_cli(ref, sf.MINE_ARGS, timeout=300).returncode == 0
-    expected = sf.tree_digest(load_catalog(ref).pairs.parent)
+def test_kill_mine_while_decoding_then_rerun(rb, mined, mine_reference, tmp_path):
+    expected = mine_reference
     assert {"pairs.parquet", "rejects.parquet", "unpaired.parquet", "fingerprints.parquet"} <= set(expected)
 
     yaml_file = sf.fresh_workspace(mined, tmp_path / "ws")
@@ -81,7 +67,7 @@ def test_kill_separate_then_resume(rb, mined, tmp_path):
 
 
 def test_kill_export_dataset_mid_write_then_rerun(rb, built, tmp_path):
-    source, expected = built
+    source, _, expected = built
     yaml_file = rb.clone_workspace(source, tmp_path / "ws", with_shards=True)
     dataset = load_catalog(yaml_file).dataset
     # killed while the second track's first WAV is whole under its temp name, not yet renamed

@@ -17,10 +17,8 @@ from vocalmine.testing import stage_faults as sf
 pytestmark = pytest.mark.slow
 
 
-def test_a_second_build_is_refused_and_the_first_ends_unmixed(rb, mined, tmp_path):
-    ref = rb.clone_workspace(mined, tmp_path / "ref")
-    assert rb.run_cli(ref, rb.BUILD_ARGS, timeout=300).returncode == 0
-    expected = rb.index_digest(load_catalog(ref).shards)
+def test_a_second_build_is_refused_and_the_first_ends_unmixed(rb, mined, built, tmp_path):
+    expected = built[1]  # an uninterrupted build's index and shard bytes
 
     yaml_file = rb.clone_workspace(mined, tmp_path / "ws")
     shards = load_catalog(yaml_file).shards
@@ -33,11 +31,8 @@ def test_a_second_build_is_refused_and_the_first_ends_unmixed(rb, mined, tmp_pat
     assert rb.temp_files(shards.parent) == [] and not lock_path(shards, "build").exists()
 
 
-def test_a_mine_killed_while_it_held_the_folder_blocks_nothing(rb, mined, tmp_path):
-    ref = sf.fresh_workspace(mined, tmp_path / "ref")
-    assert rb.run_cli(ref, sf.MINE_ARGS, timeout=300).returncode == 0
-    expected = sf.tree_digest(load_catalog(ref).pairs.parent)
-
+def test_a_mine_killed_while_it_held_the_folder_blocks_nothing(rb, mined, mine_reference, tmp_path):
+    expected = mine_reference
     yaml_file = sf.fresh_workspace(mined, tmp_path / "ws")
     work = load_catalog(yaml_file).pairs.parent
     seen = sf.contend(yaml_file, sf.MINE_ARGS, folder=work, stage="mine", kill_holder=True,
@@ -48,9 +43,8 @@ def test_a_mine_killed_while_it_held_the_folder_blocks_nothing(rb, mined, tmp_pa
     assert sf.tree_digest(work) == expected and rb.temp_files(work) == []
 
 
-def test_a_train_killed_while_it_held_its_run_folder_blocks_nothing(rb, mined, tmp_path):
-    yaml_file = rb.clone_workspace(mined, tmp_path / "ws")
-    assert rb.run_cli(yaml_file, rb.BUILD_ARGS, timeout=300).returncode == 0
+def test_a_train_killed_while_it_held_its_run_folder_blocks_nothing(rb, built, tmp_path):
+    yaml_file = rb.clone_workspace(built[0], tmp_path / "ws", with_shards=True)
     run_dir = load_catalog(yaml_file).models / "vocals"
     endless = [*rb.TRAIN_ARGS, "--steps", "100000"]  # the later --steps wins: it holds the folder until killed
     seen = sf.contend(yaml_file, endless, folder=run_dir, stage="train", kill_holder=True, second_args=rb.TRAIN_ARGS,
