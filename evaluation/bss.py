@@ -74,7 +74,8 @@ class BssEvalV3:
                 gram[j * flen : (j + 1) * flen, i * flen : (i + 1) * flen] = ss.T
         self.gram = gram
         self.lu_all = self._factor(gram)
-        self.lu_own = [self._factor(gram[j * flen : (j + 1) * flen, j * flen : (j + 1) * flen]) for j in range(self.n_src)]
+        self.lu_own = [self._factor(gram[j * flen : (j + 1) * flen, j * flen : (j + 1) * flen])
+                       for j in range(self.n_src)]
 
     @staticmethod
     def _factor(matrix: np.ndarray):

@@ -108,7 +108,8 @@ def load_clip_native(job: ClipJob) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     return (*(s[:, :n].astype(np.float64) for s in signals), rate)  # type: ignore[return-value]
 
 
-def high_band_snr(reference: np.ndarray, estimate: np.ndarray, sample_rate: int, *, cutoff: float = HIGH_BAND_HZ) -> float:
+def high_band_snr(reference: np.ndarray, estimate: np.ndarray, sample_rate: int, *,
+                  cutoff: float = HIGH_BAND_HZ) -> float:
     """Plain SNR (dB) of ``estimate`` vs ``reference`` above ``cutoff`` Hz, after a steep zero-phase high-pass of both.
 
     Not scale-invariant and without a distortion filter: an estimate with nothing
@@ -128,7 +129,8 @@ def high_band_snr(reference: np.ndarray, estimate: np.ndarray, sample_rate: int,
     return float("inf") if error == 0.0 else float(10 * np.log10(energy / error))
 
 
-def silence_reason(mixture: np.ndarray, vocals: np.ndarray, accompaniment: np.ndarray, *, silence_db: float) -> str | None:
+def silence_reason(mixture: np.ndarray, vocals: np.ndarray, accompaniment: np.ndarray, *,
+                   silence_db: float) -> str | None:
     """"silent_vocals" / "silent_accompaniment" when a reference is (nearly) silent, else None.
 
     BSS Eval is undefined for an all-zero reference (mir_eval raises), and the
@@ -142,7 +144,8 @@ def silence_reason(mixture: np.ndarray, vocals: np.ndarray, accompaniment: np.nd
     return None
 
 
-def oracle_irm(mixture: np.ndarray, vocals: np.ndarray, accompaniment: np.ndarray, synthesis: str = "overlap") -> np.ndarray:
+def oracle_irm(mixture: np.ndarray, vocals: np.ndarray, accompaniment: np.ndarray,
+               synthesis: str = "overlap") -> np.ndarray:
     """Ideal ratio mask estimates (2, n) at 8192 Hz: |S| / (|V| + |A|) on the mixture STFT, mixture phase.
 
     The upper bound for any magnitude mask applied through the same STFT as the
@@ -171,16 +174,14 @@ def oracle_irm_native(mixture: np.ndarray, vocals: np.ndarray, accompaniment: np
     mv, ma = np.abs(stft(vocals, n_fft=n_fft, hop=hop)), np.abs(stft(accompaniment, n_fft=n_fft, hop=hop))
     total = mv + ma
     mask_v = np.where(total > 0, mv / np.where(total > 0, total, 1.0), 0.5)
-    return np.stack([istft(mask_v * x, n, n_fft=n_fft, hop=hop), istft((1.0 - mask_v) * x, n, n_fft=n_fft, hop=hop)]).astype(np.float64)
+    return np.stack([istft(mask_v * x, n, n_fft=n_fft, hop=hop),
+                     istft((1.0 - mask_v) * x, n, n_fft=n_fft, hop=hop)]).astype(np.float64)
 
 
 @functools.lru_cache(maxsize=4)
 def _cached_separator(vocals_path: str, instrumental_path: str, mtimes: tuple[float, float], device: str,
                       batch_size: int, mask):
     """A Separator built once per worker process (keyed by files, mtimes and options; ``mask``: MaskOptions)."""
-    import torch
-
-
     torch.set_num_threads(1)  # one Dask worker per core
     loaded, specs = {}, set()
     for target, path in (("vocals", vocals_path), ("instrumental", instrumental_path)):
@@ -251,7 +252,8 @@ def score_estimates(
     return out
 
 
-def _estimates(job: ClipJob, mixture: np.ndarray, vocals: np.ndarray, accompaniment: np.ndarray, rate: int) -> dict[str, np.ndarray]:
+def _estimates(job: ClipJob, mixture: np.ndarray, vocals: np.ndarray, accompaniment: np.ndarray,
+               rate: int) -> dict[str, np.ndarray]:
     """Every system's estimates (2, ...) shaped like the references (2, ...)."""
     estimates: dict[str, np.ndarray] = {SYSTEM_MIXTURE: np.stack([mixture, mixture])}
     paths = {name: (v, i) for name, v, i in job.model_sets}
@@ -261,12 +263,14 @@ def _estimates(job: ClipJob, mixture: np.ndarray, vocals: np.ndarray, accompanim
             continue
         if name == SYSTEM_ORACLE:
             estimates[name] = (oracle_irm_native(mixture, vocals, accompaniment, rate, job.masks.synthesis)
-                               if job.rate == "native" else oracle_irm(mixture, vocals, accompaniment, job.masks.synthesis))
+                               if job.rate == "native"
+                               else oracle_irm(mixture, vocals, accompaniment, job.masks.synthesis))
         elif base in paths and job.rate == "native":
             full, low = model_estimates_native(mixture, rate, *paths[base], job)
             estimates[base], estimates[base + SUFFIX_8192] = full, low
         elif base in paths:
-            estimates[name] = model_estimates(mixture, *paths[base], device=job.device, batch_size=job.batch_size, job=job)
+            estimates[name] = model_estimates(mixture, *paths[base], device=job.device, batch_size=job.batch_size,
+                                              job=job)
     return estimates
 
 

@@ -98,9 +98,11 @@ def read_eval_set(eval_set: EvalSet) -> pd.DataFrame:
         CatalogError: missing file or column, duplicate song, or a path escaping audio_root.
     """
     if not eval_set.path.is_file():
-        raise CatalogError(f"{eval_set.path}: evaluation set not found (run `vocalmine demo-data` or fix eval_set.path)")
+        raise CatalogError(f"{eval_set.path}: evaluation set not found "
+                           "(run `vocalmine demo-data` or fix eval_set.path)")
     if not Path(eval_set.audio_root).is_dir():
-        raise CatalogError(f"eval_set.audio_root: {Path(eval_set.audio_root).resolve()} does not exist (fix audio_root in the catalog)")
+        raise CatalogError(f"eval_set.audio_root: {Path(eval_set.audio_root).resolve()} does not exist (fix audio_root "
+                           f"in the catalog)")
     df = pd.read_csv(eval_set.path, dtype=str, keep_default_na=False)
     missing = [c for c in EVAL_COLUMNS if c not in df.columns]
     if missing:
@@ -148,7 +150,8 @@ def _one_blas_thread():
     return threadpool_limits(limits=1, user_api="blas")
 
 
-def run_jobs(jobs: list[ClipJob], *, engine: str = "dask", scheduler: str | None = None, n_workers: int = 2) -> list[dict]:
+def run_jobs(jobs: list[ClipJob], *, engine: str = "dask", scheduler: str | None = None,
+             n_workers: int = 2) -> list[dict]:
     """Run :func:`score_clip` on every job, in this process or one Dask task per clip."""
     if engine == "serial" or not jobs:
         with _one_blas_thread():
@@ -227,7 +230,8 @@ def evaluate(
     write_table(excluded, out / EXCLUDED_FILE, EXCLUDED_SCHEMA, stage="evaluate", settings=settings)
     if scores.empty:
         raise NothingUsableError(
-            f"{catalog.eval_set.path}: all {len(jobs)} clips were excluded ({excluded['reason'].value_counts().to_dict()})"
+            f"{catalog.eval_set.path}: all {len(jobs)} clips were excluded "
+            f"({excluded['reason'].value_counts().to_dict()})"
         )
     write_table(scores, out / SCORES_FILE, SCORES_SCHEMA, stage="evaluate", settings=settings)
     write_text_atomic(out / TABLES_FILE, tables_markdown(scores, title=config.title, excluded=excluded))
@@ -260,6 +264,7 @@ def terminal_table(scores: pd.DataFrame, excluded: pd.DataFrame) -> str:
     stats = nsdr_stats(scores).drop(columns=["clips"])
     parts = [note, "", markdown(global_table(scores)), "", "NSDR (dB)", markdown(stats)]
     if scores["snr_high"].notna().any():
-        parts += ["", "At the files' own rate and channels (duration-weighted means, dB; SNR>5k: plain SNR above 5 kHz)",
+        parts += ["",
+                  "At the files' own rate and channels (duration-weighted means, dB; SNR>5k: plain SNR above 5 kHz)",
                   markdown(native_table(scores))]
     return "\n".join(parts)

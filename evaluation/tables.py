@@ -99,16 +99,19 @@ def native_table(scores: pd.DataFrame) -> pd.DataFrame:
     """Per kind of file (rate, channels), system and source: SDR, SIR, SAR, NSDR (duration-weighted)
     and the high-band SNR above 5 kHz."""
     rows = []
-    kinds = scores[["sample_rate", "channels"]].drop_duplicates().sort_values(["sample_rate", "channels"], ascending=False)
+    kinds = scores[["sample_rate", "channels"]].drop_duplicates().sort_values(["sample_rate", "channels"],
+                                                                              ascending=False)
     for rate, channels in kinds.itertuples(index=False):
         files = scores[(scores["sample_rate"] == rate) & (scores["channels"] == channels)]
-        label = f"{rate} Hz {'stereo' if channels == 2 else 'mono' if channels == 1 else f'{channels} ch'} ({files['song'].nunique()})"
+        layout = "stereo" if channels == 2 else "mono" if channels == 1 else f"{channels} ch"
+        label = f"{rate} Hz {layout} ({files['song'].nunique()})"
         for system in system_order(scores):
             for source in SOURCES:
                 s = files[(files["system"] == system) & (files["source"] == source)]
                 rows.append({"files": label, "system": system, "source": LABELS[source],
                              **{name: weighted_mean(s[col], s["duration_s"]) for col, name in
-                                (("sdr", "SDR"), ("sir", "SIR"), ("sar", "SAR"), ("nsdr", "NSDR"), ("snr_high", "SNR>5k"))}})
+                                (("sdr", "SDR"), ("sir", "SIR"), ("sar", "SAR"), ("nsdr", "NSDR"),
+                                 ("snr_high", "SNR>5k"))}})
     return pd.DataFrame(rows)
 
 
@@ -134,7 +137,8 @@ def tables_markdown(scores: pd.DataFrame, *, title: str, excluded: pd.DataFrame)
         f"# {title}",
         "",
         f"{n_clips} clips scored; {len(excluded)} excluded"
-        + (" (" + ", ".join(f"{r}: {c}" for r, c in excluded["reason"].value_counts().items()) + ")" if len(excluded) else "")
+        + (" (" + ", ".join(f"{r}: {c}" for r, c in excluded["reason"].value_counts().items()) + ")" if len(excluded)
+           else "")
         + ". dB; NSDR = SDR(estimate) - SDR(mixture). global = duration-weighted mean (GNSDR, GSIR, GSAR).",
         "",
         "## NSDR, SIR and SAR per system (layout of Jansson et al. 2017, Tables 2-3)",

@@ -68,10 +68,12 @@ class BuildSummary:
         splits = ", ".join(f"{s} {self.splits.get(s, 0)}" for s in SPLITS)
         return [
             f"pairs: {self.pairs} ({self.kept} kept; excluded: {excluded})",
-            f"patches: {self.patches} in {self.shards} shards ({self.groups_built} groups built, {self.groups_skipped} resumed)",
+            f"patches: {self.patches} in {self.shards} shards "
+            f"({self.groups_built} groups built, {self.groups_skipped} resumed)",
             f"splits (kept pairs): {splits}",
             f"spec: {self.spec.describe()}",
-            f"audio: {self.audio_seconds / 60:.1f} min, {self.shard_bytes / 1e6:.1f} MB ({self.bytes_per_audio_second:,.0f} bytes per audio second)",
+            f"audio: {self.audio_seconds / 60:.1f} min, {self.shard_bytes / 1e6:.1f} MB "
+            f"({self.bytes_per_audio_second:,.0f} bytes per audio second)",
             f"time: {self.seconds:.1f} s; output: {self.folder}",
         ]
 
@@ -97,12 +99,14 @@ def remove_tables(folder: Path) -> list[str]:
     return removed
 
 
-def _run_groups(todo: list[int], groups: list[list[dict]], *, folder: Path, audio_root: Path, config: FeaturesConfig, scheduler: str | None) -> None:
+def _run_groups(todo: list[int], groups: list[list[dict]], *, folder: Path, audio_root: Path, config: FeaturesConfig,
+                scheduler: str | None) -> None:
     from dask.distributed import as_completed
 
     with dask_client(scheduler=scheduler, workers=config.workers, tasks=len(todo), stage="build") as client:
         futures = {
-            client.submit(process_group, group=g, pairs=groups[g], folder=str(folder), audio_root=str(audio_root), config=config, pure=False): g
+            client.submit(process_group, group=g, pairs=groups[g], folder=str(folder), audio_root=str(audio_root),
+                          config=config, pure=False): g
             for g in todo
         }
         bar = progress(total=sum(len(groups[g]) for g in todo), desc="build", unit="pair")
@@ -117,7 +121,8 @@ def _run_groups(todo: list[int], groups: list[list[dict]], *, folder: Path, audi
         bar.close()
 
 
-def _tables(groups: list[list[dict]], folder: Path, pairs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _tables(groups: list[list[dict]], folder: Path, pairs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame,
+                                                                                  pd.DataFrame]:
     split_of = dict(zip(pairs["pair_id"], pairs["split"]))
     artist_of = dict(zip(pairs["pair_id"], pairs["artist_norm"]))
     index, quality, rejects = [], [], []
@@ -139,7 +144,8 @@ def _tables(groups: list[list[dict]], folder: Path, pairs: pd.DataFrame) -> tupl
 
 
 @holding("build", lambda catalog, **_: catalog.shards)
-def build(*, catalog: DataCatalog, scheduler: str | None = None, config: FeaturesConfig = FeaturesConfig()) -> BuildSummary:
+def build(*, catalog: DataCatalog, scheduler: str | None = None,
+          config: FeaturesConfig = FeaturesConfig()) -> BuildSummary:
     """Build training shards from ``catalog.pairs`` into ``catalog.shards``.
 
     Args:
@@ -171,8 +177,11 @@ def build(*, catalog: DataCatalog, scheduler: str | None = None, config: Feature
     remove_stale_temps(folder / PARTS_FOLDER)
     groups = plan_groups(pairs.drop(columns=["split"]), config.pairs_per_shard)
     fingerprint = config.fingerprint()
-    todo = [g for g, members in enumerate(groups) if read_finished_group(folder, g, pair_ids=[p["pair_id"] for p in members], fingerprint=fingerprint) is None]
-    log.info("build: %d pairs in %d groups, %d to build, %d finished", len(pairs), len(groups), len(todo), len(groups) - len(todo))
+    todo = [g for g,
+            members in enumerate(groups) if read_finished_group(folder, g, pair_ids=[p["pair_id"] for p in members],
+                                                                fingerprint=fingerprint) is None]
+    log.info("build: %d pairs in %d groups, %d to build, %d finished", len(pairs), len(groups), len(todo),
+             len(groups) - len(todo))
     if todo or surplus(folder, len(groups)):
         # The tables go before any shard changes, so a run that fails midway leaves no index
         # describing shards it rewrote; a re-run resumes from the part records and writes them again.
@@ -180,12 +189,14 @@ def build(*, catalog: DataCatalog, scheduler: str | None = None, config: Feature
         if removed:
             log.info("build: removed %s before changing shards", ", ".join(removed))
     if todo:
-        _run_groups(todo, groups, folder=folder, audio_root=catalog.tracks.audio_root, config=config, scheduler=scheduler)
+        _run_groups(todo, groups, folder=folder, audio_root=catalog.tracks.audio_root, config=config,
+                    scheduler=scheduler)
     remove_surplus(folder, len(groups))
 
     index_df, quality_df, rejects_df = _tables(groups, folder, pairs)
     # index last: its presence means the other two tables and every shard it names are complete
-    for df, name, schema in ((quality_df, QUALITY_FILE, QUALITY_SCHEMA), (rejects_df, REJECTS_FILE, REJECTS_SCHEMA), (index_df, INDEX_FILE, INDEX_SCHEMA)):
+    for df, name, schema in ((quality_df, QUALITY_FILE, QUALITY_SCHEMA), (rejects_df, REJECTS_FILE, REJECTS_SCHEMA),
+                             (index_df, INDEX_FILE, INDEX_SCHEMA)):
         try:
             write_table(df, folder / name, schema, stage="build", settings=config)
         except OSError as exc:
@@ -209,6 +220,7 @@ def build(*, catalog: DataCatalog, scheduler: str | None = None, config: Feature
     )
     if summary.patches == 0:
         raise NothingUsableError(
-            f"{folder}: no pair yielded patches ({len(pairs)} pairs; excluded: {summary.excluded}); see {folder / QUALITY_FILE}"
+            f"{folder}: no pair yielded patches ({len(pairs)} pairs; excluded: {summary.excluded}); "
+            f"see {folder / QUALITY_FILE}"
         )
     return summary

@@ -83,7 +83,8 @@ def frame_gain(mix_mag: np.ndarray, inst_mag: np.ndarray, energetic: np.ndarray,
     """
     # sorted per frame with the unused bins last (+inf): the quantile is an index into each column
     # (the "lower" quantile; np.nanquantile costs about 8x more)
-    mix_mag, inst_mag, energetic = mix_mag[::2], inst_mag[::2], energetic[::2]  # every other bin is plenty, at half the cost
+    # every other bin is plenty, at half the cost
+    mix_mag, inst_mag, energetic = mix_mag[::2], inst_mag[::2], energetic[::2]
     ratio = np.full(mix_mag.shape, np.inf, dtype=np.float32)
     np.divide(mix_mag, inst_mag, out=ratio, where=energetic)
     ratio.sort(axis=0)
@@ -159,7 +160,8 @@ def phase_coherence(mix_spec: np.ndarray, inst_spec: np.ndarray, *, gain: float,
     energetic = int(np.count_nonzero(energetic_bins))
     bounds = segment_bounds(n_frames, segment_frames)
     starts = np.array([a for a, _ in bounds], dtype=np.int64)
-    nothing = Coherence(whole=math.nan, segments=np.full(len(bounds), math.nan), segment_starts=starts, selected_fraction=0.0)
+    nothing = Coherence(whole=math.nan, segments=np.full(len(bounds), math.nan), segment_starts=starts,
+                        selected_fraction=0.0)
     if not energetic or not gain > 0:
         return nothing
     # the instrumental gain-matched frame by frame (fades, dynamics) or as a whole: real and positive, phases untouched

@@ -24,16 +24,21 @@ class FeaturesConfig:
     frame_silence_db: float = -60.0  # a frame whose RMS is below this (dBFS) counts as silent
     # The gate "another recording" vs "the same recording plus a voice" is phase coherence (features/coherence.py);
     # thresholds set on bench/bench_quality_gate.py --seed 101, checked on --seed 202 (vocals at -12..+12 dB).
-    min_coherence: float = 0.85  # whole-track phase coherence of X and Y_i in the bins the instrumental carries below this -> too_different
-    min_segment_coherence: float = 0.8  # the lowest per-segment coherence below this -> too_different (another edit, a cut section)
-    coherence_ratio: float = 1.5  # a bin counts as carried by the instrumental when |X| and g·|Y_i| agree within this factor
-    coherence_gain_quantile: float = 0.25  # the instrumental's level per frame is this quantile of |X| / |Y_i| (a voice only raises it)
+    # whole-track phase coherence of X and Y_i in the bins the instrumental carries below this -> too_different
+    min_coherence: float = 0.85
+    # the lowest per-segment coherence below this -> too_different (another edit, a cut section)
+    min_segment_coherence: float = 0.8
+    # a bin counts as carried by the instrumental when |X| and g·|Y_i| agree within this factor
+    coherence_ratio: float = 1.5
+    # the instrumental's level per frame is this quantile of |X| / |Y_i| (a voice only raises it)
+    coherence_gain_quantile: float = 0.25
     coherence_segment_s: float = 3.0  # length of the segments of the per-segment coherence, seconds
     coherence_min_bins: int = 200  # a segment with fewer carried bins has no coherence (NaN) and is not judged
     # Off by default: both fall with the vocal's level (the correlation is about 1/sqrt(1 + vocal-to-accompaniment
     # energy ratio)), so they exclude true pairs whose vocals are loud; kept as opt-in rules.
     min_align_confidence: float = 0.0  # normalised cross-correlation peak below this -> too_different
-    max_residual_ratio: float = math.inf  # residual energy where the instrumental explains the original above this -> too_different
+    # residual energy where the instrumental explains the original above this -> too_different
+    max_residual_ratio: float = math.inf
     min_vocal_ratio: float = 0.01  # vocal-to-mixture energy below this -> too_similar (no vocal content)
     dominance: float = 0.5  # a bin is instrumental-dominated when |X - g·Y_i| <= dominance · g·|Y_i|
     gain_iterations: int = 4  # reweighting rounds of the gain fit

@@ -35,14 +35,16 @@ class GainFit:
 def _fit(x: np.ndarray, y: np.ndarray, k: np.ndarray, n_freq: int) -> tuple[float, np.ndarray]:
     """Gain and per-frequency phase from flat bins x, y (complex) with frequency index k."""
     prod = np.conj(y) * x
-    cross = np.bincount(k, weights=prod.real, minlength=n_freq) + 1j * np.bincount(k, weights=prod.imag, minlength=n_freq)
+    cross = np.bincount(k, weights=prod.real, minlength=n_freq) + 1j * np.bincount(k, weights=prod.imag,
+                                                                                   minlength=n_freq)
     power = float(np.dot(y.real, y.real) + np.dot(y.imag, y.imag))
     # the modulus of the per-frequency cross-power discards the per-bin phase φ_k
     g = float(np.abs(cross).sum() / power) if power > 0 else 0.0
     return g, np.angle(cross).astype(np.float32)
 
 
-def estimate_gain(mix_spec: np.ndarray, inst_spec: np.ndarray, *, dominance: float = 0.5, iterations: int = 4) -> GainFit:
+def estimate_gain(mix_spec: np.ndarray, inst_spec: np.ndarray, *, dominance: float = 0.5,
+                  iterations: int = 4) -> GainFit:
     """Fit g in X ≈ g·Y_i on the instrumental-dominated bins.
 
     Args:

@@ -70,7 +70,8 @@ def _featurise(pair: dict, audio_root: str, config: FeaturesConfig) -> tuple[Pai
     return result, pair["instrumental_id"], decoded
 
 
-def process_group(*, group: int, pairs: list[dict], folder: str | os.PathLike, audio_root: str | os.PathLike, config: FeaturesConfig) -> dict:
+def process_group(*, group: int, pairs: list[dict], folder: str | os.PathLike, audio_root: str | os.PathLike,
+                  config: FeaturesConfig) -> dict:
     """Featurise the pairs of one group and write ``shard-<group>.npy`` (aligned waveforms) and its part record.
 
     Args:
@@ -123,5 +124,7 @@ def process_group(*, group: int, pairs: list[dict], folder: str | os.PathLike, a
     except VocalmineError as exc:
         error = str(exc)
     took = time.perf_counter() - started
-    log.debug("group %d: %d pairs, %d patches, %.2f s%s", group, len(pairs), len(index), took, f"; {error}" if error else "")
-    return {"group": group, "pairs": len(pairs), "kept": len(waveforms), "patches": len(index), "decoded_seconds": decoded, "seconds": took, "error": error}
+    log.debug("group %d: %d pairs, %d patches, %.2f s%s", group, len(pairs), len(index), took,
+              f"; {error}" if error else "")
+    return {"group": group, "pairs": len(pairs), "kept": len(waveforms), "patches": len(index),
+            "decoded_seconds": decoded, "seconds": took, "error": error}

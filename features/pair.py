@@ -59,7 +59,8 @@ class PairFeatures:
     scale: float = math.nan  # max of X over the track; stored X = X / scale
     vocal_ratio: float = math.nan  # sum Y_v² / sum X²
     residual_ratio: float = math.nan  # sum (X − g·Y_i)² / sum X² in the frames the instrumental explains
-    coherence: float = math.nan  # whole-track phase coherence of X and Y_i in the bins the instrumental carries, about -1..1
+    # whole-track phase coherence of X and Y_i in the bins the instrumental carries, about -1..1
+    coherence: float = math.nan
     segment_coherence: float = math.nan  # the lowest per-segment phase coherence, -1..1 (NaN: no segment judged)
     segment_start_s: float = math.nan  # seconds into the original where that segment starts (NaN: none judged)
     carried_fraction: float = math.nan  # share of energetic bins where |X| and g·|Y_i| agree (the coherence's bins)
@@ -69,7 +70,8 @@ class PairFeatures:
     delay: float = 0.0  # sub-sample lag of the instrumental after the integer offset, samples
     wave_gain: float = math.nan  # least-squares gain of the delayed instrumental in the original (time domain)
     valid_frames: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # (n,) frames of each grid patch
-    start_frames: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # (n,) first frame of each grid patch
+    # (n,) first frame of each grid patch
+    start_frames: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
 
     @property
     def n_patches(self) -> int:
@@ -146,11 +148,13 @@ def gate(result: PairFeatures, config: FeaturesConfig) -> tuple[str, str]:
     if not result.coherence >= config.min_coherence:
         return reasons.TOO_DIFFERENT, (
             f"phase coherence {result.coherence:.3f} < {config.min_coherence} in the bins the instrumental carries "
-            f"({result.carried_fraction:.0%} of bins; lowest segment {result.segment_coherence:.3f}): another recording")
+            f"({result.carried_fraction:.0%} of bins; lowest segment {result.segment_coherence:.3f}): "
+            "another recording")
     if not np.isnan(result.segment_coherence) and result.segment_coherence < config.min_segment_coherence:
         seconds = config.coherence_segment_s
         return reasons.TOO_DIFFERENT, (
-            f"segment phase coherence {result.segment_coherence:.3f} < {config.min_segment_coherence} in the {seconds:g}-s "
+            f"segment phase coherence {result.segment_coherence:.3f} < {config.min_segment_coherence} "
+            f"in the {seconds:g}-s "
             f"segment at {result.segment_start_s:.1f} s (whole track {result.coherence:.3f}): "
             "another edit, a section differs")
     if not result.confidence >= config.min_align_confidence:
@@ -163,7 +167,8 @@ def gate(result: PairFeatures, config: FeaturesConfig) -> tuple[str, str]:
     return "", ""
 
 
-def pair_features(original: np.ndarray, instrumental: np.ndarray, *, config: FeaturesConfig = FeaturesConfig()) -> PairFeatures:
+def pair_features(original: np.ndarray, instrumental: np.ndarray, *,
+                  config: FeaturesConfig = FeaturesConfig()) -> PairFeatures:
     """Align, gain-match and patch one pair of mono 8192 Hz signals.
 
     Args:
@@ -184,7 +189,8 @@ def pair_features(original: np.ndarray, instrumental: np.ndarray, *, config: Fea
             return out
     if min(len(original), len(instrumental)) < min_len:
         out.reason = reasons.TOO_SHORT
-        out.detail = f"shortest file {min(len(original), len(instrumental)) / SAMPLE_RATE:.2f} s < {config.min_duration_s} s"
+        shortest = min(len(original), len(instrumental)) / SAMPLE_RATE
+        out.detail = f"shortest file {shortest:.2f} s < {config.min_duration_s} s"
         return out
 
     alignment = estimate_offset(original, instrumental, max_lag=int(round(config.max_offset_s * SAMPLE_RATE)))
@@ -193,7 +199,8 @@ def pair_features(original: np.ndarray, instrumental: np.ndarray, *, config: Fea
     out.length = len(orig)
     out.silence_fraction = frame_silence_fraction(orig, threshold_db=config.frame_silence_db)
     if out.length < min_len:
-        out.reason, out.detail = reasons.TOO_SHORT, f"aligned overlap {out.length / SAMPLE_RATE:.2f} s < {config.min_duration_s} s"
+        out.reason = reasons.TOO_SHORT
+        out.detail = f"aligned overlap {out.length / SAMPLE_RATE:.2f} s < {config.min_duration_s} s"
         return out
 
     mix_spec, inst_spec = stft(orig), stft(inst)
@@ -203,7 +210,8 @@ def pair_features(original: np.ndarray, instrumental: np.ndarray, *, config: Fea
     inst_scaled *= np.float32(fit.gain)
     vocal = vocal_target(mix, inst_scaled)
     mix_energy = float(np.einsum("kt,kt->", mix, mix, dtype=np.float64))
-    out.vocal_ratio = float(np.einsum("kt,kt->", vocal, vocal, dtype=np.float64)) / mix_energy if mix_energy > 0 else math.nan
+    out.vocal_ratio = float(np.einsum("kt,kt->", vocal, vocal,
+                                      dtype=np.float64)) / mix_energy if mix_energy > 0 else math.nan
     out.residual_ratio = _residual_ratio(mix, inst_scaled, vocal, fraction=config.explained_fraction)
     coherence = phase_coherence(mix_spec, inst_spec, gain=fit.gain, ratio=config.coherence_ratio,
                                 segment_frames=max(1, round(config.coherence_segment_s * SAMPLE_RATE / HOP_LENGTH)),
@@ -247,7 +255,8 @@ def load_pair(original_path, instrumental_path) -> tuple[np.ndarray, np.ndarray]
     return original.analysis, instrumental.analysis
 
 
-def vocal_estimate(original: np.ndarray, instrumental: np.ndarray, *, offset: int, gain: float) -> tuple[np.ndarray, int]:
+def vocal_estimate(original: np.ndarray, instrumental: np.ndarray, *, offset: int, gain: float) -> tuple[np.ndarray,
+                                                                                                         int]:
     """Resynthesise the derived vocal Y_v = max(X − g·Y_i, 0) with the mixture phase.
 
     Returns:

@@ -34,7 +34,8 @@ class RenderedPair:
     sample_rate: int
 
 
-def render_pair(original: Decoded, instrumental: Decoded, *, lag: float, sample_rate: int, channels: int) -> RenderedPair:
+def render_pair(original: Decoded, instrumental: Decoded, *, lag: float, sample_rate: int,
+                channels: int) -> RenderedPair:
     """The pair at ``sample_rate`` with ``channels`` channels, aligned and gain-matched.
 
     Args:

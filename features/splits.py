@@ -47,7 +47,8 @@ def _components(pairs: pd.DataFrame) -> dict[str, str]:
     return {a: find(a) for a in parent}
 
 
-def assign_splits(pairs: pd.DataFrame, *, seed: int = 0, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)) -> pd.Series:
+def assign_splits(pairs: pd.DataFrame, *, seed: int = 0,
+                  fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)) -> pd.Series:
     """Split of every pair.
 
     Args:

@@ -76,7 +76,8 @@ def read_finished_group(folder: str | os.PathLike, group: int, *, pair_ids: list
         record = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if record.get("version") != PART_VERSION or record.get("fingerprint") != fingerprint or record.get("pair_ids") != pair_ids:
+    current = (PART_VERSION, fingerprint, pair_ids)
+    if (record.get("version"), record.get("fingerprint"), record.get("pair_ids")) != current:
         log.info("%s: stale (pairs or config changed), rebuilding group %d", path, group)
         return None
     if _shard_rows(shard_path(folder, group)) != record.get("shard_rows"):

@@ -55,14 +55,17 @@ def unpaired_rows(tracks: pd.DataFrame, decisions: pd.DataFrame, pairs: pd.DataF
     for me, other in (("original_id", "instrumental_id"), ("instrumental_id", "original_id")):
         sides.append(pd.DataFrame({
             "track_id": cand[me].to_numpy(dtype=object), "nearest_id": cand[other].to_numpy(dtype=object),
-            "nearest_score": cand["title_score"].to_numpy(dtype=np.float64), "_full": cand["full_score"].to_numpy(dtype=np.float64),
-            "_delta": np.abs(cand["duration_delta_s"].to_numpy(dtype=np.float64)), "reason": cand["status"].to_numpy(dtype=object),
+            "nearest_score": cand["title_score"].to_numpy(dtype=np.float64),
+            "_full": cand["full_score"].to_numpy(dtype=np.float64),
+            "_delta": np.abs(cand["duration_delta_s"].to_numpy(dtype=np.float64)),
+            "reason": cand["status"].to_numpy(dtype=object),
             "detail": cand["detail"].to_numpy(dtype=object),
         }))
     near = pd.concat(sides, ignore_index=True)
     near = near[near["track_id"].isin(set(left["track_id"]))]
     near = near.assign(_delta=near["_delta"].fillna(np.inf)).sort_values(
-        ["track_id", "nearest_score", "_full", "_delta", "nearest_id"], ascending=[True, False, False, True, True], kind="mergesort")
+        ["track_id", "nearest_score", "_full", "_delta", "nearest_id"], ascending=[True, False, False, True, True],
+        kind="mergesort")
     near = near.drop_duplicates("track_id", keep="first").set_index("track_id")
     lonely = decisions[decisions["original_id"].isna()].set_index("instrumental_id")["detail"]
     content = rejects[rejects["stage"] == "content"]
@@ -78,7 +81,8 @@ def unpaired_rows(tracks: pd.DataFrame, decisions: pd.DataFrame, pairs: pd.DataF
     none = pd.isna(reason)
     reason = np.where(none, np.where(is_inst, R.NO_ORIGINAL, R.NO_INSTRUMENTAL), reason).astype(object)
     no_cand = [lonely.get(t, "no original by the same artist with a close title") if inst else
-               "no instrumental by the same artist with a close title" for t, inst in zip(ids.tolist(), is_inst.tolist())]
+               "no instrumental by the same artist with a close title" for t,
+               inst in zip(ids.tolist(), is_inst.tolist())]
     detail = np.where(none, np.array(no_cand + [None], dtype=object)[:-1], detail).astype(object)
     for k in np.flatnonzero(reason == PAIRED).tolist():
         o, i = (ids[k], nearest[k]) if not is_inst[k] else (nearest[k], ids[k])

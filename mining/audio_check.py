@@ -76,9 +76,11 @@ def annotate_audio(valid: pd.DataFrame, *, decoded: dict[str, tuple[float, str]]
 def audio_rejects(annotated: pd.DataFrame) -> pd.DataFrame:
     """REJECTS columns of the rows annotate_audio set aside, ordered by track_id."""
     bad = annotated[annotated["_a_reason"] != ""].sort_values("track_id", kind="mergesort")
-    rows = [json.dumps({"track_id": t, "artist": a, "title": ti, "duration_s": None if np.isnan(d) else float(d), "audio_path": p},
+    rows = [json.dumps({"track_id": t, "artist": a, "title": ti, "duration_s": None if np.isnan(d) else float(d),
+                        "audio_path": p},
                        ensure_ascii=False)
-            for t, a, ti, d, p in zip(bad["track_id"], bad["artist"], bad["title"], bad["duration_s"].astype(float), bad["audio_path"])]
+            for t, a, ti, d,
+            p in zip(bad["track_id"], bad["artist"], bad["title"], bad["duration_s"].astype(float), bad["audio_path"])]
     return pd.DataFrame(
         {
             "stage": bad["_a_stage"].to_numpy(dtype=object),

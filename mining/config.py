@@ -31,17 +31,20 @@ class MiningConfig:
         if not 0.0 <= self.title_threshold <= 100.0:
             raise ConfigError(f"title_threshold must be in [0, 100], got {self.title_threshold}")
         if not 0.0 <= self.candidate_floor <= self.title_threshold:
-            raise ConfigError(f"candidate_floor must be in [0, title_threshold={self.title_threshold}], got {self.candidate_floor}")
+            raise ConfigError(f"candidate_floor must be in [0, title_threshold={self.title_threshold}], got "
+                              f"{self.candidate_floor}")
         if not self.duration_tolerance_s >= 0.0:
             raise ConfigError(f"duration_tolerance_s must be >= 0 seconds, got {self.duration_tolerance_s}")
         if self.missing_duration not in MISSING_DURATION_POLICIES:
-            raise ConfigError(f"missing_duration must be one of {MISSING_DURATION_POLICIES}, got {self.missing_duration!r}")
+            raise ConfigError(f"missing_duration must be one of {MISSING_DURATION_POLICIES}, got "
+                              f"{self.missing_duration!r}")
         if not self.fingerprint_seconds > 0:
             raise ConfigError(f"fingerprint_seconds must be > 0, got {self.fingerprint_seconds}")
         if not self.same_content_db > 0:
             raise ConfigError(f"same_content_db must be > 0, got {self.same_content_db}")
         if self.n_workers < 1 or self.dask_partitions < 1 or self.dask_blocksize < 1:
-            raise ConfigError(f"n_workers and dask_partitions must be >= 1, got {self.n_workers}, {self.dask_partitions}")
+            raise ConfigError(f"n_workers and dask_partitions must be >= 1, got {self.n_workers}, "
+                              f"{self.dask_partitions}")
         if not isinstance(self.markers, tuple) or not all(isinstance(g, MarkerGroup) for g in self.markers):
             raise ConfigError(f"markers must be a tuple of MarkerGroup (see mining/markers.py), got {self.markers!r}")
 

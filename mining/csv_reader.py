@@ -53,7 +53,8 @@ def read_header(path: Path, *, delimiter: str = ",") -> list[str]:
     except csv.Error as exc:
         raise CatalogError(f"{path}: not a CSV file (header row: {exc})") from exc
     if more and buffer.tell() >= len(text) and not text.endswith(("\n", "\r")):
-        raise CatalogError(f"{path}: the header row does not end within the first {_HEAD_BYTES // 1024} KiB (an unclosed quote?)")
+        raise CatalogError(f"{path}: the header row does not end within the first {_HEAD_BYTES // 1024} KiB (an "
+                           f"unclosed quote?)")
     if not record or (len(record) == 1 and not record[0].strip()):
         raise CatalogError(f"{path}: not a CSV file (empty, no header row)")
     names = [n.strip() for n in record]
@@ -68,7 +69,8 @@ def read_header(path: Path, *, delimiter: str = ",") -> list[str]:
 class CsvBlock:
     """The records of a CSV file or block: well-formed rows, and the malformed ones set apart."""
 
-    raw: pd.DataFrame  # (n_ok rows) columns as str, "" for empty cells; index: data-row numbers (0 = first after the header)
+    # (n_ok rows) columns as str, "" for empty cells; index: data-row numbers (0 = first after the header)
+    raw: pd.DataFrame
     bad_rows: np.ndarray  # (n_bad,) int64 data-row numbers of the records whose field count is not the header's
     bad_text: tuple[str, ...]  # (n_bad,) their text as read (no line end)
     bad_fields: np.ndarray  # (n_bad,) int64 their field counts
@@ -145,14 +147,16 @@ def read_csv_block(source, *, names: list[str], path: Path, delimiter: str = ","
     if isinstance(source, (bytes, bytearray)):
         if not source.strip(b"\r\n"):
             empty = pa.table({n: pa.array([], pa.string()) for n in generated})
-            return CsvBlock(_string_frame(empty, names, np.zeros(0, np.int64)), np.zeros(0, np.int64), (), np.zeros(0, np.int64), 0)
+            return CsvBlock(_string_frame(empty, names, np.zeros(0, np.int64)), np.zeros(0, np.int64), (),
+                            np.zeros(0, np.int64), 0)
         source = pa.BufferReader(source)
     try:
         table = pacsv.read_csv(
             source,
             # serial: the invalid-row handler gets record numbers only from the serial reader
             read_options=pacsv.ReadOptions(block_size=1 << 24, column_names=generated, use_threads=False),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
+                                             invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(
                 column_types={n: pa.string() for n in generated},
                 strings_can_be_null=False,
@@ -167,7 +171,8 @@ def read_csv_block(source, *, names: list[str], path: Path, delimiter: str = ","
         # Positional names typed as strings: arrow's own header parse never decides a column's type,
         # and the header comes back as row 0 to check that both parsers agree on it.
         if bad and bad[0][0] == 1:
-            raise CatalogError(f"{path}: the header row cannot be parsed consistently (read {names}, then {bad[0][2]} fields)")
+            raise CatalogError(f"{path}: the header row cannot be parsed consistently (read {names}, then {bad[0][2]} "
+                               f"fields)")
         first = [str(v).strip() for v in table.slice(0, 1).to_pylist()[0].values()] if table.num_rows else []
         if first != names:
             raise CatalogError(f"{path}: the header row cannot be parsed consistently (read {names} and {first})")
@@ -176,9 +181,12 @@ def read_csv_block(source, *, names: list[str], path: Path, delimiter: str = ","
     local = np.array([number - 1 - skip for number, _, _ in bad], dtype=np.int64)  # record 1 is the first of the source
     if len(local) and local[-1] == n_records - 1 and _open_quote(bad[-1][1], delimiter):
         if block is None:
-            raise CatalogError(f"{path}: not a CSV file that can be parsed (row {local[-1] + 2}: a quoted field is never closed)")
-        raise CatalogError(f"{path}: not a CSV file that can be parsed (a quoted field in dask block {block} is never closed "
-                           "before the block ends; a quoted line break cannot cross blocks: raise dask_blocksize or use the pandas engine)")
+            raise CatalogError(f"{path}: not a CSV file that can be parsed (row {local[-1] + 2}: a quoted field is "
+                               f"never closed)")
+        raise CatalogError(f"{path}: not a CSV file that can be parsed (a quoted field in dask block {block} is never "
+                           f"closed "
+                           "before the block ends; a quoted line break cannot cross blocks: raise dask_blocksize "
+                           "or use the pandas engine)")
     ok = np.setdiff1d(np.arange(n_records, dtype=np.int64), local, assume_unique=True) + first_row
     fields = np.array([n for _, _, n in bad], dtype=np.int64)
     return CsvBlock(_string_frame(table, names, ok), local + first_row, tuple(t for _, t, _ in bad), fields, n_records)

@@ -13,11 +13,15 @@ STAGE = "content"
 
 
 def _reject(pair: pd.Series, reason: str, track_id: str, detail: str) -> dict:
-    row = {k: pair[k] for k in ("original_id", "instrumental_id", "original_path", "instrumental_path", "original_fingerprint", "instrumental_fingerprint")}
-    return {"stage": STAGE, "reason": reason, "track_id": track_id, "pair_id": pair["pair_id"], "detail": detail, "row": json.dumps(row, ensure_ascii=False)}
+    row = {k: pair[k]
+           for k in ("original_id", "instrumental_id", "original_path", "instrumental_path", "original_fingerprint",
+                     "instrumental_fingerprint")}
+    return {"stage": STAGE, "reason": reason, "track_id": track_id, "pair_id": pair["pair_id"], "detail": detail,
+            "row": json.dumps(row, ensure_ascii=False)}
 
 
-def dedupe_pairs(pairs: pd.DataFrame, *, prints: dict[str, Fingerprint], canonical: dict[str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def dedupe_pairs(pairs: pd.DataFrame, *, prints: dict[str, Fingerprint],
+                 canonical: dict[str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Set aside pairs decided on decoded audio.
 
     Args:
@@ -46,11 +50,14 @@ def dedupe_pairs(pairs: pd.DataFrame, *, prints: dict[str, Fingerprint], canonic
             rejects.append(_reject(pair, R.UNDECODABLE, track, bad_i or bad_o))
             continue
         if pair["original_fingerprint"] == pair["instrumental_fingerprint"]:
-            rejects.append(_reject(pair, R.SAME_CONTENT, pair["instrumental_id"], f"instrumental {pair['instrumental_id']} decodes to the same audio as original {pair['original_id']} (fingerprint {pair['original_fingerprint']})"))
+            detail = (f"instrumental {pair['instrumental_id']} decodes to the same audio as original "
+                      f"{pair['original_id']} (fingerprint {pair['original_fingerprint']})")
+            rejects.append(_reject(pair, R.SAME_CONTENT, pair["instrumental_id"], detail))
             continue
         content = (pair["original_fingerprint"], pair["instrumental_fingerprint"])
         if content in seen:
-            rejects.append(_reject(pair, R.DUPLICATE_RECORDING, pair["instrumental_id"], f"same recordings as the kept pair {seen[content]}"))
+            rejects.append(_reject(pair, R.DUPLICATE_RECORDING, pair["instrumental_id"],
+                                   f"same recordings as the kept pair {seen[content]}"))
             continue
         # Sorted by (original_id, instrumental_id): the first of a content group is kept.
         seen[content] = f"{pair['original_id']} + {pair['instrumental_id']}"

@@ -25,7 +25,9 @@ from vocalmine.core.errors import ConfigError
 from vocalmine.mining.audio_check import annotate_audio, audio_rejects
 from vocalmine.mining.config import MiningConfig
 from vocalmine.mining.csv_reader import CsvBlock, read_csv_block, read_header
-from vocalmine.mining.ingest import check_columns, duplicate_rows, finalize_rows, ingest, malformed_rows, split_rows, track_ids, validate_rows
+from vocalmine.mining.ingest import (
+    check_columns, duplicate_rows, finalize_rows, ingest, malformed_rows, split_rows, track_ids, validate_rows,
+)
 from vocalmine.mining.matching import artist_partition, empty_decisions, match_partition, prepare_tracks, sort_decisions
 
 log = logging.getLogger(__name__)
@@ -55,10 +57,12 @@ def _match_dask(valid, *, config: MiningConfig):
     """Lazy decisions of a dask DataFrame of valid tracks: shuffle by artist_partition, match per partition."""
     prepare = functools.partial(prepare_tracks, markers=config.markers)
     prepared = valid.map_partitions(prepare, meta=prepare(valid._meta))
-    prepared = prepared.assign(_part=prepared["artist_norm"].map_partitions(artist_partition, config.dask_partitions, meta=("_part", "int64")))
+    prepared = prepared.assign(_part=prepared["artist_norm"].map_partitions(artist_partition, config.dask_partitions,
+                                                                            meta=("_part", "int64")))
     # Every row of an artist goes to the one partition artist_partition names.
     shuffled = prepared.shuffle(on="_part", npartitions=config.dask_partitions)
-    return shuffled.map_partitions(lambda part: match_partition(part.drop(columns="_part"), config=config), meta=empty_decisions())
+    return shuffled.map_partitions(lambda part: match_partition(part.drop(columns="_part"), config=config),
+                                   meta=empty_decisions())
 
 
 def match_tracks(tracks: pd.DataFrame, *, config: MiningConfig, engine: str = "pandas", scheduler=None) -> pd.DataFrame:
@@ -138,14 +142,16 @@ def pair_catalog(tracks: TrackCatalog, *, config: MiningConfig, engine: str = "p
     counted = dask.compute([dask.delayed(count)(b, i) for i, b in enumerate(blocks)], scheduler=get)[0]
     lengths = np.array([c.n_records for c in counted], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-    malformed = [dataclasses.replace(c, bad_rows=c.bad_rows + off) for c, off in zip(counted, offsets.tolist()) if len(c.bad_rows)]
+    malformed = [dataclasses.replace(c, bad_rows=c.bad_rows + off) for c,
+                 off in zip(counted, offsets.tolist()) if len(c.bad_rows)]
 
     def rows_of(data: bytes, number: int, first_row: int) -> pd.DataFrame:
         return read(data, number, first_row).raw
 
     raw_meta = read_csv_block(b"", names=names, path=tracks.path, header=False).raw
     raw = dd.from_delayed(
-        [dask.delayed(rows_of)(b, i, int(off)) for i, (b, off) in enumerate(zip(blocks, offsets.tolist()))], meta=raw_meta,
+        [dask.delayed(rows_of)(b, i, int(off)) for i, (b, off) in enumerate(zip(blocks, offsets.tolist()))],
+        meta=raw_meta,
     )
     meta = validate_rows(raw_meta, tracks=tracks, config=config)
     validated = raw.map_partitions(validate_rows, tracks=tracks, config=config, meta=meta)
@@ -169,13 +175,16 @@ def pair_catalog(tracks: TrackCatalog, *, config: MiningConfig, engine: str = "p
                                          meta=annotate_audio(valid._meta, decoded={}, tolerance_s=0.0))
         late = annotated[annotated["_a_reason"] != ""]
         valid = annotated[annotated["_a_reason"] == ""][list(valid.columns)]
-    rejected, decisions, kept, late = dask.compute(final[~ok], _match_dask(valid, config=config), valid, late, scheduler=get)
+    rejected, decisions, kept, late = dask.compute(final[~ok], _match_dask(valid, config=config), valid, late,
+                                                   scheduler=get)
     n_valid = len(kept)
     if malformed:
-        rejected = pd.concat([rejected, *(malformed_rows(c, expected=len(names)) for c in malformed)], ignore_index=True)
+        rejected = pd.concat([rejected, *(malformed_rows(c, expected=len(names)) for c in malformed)],
+                             ignore_index=True)
     _, rejects = split_rows(rejected)
     if late is not None:
         rejects = pd.concat([rejects, audio_rejects(late)], ignore_index=True)
     decisions = sort_decisions(decisions) if len(decisions) else empty_decisions()
-    log.info("dask engine: %d rows in %d blocks, %d partitions by artist", int(lengths.sum()), len(lengths), config.dask_partitions)
+    log.info("dask engine: %d rows in %d blocks, %d partitions by artist", int(lengths.sum()), len(lengths),
+             config.dask_partitions)
     return Paired(int(lengths.sum()), int(n_valid), rejects.reset_index(drop=True), decisions, _sorted_tracks(kept))

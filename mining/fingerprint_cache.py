@@ -49,7 +49,8 @@ def _read(path: Path, seconds: float) -> dict[Key, Fingerprint]:
     df = df[df["seconds"] == seconds]
     return {
         (p, int(s), int(m)): Fingerprint(bytes(f), int(n), float(d), e)
-        for p, s, m, n, d, f, e in zip(df["path"], df["size"], df["mtime_ns"], df["n_frames"], df["duration_s"], df["features"], df["error"])
+        for p, s, m, n, d, f,
+        e in zip(df["path"], df["size"], df["mtime_ns"], df["n_frames"], df["duration_s"], df["features"], df["error"])
     }
 
 

@@ -63,7 +63,8 @@ def parse_durations(values: pd.Series, *, unit: str) -> np.ndarray:
         (n,) float64 seconds; NaN where empty or unparseable.
     """
     text = values.astype(str).str.strip()
-    numbers = pd.to_numeric(text.where(~text.str.contains(":", regex=False), ""), errors="coerce").to_numpy(dtype=np.float64)
+    numbers = pd.to_numeric(text.where(~text.str.contains(":", regex=False), ""),
+                            errors="coerce").to_numpy(dtype=np.float64)
     if unit == "ms":
         return numbers / 1000.0
     if unit == "s":
@@ -92,7 +93,8 @@ def check_columns(names: list[str], tracks: TrackCatalog) -> None:
         for part in _id_parts(column) if field == "track_id" else [column]:
             if names.count(part) > 1:
                 raise CatalogError(
-                    f"{tracks.path}: column {part!r} (mapped to {field}) appears {names.count(part)} times in the header; "
+                    f"{tracks.path}: column {part!r} (mapped to {field}) appears {names.count(part)} times "
+                    "in the header; "
                     "rename or remove the extra ones"
                 )
 
@@ -130,7 +132,8 @@ def parse_fields(raw: pd.DataFrame, *, tracks: TrackCatalog) -> RowFields:
 
 
 def _flag(reason: np.ndarray, detail: np.ndarray, mask: np.ndarray, code: str, message) -> None:
-    """Set ``code`` and its detail (a str, or a function of the row position) where mask holds and no reason is set yet."""
+    """Set ``code`` and its detail (a str, or a function of the row position) where mask holds and no reason is
+    set yet."""
     mask = mask & (reason == "")
     if mask.any():
         reason[mask] = code
@@ -156,7 +159,8 @@ def field_reasons(fields: RowFields, *, tracks: TrackCatalog, config: MiningConf
     n = len(fields.title)
     reason = np.full(n, "", dtype=object)
     detail = np.full(n, "", dtype=object)
-    _flag(reason, detail, (fields.track_id == "").to_numpy(), R.MISSING_ID, f"empty track id (column {cols.track_id!r})")
+    _flag(reason, detail, (fields.track_id == "").to_numpy(), R.MISSING_ID,
+          f"empty track id (column {cols.track_id!r})")
     _flag(reason, detail, (fields.title == "").to_numpy(), R.MISSING_TITLE, f"empty title (column {cols.title!r})")
     _flag(reason, detail, (fields.artist == "").to_numpy(), R.MISSING_ARTIST, f"empty artist (column {cols.artist!r})")
     missing = fields.duration_text.str.fullmatch(MISSING_DURATION, case=False).to_numpy(dtype=bool)
@@ -195,7 +199,8 @@ def check_audio_path(audio_root, relative: str) -> tuple[str, str, str]:
     return str(resolved), "", ""
 
 
-def audio_path_reasons(raw: pd.DataFrame, early: np.ndarray, *, tracks: TrackCatalog) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def audio_path_reasons(raw: pd.DataFrame, early: np.ndarray, *, tracks: TrackCatalog) -> tuple[np.ndarray, np.ndarray,
+                                                                                               np.ndarray]:
     """Resolve the audio path of every row that passed the field checks.
 
     Args:
@@ -275,7 +280,8 @@ def finalize_rows(frame: pd.DataFrame, *, duplicates: np.ndarray) -> pd.DataFram
     detail = frame["_early_detail"].to_numpy(dtype=object).copy()
     dup = np.isin(frame["_row"].to_numpy(), duplicates) & (reason == "")
     reason[dup] = R.DUPLICATE_ID
-    detail[dup] = [f"track id {t!r} already used on an earlier row" for t in frame["track_id"].to_numpy(dtype=object)[dup]]
+    detail[dup] = [f"track id {t!r} already used on an earlier row"
+                   for t in frame["track_id"].to_numpy(dtype=object)[dup]]
     late = (reason == "") & (frame["_late"].to_numpy(dtype=object) != "")
     reason[late] = frame["_late"].to_numpy(dtype=object)[late]
     detail[late] = frame["_late_detail"].to_numpy(dtype=object)[late]
@@ -335,7 +341,8 @@ def ingest(tracks: TrackCatalog, *, config: MiningConfig) -> tuple[pd.DataFrame,
     if len(block.bad_rows):
         final = pd.concat([final, malformed_rows(block, expected=len(names))], ignore_index=True)
     valid, rejects = split_rows(final)
-    log.info("ingest: %d rows read, %d valid, %d rejected (%d malformed)", block.n_records, len(valid), len(rejects), len(block.bad_rows))
+    log.info("ingest: %d rows read, %d valid, %d rejected (%d malformed)", block.n_records, len(valid), len(rejects),
+             len(block.bad_rows))
     return valid, rejects, block.n_records
 
 
@@ -345,7 +352,8 @@ def _id_parts(column: str) -> list[str]:
 
 
 def track_ids(raw: pd.DataFrame, column: str) -> pd.Series:
-    """Track ids as str: the mapped column, or several joined by ':' ("release_id+position"); "" when any part is empty."""
+    """Track ids as str: the mapped column, or several joined by ':' ("release_id+position"); "" when any part is
+    empty."""
     parts = _id_parts(column)
     ids = raw[parts[0]].str.strip()
     for part in parts[1:]:

@@ -43,7 +43,8 @@ DECISION_COLUMNS = [
     "full_score", "detail",
 ]
 # Prepared-track columns added by prepare_tracks.
-PREPARED_COLUMNS = ("artist_norm", "base_title", "full_title", "has_other", "is_instrumental", "marker", "marker_family",
+PREPARED_COLUMNS = ("artist_norm", "base_title", "full_title", "has_other", "is_instrumental", "marker",
+                    "marker_family",
                     "edits", "qualifiers")
 
 
@@ -58,7 +59,8 @@ def prepare_tracks(tracks: pd.DataFrame, markers: tuple[MarkerGroup, ...] = ()) 
     out = tracks.copy()
     # Normalise each distinct spelling once (artists repeat a lot).
     codes, uniques = pd.factorize(tracks["artist"].to_numpy(dtype=object))
-    out["artist_norm"] = pd.Series(normalize_artists(np.asarray(uniques, dtype=object))[codes], index=out.index, dtype=object)
+    out["artist_norm"] = pd.Series(normalize_artists(np.asarray(uniques, dtype=object))[codes], index=out.index,
+                                   dtype=object)
     codes, uniques = pd.factorize(tracks["title"].to_numpy(dtype=object))
     info = title_columns(np.asarray(uniques, dtype=object), markers)
     base = info["core"]
@@ -79,13 +81,15 @@ def artist_partition(artist_norm: pd.Series, n_partitions: int) -> np.ndarray:
 
 def object_frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
     """A DataFrame keeping str columns as object (pandas 3 would convert them to Arrow and back)."""
-    return pd.DataFrame({k: pd.Series(v, dtype=object) if v.dtype == object else pd.Series(v) for k, v in columns.items()})
+    return pd.DataFrame({k: pd.Series(v, dtype=object) if v.dtype == object else pd.Series(v) for k,
+                         v in columns.items()})
 
 
 BIG_BLOCK = 256  # n_instrumental * n_original from which a block is scored as a matrix (rapidfuzz cdist)
 
 
-def scored_candidates(artist_norm: np.ndarray, is_instrumental: np.ndarray, base: np.ndarray, *, floor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def scored_candidates(artist_norm: np.ndarray, is_instrumental: np.ndarray, base: np.ndarray, *,
+                      floor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The blocking join and title scores: same-artist (instrumental, original) pairs scoring >= floor.
 
     Never all-pairs: only the n_instrumental x n_original combinations inside each
@@ -116,7 +120,8 @@ def scored_candidates(artist_norm: np.ndarray, is_instrumental: np.ndarray, base
         members = order[starts[b]: ends[b]]
         inst = members[is_instrumental[members]]
         orig = members[~is_instrumental[members]]
-        matrix = process.cdist(base[inst].tolist(), base[orig].tolist(), scorer=fuzz.ratio, score_cutoff=floor, workers=-1)
+        matrix = process.cdist(base[inst].tolist(), base[orig].tolist(), scorer=fuzz.ratio, score_cutoff=floor,
+                               workers=-1)
         r, c = np.nonzero(matrix >= floor) if floor <= 0 else np.nonzero(matrix)
         out_i.append(inst[r])
         out_o.append(orig[c])
@@ -139,7 +144,8 @@ def scored_candidates(artist_norm: np.ndarray, is_instrumental: np.ndarray, base
         lb = np.fromiter(map(len, base[po]), dtype=np.int64, count=len(po))
         reachable = 200.0 * np.minimum(la, lb) >= floor * np.maximum(la + lb, 1) - 1e-9
         pi, po = pi[reachable], po[reachable]
-    scores = process.cpdist(base[pi].tolist(), base[po].tolist(), scorer=fuzz.ratio, score_cutoff=floor, workers=-1) if len(pi) else np.zeros(0, np.float32)
+    scores = process.cpdist(base[pi].tolist(), base[po].tolist(), scorer=fuzz.ratio, score_cutoff=floor,
+                            workers=-1) if len(pi) else np.zeros(0, np.float32)
     keep = (scores >= floor) & (scores > 0) if floor > 0 else np.ones(len(pi), dtype=bool)
     out_i.append(pi[keep])
     out_o.append(po[keep])
@@ -150,7 +156,8 @@ def scored_candidates(artist_norm: np.ndarray, is_instrumental: np.ndarray, base
 
 def empty_decisions() -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series(dtype=object) for c in DECISION_COLUMNS})
-    for c in ("title_score", "title_threshold", "original_duration_s", "instrumental_duration_s", "duration_delta_s", "full_score"):
+    for c in ("title_score", "title_threshold", "original_duration_s", "instrumental_duration_s", "duration_delta_s",
+              "full_score"):
         frame[c] = frame[c].astype(np.float64)
     return frame
 
@@ -181,9 +188,11 @@ def find_candidates(tracks: pd.DataFrame, is_instrumental: np.ndarray, *, config
         the candidates scoring at least candidate_floor on their base titles.
     """
     base = tracks["base_title"].to_numpy(dtype=object)
-    pi, po, scores = scored_candidates(tracks["artist_norm"].to_numpy(dtype=object), is_instrumental, base, floor=config.candidate_floor)
+    pi, po, scores = scored_candidates(tracks["artist_norm"].to_numpy(dtype=object), is_instrumental, base,
+                                       floor=config.candidate_floor)
     full = tracks["full_title"].to_numpy(dtype=object)
-    full_scores = (np.round(process.cpdist(full[pi].tolist(), full[po].tolist(), scorer=fuzz.ratio, workers=-1).astype(np.float64), 4)
+    full_scores = (np.round(process.cpdist(full[pi].tolist(), full[po].tolist(), scorer=fuzz.ratio,
+                                           workers=-1).astype(np.float64), 4)
                    if len(pi) else np.zeros(0))
     other = tracks["has_other"].to_numpy(dtype=bool)
     scores = np.where(other[pi] & other[po], full_scores, scores)
@@ -191,7 +200,8 @@ def find_candidates(tracks: pd.DataFrame, is_instrumental: np.ndarray, *, config
     return Candidates(pi, po, scores, full_scores, dur[pi] - dur[po])
 
 
-def candidate_verdicts(qualifiers: np.ndarray, cand: Candidates, *, config: MiningConfig) -> tuple[np.ndarray, np.ndarray]:
+def candidate_verdicts(qualifiers: np.ndarray, cand: Candidates, *, config: MiningConfig) -> tuple[np.ndarray,
+                                                                                                   np.ndarray]:
     """Each candidate's verdict before assignment: PAIRED, title_mismatch or duration_mismatch.
 
     Args:
@@ -217,11 +227,13 @@ def candidate_verdicts(qualifiers: np.ndarray, cand: Candidates, *, config: Mini
                      for a, b in zip(qualifiers[cand.orig[quals]].tolist(), qualifiers[cand.inst[quals]].tolist())]
     longer = np.flatnonzero(title_ok & ~dur_ok)
     status[longer] = R.DURATION_MISMATCH
-    detail[longer] = [f"duration delta {d:+.1f} s exceeds tolerance {config.duration_tolerance_s:g} s" for d in cand.delta[longer].tolist()]
+    detail[longer] = [f"duration delta {d:+.1f} s exceeds tolerance {config.duration_tolerance_s:g} s"
+                      for d in cand.delta[longer].tolist()]
     return status, detail
 
 
-def assign_one_to_one(ids: np.ndarray, cand: Candidates, status: np.ndarray, detail: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def assign_one_to_one(ids: np.ndarray, cand: Candidates, status: np.ndarray, detail: np.ndarray) -> tuple[np.ndarray,
+                                                                                                          np.ndarray]:
     """Greedy one-to-one assignment of the PAIRED candidates in the contract's tie-break order.
 
     Order: title score desc, full-title score desc, |duration delta| asc (unknown last),
@@ -241,7 +253,8 @@ def assign_one_to_one(ids: np.ndarray, cand: Candidates, status: np.ndarray, det
     abs_delta = np.where(np.isnan(cand.delta), np.inf, np.abs(cand.delta))
     _, id_rank = np.unique(np.concatenate([ids[cand.orig[eligible]], ids[cand.inst[eligible]]]), return_inverse=True)
     rank_o, rank_i = id_rank[: len(eligible)], id_rank[len(eligible):]
-    order = eligible[np.lexsort((rank_i, rank_o, abs_delta[eligible], -cand.full_score[eligible], -cand.score[eligible]))]
+    order = eligible[np.lexsort((rank_i, rank_o, abs_delta[eligible], -cand.full_score[eligible],
+                                 -cand.score[eligible]))]
     used_o: dict[int, int] = {}
     used_i: dict[int, int] = {}
     for k, o, i in zip(order.tolist(), cand.orig[order].tolist(), cand.inst[order].tolist()):
@@ -259,7 +272,8 @@ def candidate_frame(tracks: pd.DataFrame, cand: Candidates, status: np.ndarray, 
                     config: MiningConfig) -> pd.DataFrame:
     """The decision rows of the candidates (DECISION_COLUMNS, candidate order)."""
     po, pi = cand.orig, cand.inst
-    column = {c: tracks[c].to_numpy(dtype=object) for c in ("track_id", "artist", "artist_norm", "title", "audio_path", "marker", "marker_family")}
+    column = {c: tracks[c].to_numpy(dtype=object)
+              for c in ("track_id", "artist", "artist_norm", "title", "audio_path", "marker", "marker_family")}
     dur = tracks["duration_s"].to_numpy(dtype=np.float64)
     return object_frame(
         {
@@ -319,7 +333,8 @@ def no_original_frame(tracks: pd.DataFrame, lonely: np.ndarray, *, config: Minin
             "marker": tracks["marker"].to_numpy(dtype=object)[lonely],
             "marker_family": tracks["marker_family"].to_numpy(dtype=object)[lonely],
             "full_score": nothing(np.float64),
-            "detail": np.full(n_l, f"no original by the same artist with a title score >= {config.candidate_floor:g}", dtype=object),
+            "detail": np.full(n_l, f"no original by the same artist with a title score >= {config.candidate_floor:g}",
+                              dtype=object),
         }
     )
 
@@ -356,16 +371,19 @@ def match_partition(tracks: pd.DataFrame, *, config: MiningConfig) -> pd.DataFra
 def sort_decisions(frame: pd.DataFrame) -> pd.DataFrame:
     """The canonical row order of decisions (both engines end with it)."""
     key = frame["original_id"].fillna("")
-    return frame.assign(_k=key).sort_values(["instrumental_id", "_k"], kind="mergesort").drop(columns="_k").reset_index(drop=True)
+    return frame.assign(_k=key).sort_values(["instrumental_id", "_k"],
+                                            kind="mergesort").drop(columns="_k").reset_index(drop=True)
 
 
 def split_decisions(decisions: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(pairs, pairing rejects) from a decision frame; pairs gain pair_id, rejects REJECTS columns."""
     is_pair = (decisions["status"] == PAIRED).to_numpy()
     pairs = decisions[is_pair].drop(columns=["status", "detail", "full_score"]).reset_index(drop=True)
-    pairs.insert(0, "pair_id", [pair_id_for(o, i) for o, i in zip(pairs["original_id"].tolist(), pairs["instrumental_id"].tolist())])
+    pairs.insert(0, "pair_id",
+                 [pair_id_for(o, i) for o, i in zip(pairs["original_id"].tolist(), pairs["instrumental_id"].tolist())])
     rej = decisions[~is_pair]
-    row_cols = ["original_id", "instrumental_id", "artist", "original_title", "instrumental_title", "title_score", "duration_delta_s"]
+    row_cols = ["original_id", "instrumental_id", "artist", "original_title", "instrumental_title", "title_score",
+                "duration_delta_s"]
     rows = rej[row_cols].to_json(orient="records", lines=True, force_ascii=False).splitlines() if len(rej) else []
     originals = rej["original_id"].tolist()
     instrumentals = rej["instrumental_id"].tolist()

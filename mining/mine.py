@@ -1,4 +1,5 @@
-"""`vocalmine mine`: ingest -> pairing -> decoded-audio check -> pairing -> content dedupe -> pairs, rejects, unpaired."""
+"""`vocalmine mine`: ingest -> pairing -> decoded-audio check -> pairing -> content dedupe -> pairs, rejects,
+unpaired."""
 
 from __future__ import annotations
 
@@ -33,12 +34,14 @@ _STAGE_ORDER = {"ingest": 0, "pairing": 1, "content": 2}
 WARN_SHARE = 0.2  # a reason that rejects more than this share of the rows is called out with the option that changes it
 # The option or setting that changes how many rows a reason rejects.
 HINTS = {
-    R.BAD_DURATION: "--missing-duration keep (keeps rows whose duration is empty or n/a, ?, -, --:--), or map tracks.columns.audio_path so the decoded duration is used",
+    R.BAD_DURATION: "--missing-duration keep (keeps rows whose duration is empty or n/a, ?, -, --:--), "
+                    "or map tracks.columns.audio_path so the decoded duration is used",
     R.DURATION_MISMATCH: "--duration-tolerance (seconds)",
     R.AUDIO_NOT_FOUND: "tracks.audio_root and tracks.columns.audio_path in data_catalog.yaml",
     R.MISSING_AUDIO_PATH: "tracks.columns.audio_path in data_catalog.yaml (leave it out for a metadata-only catalog)",
     R.PATH_ESCAPES_ROOT: "tracks.audio_root in data_catalog.yaml",
-    R.DUPLICATE_ID: "tracks.columns.track_id in data_catalog.yaml (several columns join with '+', e.g. release_id+position)",
+    R.DUPLICATE_ID: "tracks.columns.track_id in data_catalog.yaml "
+                    "(several columns join with '+', e.g. release_id+position)",
     R.MISSING_ID: "tracks.columns.track_id in data_catalog.yaml",
     R.MISSING_TITLE: "tracks.columns.title in data_catalog.yaml",
     R.MISSING_ARTIST: "tracks.columns.artist in data_catalog.yaml",
@@ -79,21 +82,25 @@ class MiningSummary:
             detail = ", ".join(f"{reason} {n}" for reason, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
             lines.append(f"rejected ({stage:<7}) {total}" + (f": {detail}" if detail else ""))
         lines.append(f"unpaired rows        {sum(self.unpaired.values())}" + (
-            ": " + ", ".join(f"{r} {n}" for r, n in sorted(self.unpaired.items(), key=lambda kv: (-kv[1], kv[0]))) if self.unpaired else ""))
+            ": " + ", ".join(f"{r} {n}" for r, n in sorted(self.unpaired.items(), key=lambda kv: (-kv[1], kv[0])))
+            if self.unpaired else ""))
         top = sorted(self.rows_rejected.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
         if top:
-            lines.append("top reject reasons   " + ", ".join(f"{r} {n} ({n / max(self.rows_read, 1):.0%} of rows)" for r, n in top))
+            lines.append("top reject reasons   "
+                         + ", ".join(f"{r} {n} ({n / max(self.rows_read, 1):.0%} of rows)" for r, n in top))
         for reason, n in top:
             if n > WARN_SHARE * self.rows_read:
                 hint = HINTS.get(reason, "the settings of `vocalmine mine --help`")
-                lines.append(f"note: {reason} rejects {n} of {self.rows_read} rows ({n / self.rows_read:.0%}); to change that, see {hint}")
+                lines.append(f"note: {reason} rejects {n} of {self.rows_read} rows ({n / self.rows_read:.0%}); to "
+                             f"change that, see {hint}")
         lines.append(f"fingerprints         {self.files_decoded} decoded, {self.files_cached} cached")
         lines.append(f"time                 {self.seconds:.1f} s")
         return "\n".join(lines)
 
 
 @holding("mine", lambda catalog, **_: catalog.pairs.parent)  # the folder of pairs, rejects and unpaired
-def mine(*, catalog: DataCatalog, engine: str = "pandas", scheduler: str | None = None, config: MiningConfig = MiningConfig()) -> MiningSummary:
+def mine(*, catalog: DataCatalog, engine: str = "pandas", scheduler: str | None = None,
+         config: MiningConfig = MiningConfig()) -> MiningSummary:
     """Mine (original, instrumental) pairs from the catalog's track CSV.
 
     Writes catalog.pairs (PAIRS_SCHEMA), catalog.rejects (REJECTS_SCHEMA),
@@ -125,8 +132,10 @@ def mine(*, catalog: DataCatalog, engine: str = "pandas", scheduler: str | None 
     def run_pairing(decoded_durations=None):
         if engine == "dask" and scheduler not in (None, SYNC):
             with dask_client(scheduler=scheduler, workers=config.n_workers, stage="mine") as client:
-                return pair_catalog(catalog.tracks, config=config, engine=engine, scheduler=client, decoded=decoded_durations)
-        return pair_catalog(catalog.tracks, config=config, engine=engine, scheduler=scheduler, decoded=decoded_durations)
+                return pair_catalog(catalog.tracks, config=config, engine=engine, scheduler=client,
+                                    decoded=decoded_durations)
+        return pair_catalog(catalog.tracks, config=config, engine=engine, scheduler=scheduler,
+                            decoded=decoded_durations)
 
     def fingerprints(paths):
         return fingerprint_paths(sorted(paths), cache_path=catalog.fingerprints, seconds=config.fingerprint_seconds,
@@ -154,7 +163,8 @@ def mine(*, catalog: DataCatalog, engine: str = "pandas", scheduler: str | None 
             prints, decoded, cached = {**prints, **more}, decoded + d2, cached + c2
         # From here on paths are as pairs.parquet stores them: relative to the audio root.
         stored = {p: relative_under(catalog.tracks.audio_root, p) for p in paths}
-        pairs = pairs.assign(original_path=pairs["original_path"].map(stored), instrumental_path=pairs["instrumental_path"].map(stored))
+        pairs = pairs.assign(original_path=pairs["original_path"].map(stored),
+                             instrumental_path=pairs["instrumental_path"].map(stored))
         prints = {stored[p]: prints[p] for p in paths}
         canonical = canonical_fingerprints(prints, threshold_db=config.same_content_db)
         pairs, content_rejects = dedupe_pairs(pairs, prints=prints, canonical=canonical)

@@ -59,7 +59,8 @@ _TOKEN = re.compile(r"[^\W_]+")
 # Words of an edit qualifier segment: the whole segment made of these is another edit of the same recording.
 EDIT_WORDS = frozenset(
     {
-        "radio", "album", "single", "lp", "original", "main", "vocal", "vocals", "dirty", "clean", "explicit", "extended",
+        "radio", "album", "single", "lp", "original", "main", "vocal", "vocals", "dirty", "clean", "explicit",
+        "extended",
         "short", "long", "full", "length", "mono", "stereo", "edit", "edited", "version", "ver", "mix", "remaster",
         "remastered", "remasters", "digital", "digitally", "cut", "censored", "uncensored", "inch", "7", "12", "the",
         "edition", "master", "mastered", "re", "new",

@@ -95,7 +95,8 @@ def load_checkpoint(path: str | os.PathLike, *, expected_target: str | None = No
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises UnpicklingError, RuntimeError, EOFError, ...
-        raise ConfigError(f"{path}: refused to load checkpoint ({exc.__class__.__name__}: {str(exc).splitlines()[0]})") from exc
+        first = (str(exc).splitlines() or [""])[0]
+        raise ConfigError(f"{path}: refused to load checkpoint ({exc.__class__.__name__}: {first})") from exc
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ConfigError(f"{path}: not a vocalmine checkpoint (expected format {FORMAT})")
     if expected_target is not None and payload["target"] != expected_target:

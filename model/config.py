@@ -22,19 +22,24 @@ class TrainConfig:
     """Hyper-parameters and run settings of one training run (paper: Adam, L1 loss)."""
 
     lr: float = 2e-4  # Adam learning rate (peak of the schedule)
-    schedule: str = "constant"  # constant | cosine (decay to 0 over steps, or over minutes when only a time budget is set)
+    # constant | cosine (decay to 0 over steps, or over minutes when only a time budget is set)
+    schedule: str = "constant"
     batch_size: int = 16  # patches per optimizer step on each process (DDP: per rank)
     epochs: int = 40  # maximum passes over the training split
     steps: int = 0  # maximum optimizer steps in total; 0 = no limit (epochs decide)
     minutes: float = 0.0  # training time budget in minutes, summed over resumes; 0 = none (validation time excluded)
-    schedule_minutes: float = 0.0  # horizon of a time-based cosine schedule; 0 = ``minutes`` (a staged run sets its final budget)
-    epoch_patches: int = 0  # random crops per epoch (an epoch ends with a validation); 0 = the train split's grid patches
+    # horizon of a time-based cosine schedule; 0 = ``minutes`` (a staged run sets its final budget)
+    schedule_minutes: float = 0.0
+    # random crops per epoch (an epoch ends with a validation); 0 = the train split's grid patches
+    epoch_patches: int = 0
     remix: bool = True  # exact remix augmentation of training crops (time-domain mixtures of voice and accompaniment)
     remix_probability: float = 0.75  # share of training crops that are remixed (the others are the mined mixture)
-    remix_other_pair: float = 0.5  # share of remixes whose accompaniment comes from another train pair (else the same pair, shifted)
+    # share of remixes whose accompaniment comes from another train pair (else the same pair, shifted)
+    remix_other_pair: float = 0.5
     remix_gain_db: float = 3.0  # voice and accompaniment gains are drawn uniformly in ± this, dB
     remix_wrap: bool = True  # a remixed crop of a pair shorter than a crop reads the pair circularly: no padding
-    remix_pitch_semitones: float = 0.0  # remixed voices are resampled by up to ± this (pitch, tempo and formants); 0 = off
+    # remixed voices are resampled by up to ± this (pitch, tempo and formants); 0 = off
+    remix_pitch_semitones: float = 0.0
     seed: int = 0  # seeds weights, data order and dropout: same seed, same run
     skips: bool = True  # U-Net skip connections; False = the paper's encoder-decoder baseline
     patience: int = 5  # early stopping: epochs without a validation improvement before stopping
@@ -44,7 +49,8 @@ class TrainConfig:
     log_every: int = 20  # steps between train-loss rows in metrics.csv / TensorBoard
     checkpoint_every: int = 200  # steps between last.pt saves inside an epoch (also saved each epoch)
     max_val_patches: int = 0  # validation patches per evaluation (fixed random subset); 0 = all
-    precision: str = "auto"  # auto (bf16 on CUDA and on a bf16-capable CPU, else fp32) | fp32 | bf16 | fp16 (with a GradScaler)
+    # auto (bf16 on CUDA and on a bf16-capable CPU, else fp32) | fp32 | bf16 | fp16 (with a GradScaler)
+    precision: str = "auto"
     channels_last: bool = True  # channels_last memory format on CUDA, and on CPU under bf16
     compile: bool = False  # torch.compile the model (needs a C++ toolchain; CUDA mostly)
 

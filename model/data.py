@@ -77,7 +77,8 @@ def read_index(folder: str | os.PathLike) -> pd.DataFrame:
         raise ConfigError(f"{folder / INDEX_FILE}: unknown split value(s) {unknown}; expected {SPLITS}")
     for shard in sorted(index["shard"].unique()):
         if not shard_path(folder, int(shard)).is_file():
-            raise ConfigError(f"{shard_path(folder, int(shard))}: listed in {INDEX_FILE} but missing (re-run `vocalmine build`)")
+            raise ConfigError(f"{shard_path(folder, int(shard))}: listed in {INDEX_FILE} but missing (re-run "
+                              f"`vocalmine build`)")
     return index
 
 
@@ -170,7 +171,8 @@ class WaveDataset(Dataset):
         front, segment, rate = self.spec.front, self.spec.segment, self.spec.sample_rate
         lo = int(np.floor(start - front * ratio)) - STRETCH_MARGIN
         length = int(np.ceil(segment * ratio)) + 2 * STRETCH_MARGIN
-        both = np.concatenate([self._read(pair, part, lo, length, circular=circular) for part in (ORIGINAL, INSTRUMENTAL)])
+        both = np.concatenate([self._read(pair, part, lo, length, circular=circular)
+                               for part in (ORIGINAL, INSTRUMENTAL)])
         # soxr (HQ) rather than interpolation: linear interpolation would dull the voice's top octave
         out = soxr.resample(both.T.astype(np.float32), rate * ratio, rate, quality="HQ").T
         first = int(round((start - front * ratio - lo) / ratio))
@@ -196,7 +198,8 @@ class WaveDataset(Dataset):
         if wrap_voice or ratio != 1.0:  # a stretched crop lies inside its pair or wraps (see epoch_recipes)
             return wave, spec.patch_frames
         # the accompaniment is silent where the voice pair is (its padding stays padding)
-        first, last = spec.front - start, spec.front - start + samples  # columns of the voice pair's samples 0 and samples
+        # columns of the voice pair's samples 0 and samples
+        first, last = spec.front - start, spec.front - start + samples
         wave[2 * c :, : max(first, 0)] = 0
         wave[2 * c :, max(min(last, segment), 0) :] = 0
         return wave, valid_frames(samples, start, spec)
@@ -268,7 +271,8 @@ def epoch_recipes(samples: np.ndarray, *, size: int, seed: int, epoch: int, remi
     ratio = 2.0 ** (rng.uniform(-remix.pitch_semitones, remix.pitch_semitones, size) / 12)
     inside = start + (spec.segment - spec.front) * ratio <= samples[voice]
     ratio = np.where(remixed & (wrapped | inside) & (remix.pitch_semitones > 0), ratio, 1.0)
-    return [(int(voice[k]), int(start[k]), int(partner[k]), int(partner_start[k]), float(gains[k, 0]), float(gains[k, 1]),
+    return [(int(voice[k]), int(start[k]), int(partner[k]), int(partner_start[k]), float(gains[k, 0]),
+             float(gains[k, 1]),
              int(mode[k]), float(ratio[k])) for k in range(size)]
 
 
@@ -280,7 +284,8 @@ class CropSampler(Sampler[Recipe]):
     resumed run continues with the exact next batch.
     """
 
-    def __init__(self, samples: np.ndarray, *, size: int, seed: int, remix: RemixConfig, rank: int = 0, world_size: int = 1,
+    def __init__(self, samples: np.ndarray, *, size: int, seed: int, remix: RemixConfig, rank: int = 0,
+                 world_size: int = 1,
                  spec: SignalSpec = PAPER):
         self.samples, self.size, self.seed, self.remix, self.spec = np.asarray(samples), size, seed, remix, spec
         self.rank, self.world_size = rank, world_size
@@ -303,7 +308,8 @@ class CropSampler(Sampler[Recipe]):
         return self.per_rank() - self.start
 
 
-def make_loader(dataset: WaveDataset, *, batch_size: int, sampler, workers: int, pin_memory: bool = False) -> DataLoader:
+def make_loader(dataset: WaveDataset, *, batch_size: int, sampler, workers: int,
+                pin_memory: bool = False) -> DataLoader:
     """A DataLoader over ``dataset`` that leaves torch's global RNG alone.
 
     ``sampler`` yields recipes (a :class:`CropSampler`, or a list for validation).

@@ -137,7 +137,8 @@ def native_masks(masks: np.ndarray, *, sample_rate: int, n_frames_native: int, e
     bins, frames = masks.shape[-2:]
     masks = masks.reshape((-1, bins, frames))  # sources (and channels) as one axis
     s = masks.shape[0]
-    positions = np.arange(first_frame, first_frame + n_frames_native) * (hop / sample_rate) * (spec.sample_rate / spec.hop)
+    positions = np.arange(first_frame,
+                          first_frame + n_frames_native) * (hop / sample_rate) * (spec.sample_rate / spec.hop)
     lo, hi, w = _interp_index(positions, frames)
     timed = masks[:, :, lo] * (1.0 - w) + masks[:, :, hi] * w  # (S, bins, Tn)
     freqs = np.arange(n_fft // 2 + 1) * (sample_rate / n_fft)
@@ -221,7 +222,8 @@ def _power(z: np.ndarray) -> np.ndarray:
     return out
 
 
-NATIVE_BLOCK_FRAMES = 96  # native frames per block of apply_native (9 s): memory stays flat in the track's length; 64-128 ran fastest
+# native frames per block of apply_native (9 s): memory stays flat in the track's length; 64-128 ran fastest
+NATIVE_BLOCK_FRAMES = 96
 MAX_NATIVE_THREADS = 4  # threads computing blocks of apply_native
 
 
@@ -322,7 +324,8 @@ def apply_native(mixture: np.ndarray, masks: np.ndarray, *, sample_rate: int, ex
 
 
 def _ordered(fn, items, threads: int):
-    """fn(item) for each item, in order, computed on ``threads`` threads with at most ``threads + 1`` results pending."""
+    """fn(item) for each item, in order, computed on ``threads`` threads with at most ``threads + 1`` results
+    pending."""
     if threads <= 1:
         yield from map(fn, items)
         return

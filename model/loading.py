@@ -82,7 +82,8 @@ def build_model(model_kwargs: dict[str, Any], state_dict: dict[str, torch.Tensor
     return model.eval()
 
 
-def load_separator(models_dir: str | os.PathLike, name: str = "unet", *, checkpoint: str = BEST_CHECKPOINT) -> tuple[UNet, UNet]:
+def load_separator(models_dir: str | os.PathLike, name: str = "unet", *,
+                   checkpoint: str = BEST_CHECKPOINT) -> tuple[UNet, UNet]:
     """Load the (vocals, instrumental) models of a model set from training checkpoints.
 
     Raises:
@@ -102,7 +103,8 @@ def _one_spec(specs: dict[Path, SignalSpec]) -> SignalSpec:
     return distinct.pop()
 
 
-def load_models_dir(models_dir: str | os.PathLike, name: str = "unet", *, checkpoint: str = BEST_CHECKPOINT) -> LoadedModels:
+def load_models_dir(models_dir: str | os.PathLike, name: str = "unet", *,
+                    checkpoint: str = BEST_CHECKPOINT) -> LoadedModels:
     """Both targets of model set ``name`` under a models folder."""
     models, provenance, specs = {}, {}, {}
     for target, folder in zip(TARGETS, model_dirs(models_dir, name)):
@@ -118,7 +120,8 @@ def _load_file(path: Path) -> Any:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # UnpicklingError, RuntimeError ("invalid header"), EOFError, ...
         first = (str(exc).splitlines() or [""])[0]
-        raise ConfigError(f"{path}: not a vocalmine model file (torch.load refused it: {exc.__class__.__name__}: {first})") from exc
+        raise ConfigError(f"{path}: not a vocalmine model file (torch.load refused it: {exc.__class__.__name__}: "
+                          f"{first})") from exc
 
 
 def load_model_file(path: str | os.PathLike, *, name: str = "unet") -> LoadedModels:
@@ -137,7 +140,8 @@ def load_model_file(path: str | os.PathLike, *, name: str = "unet") -> LoadedMod
         if not all((d / BEST_CHECKPOINT).is_file() for d in model_dirs(path, name)):
             found = available_model_sets(path)
             raise ConfigError(f"{path}: no trained model set {name!r} in this models folder"
-                              + (f" (found: {', '.join(found)})" if found else " (it holds no vocals/ and instrumental/ best.pt)"))
+                              + (f" (found: {', '.join(found)})" if found
+                                 else " (it holds no vocals/ and instrumental/ best.pt)"))
         return load_models_dir(path, name)
     if not path.exists():
         raise ConfigError(f"{path}: no model file or models folder here (train a model, or give an exported file)")
@@ -164,10 +168,12 @@ def _from_export(path: Path, payload: dict[str, Any]) -> LoadedModels:
             try:
                 models[target] = build_model(entry["model_kwargs"], entry["state_dict"])
             except (KeyError, TypeError, RuntimeError) as exc:
-                raise ConfigError(f"{path}: weights of target {target!r} do not fit the model ({exc.__class__.__name__})") from exc
+                raise ConfigError(f"{path}: weights of target {target!r} do not fit the model "
+                                  f"({exc.__class__.__name__})") from exc
     channels = {m.in_channels for m in models.values()}
     if channels != {spec.channels}:
-        raise ConfigError(f"{path}: models take {sorted(channels)} channel(s) but the file's signal spec has {spec.channels}")
+        raise ConfigError(f"{path}: models take {sorted(channels)} channel(s) but the file's signal spec has "
+                          f"{spec.channels}")
     return LoadedModels(models, path, dict(payload.get("provenance") or {}), spec)
 
 

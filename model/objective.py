@@ -74,7 +74,8 @@ def frame_mask(valid: torch.Tensor, frames: int) -> torch.Tensor:
     return (positions[None, :] < valid[:, None]).float()[:, None, None, :]
 
 
-def l1_sums(mask: torch.Tensor, x: torch.Tensor, y: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def l1_sums(mask: torch.Tensor, x: torch.Tensor, y: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor,
+                                                                                                torch.Tensor]:
     """Sum of |mask ⊙ X − Y| over real frames, and the number of summed elements."""
     frames = frame_mask(valid, x.shape[-1])
     error = (torch.abs(mask.float() * x - y) * frames).sum()
@@ -87,7 +88,8 @@ def masked_l1(mask: torch.Tensor, x: torch.Tensor, y: torch.Tensor, valid: torch
     return error / count.clamp_min(1.0)
 
 
-def sdr_sums(mask: torch.Tensor, x: torch.Tensor, y: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def sdr_sums(mask: torch.Tensor, x: torch.Tensor, y: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor,
+                                                                                                 torch.Tensor]:
     """Magnitude-domain SDR proxy: sum over patches of 10·log10(‖Y‖² / ‖mask⊙X − Y‖²), and their count.
 
     Computed on real frames only; patches with a (near) silent target are

@@ -41,7 +41,8 @@ def output_names(paths: Sequence[str | os.PathLike]) -> list[str]:
     clashes = [(str(p), n) for p, n in zip(paths, names) if counts[n] > 1]
     if clashes:
         raise ConfigError("inputs would write the same output names: "
-                          + ", ".join(f"{p} -> {n}" for p, n in clashes) + " (separate them into different --out folders)")
+                          + ", ".join(f"{p} -> {n}" for p, n in clashes)
+                          + " (separate them into different --out folders)")
     return names
 
 
@@ -56,7 +57,8 @@ def check_free(paths: Sequence[Path], *, overwrite: bool) -> None:
                           "replace it, or choose another --out)")
 
 
-def write_outputs(stems: dict[str, np.ndarray], rate: int, out_dir: Path, name: str, *, subtype: str = "PCM_16") -> dict[str, Path]:
+def write_outputs(stems: dict[str, np.ndarray], rate: int, out_dir: Path, name: str, *,
+                  subtype: str = "PCM_16") -> dict[str, Path]:
     """Write each source (channels, n) or (n,) to out_dir/NAME.SOURCE.wav; return the paths.
 
     The files are written by one thread each: the conversion (numpy) and libsndfile's writing both release

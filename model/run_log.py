@@ -48,7 +48,8 @@ class MetricsLog:
             self.rows = old[old["step"] <= resume_step].to_dict("records")
         from torch.utils.tensorboard import SummaryWriter  # imported late: it pulls in tensorboard
 
-        self.writer = SummaryWriter(str(run_dir / TENSORBOARD_DIR), purge_step=None if resume_step is None else resume_step + 1)
+        self.writer = SummaryWriter(str(run_dir / TENSORBOARD_DIR),
+                                    purge_step=None if resume_step is None else resume_step + 1)
 
     def log(self, *, step: int, epoch: int, wall_s: float, **values: float) -> None:
         """Record one row (keys of COLUMNS) and its TensorBoard scalars."""

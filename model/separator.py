@@ -95,11 +95,13 @@ class Separator:
         self.mask = mask
         self.precision = precision
         channels_last = self.device.type == "cuda" or precision == "bf16"
-        self._mask_fn = unet_mask_fn([loaded.models[t] for t in self.targets], device=self.device, batch_size=batch_size,
+        self._mask_fn = unet_mask_fn([loaded.models[t] for t in self.targets], device=self.device,
+                                     batch_size=batch_size,
                                      channels_last=channels_last)
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike, *, device: str | None = None, name: str = "unet", **options) -> "Separator":
+    def from_file(cls, path: str | os.PathLike, *, device: str | None = None, name: str = "unet",
+                  **options) -> "Separator":
         """A separator from an exported model file, a training checkpoint or a models folder (model set ``name``)."""
         return cls(load_model_file(path, name=name), device=device, **options)
 
@@ -123,12 +125,15 @@ class Separator:
         With one model the other target's mask is its complement, softened as a ratio mask of
         ``mask.power`` (m^p / (m^p + (1 − m)^p)) when that is not 1.
         """
-        ctx = torch.autocast(self.device.type, dtype=torch.bfloat16) if self.precision == "bf16" else contextlib.nullcontext()
+        ctx = torch.autocast(self.device.type,
+                             dtype=torch.bfloat16) if self.precision == "bf16" else contextlib.nullcontext()
         with ctx:
             masks = track_masks(signal, self._mask_fn, n_sources=len(self.targets), window_hop=self.window_hop,
                                 spec=self.spec)
         if len(self.targets) == 1:
-            masks = np.concatenate([masks, 1.0 - masks]) if self.targets[0] == "vocals" else np.concatenate([1.0 - masks, masks])
+            masks = np.concatenate([masks,
+                                    1.0 - masks]) if self.targets[0] == "vocals" else np.concatenate([1.0 - masks,
+                                                                                                      masks])
             if self.mask.mode == "own" or self.mask.power == 1:
                 return masks  # the ratio of a mask and its complement is the mask itself
         return combine_masks(masks, self.mask)
@@ -210,6 +215,7 @@ class Separator:
         written = write_outputs(stems, out_rate, out_dir, name, subtype=subtype)
         seconds = time.perf_counter() - t0
         duration = data.shape[1] / rate
-        log.info("%s: %.1f s of audio separated in %.2f s (%.0fx realtime)", path, duration, seconds, duration / max(seconds, 1e-9))
+        log.info("%s: %.1f s of audio separated in %.2f s (%.0fx realtime)", path, duration, seconds,
+                 duration / max(seconds, 1e-9))
         channels = stems["vocals"].shape[0] if stems["vocals"].ndim == 2 else 1
         return SeparatedFile(path, written["vocals"], written["instrumental"], duration, seconds, out_rate, channels)

@@ -35,7 +35,9 @@ from vocalmine.model import distributed
 from vocalmine.model.checkpoint import TARGETS, checkpoint_spec, load_checkpoint, make_payload, save_checkpoint
 from vocalmine.model.config import TrainConfig, check_resumable
 from vocalmine.core.contract.shards import pairs_of, read_spec
-from vocalmine.model.data import CropSampler, RemixConfig, WaveDataset, grid_recipes, make_loader, read_index, split_rows
+from vocalmine.model.data import (
+    CropSampler, RemixConfig, WaveDataset, grid_recipes, make_loader, read_index, split_rows,
+)
 from vocalmine.model.device import autocast_dtype, pick_device, resolve_precision, set_cpu_threads
 from vocalmine.model.objective import batch_spectrograms, l1_sums, masked_l1, sdr_sums
 from vocalmine.model.run_log import MetricsLog
@@ -77,8 +79,10 @@ class TrainSummary:
         """A few lines for the terminal."""
         return (
             f"trained {self.run_dir.name} on {self.device} x{self.world_size} ({self.precision}): {self.steps} steps, "
-            f"{self.epochs} epochs, stopped by {self.stopped} ({self.seconds:.0f} s, {self.patches_per_s:.1f} patches/s)\n"
-            f"validation L1 {self.best_val_loss:.5f} at step {self.best_step} vs identity mask {self.identity_val_loss:.5f}; "
+            f"{self.epochs} epochs, stopped by {self.stopped} "
+            f"({self.seconds:.0f} s, {self.patches_per_s:.1f} patches/s)\n"
+            f"validation L1 {self.best_val_loss:.5f} at step {self.best_step} "
+            f"vs identity mask {self.identity_val_loss:.5f}; "
             f"SDR proxy {self.best_val_sdr:.2f} dB vs {self.identity_val_sdr:.2f} dB\n"
             f"best: {self.run_dir / BEST}"
         )
@@ -172,7 +176,8 @@ class _Run:
     """State of one run in one process; :meth:`fit` is the whole procedure."""
 
     def __init__(self, shards: Path, run_dir: Path, target: str, config: TrainConfig, device: torch.device, env):
-        self.shards, self.run_dir, self.target, self.config, self.device, self.env = shards, run_dir, target, config, device, env
+        self.shards, self.run_dir, self.target = shards, run_dir, target
+        self.config, self.device, self.env = config, device, env
         self.cuda = device.type == "cuda"
         self.precision = resolve_precision(config.precision, device)
         self.amp_dtype = autocast_dtype(config.precision, device)
@@ -189,7 +194,8 @@ class _Run:
         self.val_pairs = pairs_of(split_rows(index, "validation"))
         self.val_recipes = grid_recipes(self.val_pairs, self.spec)
         if 0 < config.max_val_patches < len(self.val_recipes):  # a fixed random subset, the same for a seed
-            pick = np.sort(np.random.default_rng(config.seed).choice(len(self.val_recipes), config.max_val_patches, replace=False))
+            pick = np.sort(np.random.default_rng(config.seed).choice(len(self.val_recipes), config.max_val_patches,
+                                                                     replace=False))
             self.val_recipes = [self.val_recipes[k] for k in pick]
         self.val_rows = self.val_recipes
         if self.train_rows.empty:
@@ -203,18 +209,21 @@ class _Run:
         last = self.run_dir / LAST
         if not resume:
             if self.env.is_main and last.is_file():
-                logger.warning("%s: starting afresh, replacing the previous run (pass --resume to continue it)", self.run_dir)
+                logger.warning("%s: starting afresh, replacing the previous run (pass --resume to continue it)",
+                               self.run_dir)
             return None
         if not last.is_file():
             logger.warning("%s: nothing to resume (no %s): starting afresh", self.run_dir, LAST)
             return None
         payload = load_checkpoint(last, expected_target=self.target)
         if payload["model_kwargs"].get("skips") != self.config.skips:
-            raise ConfigError(f"{last}: model has skips={payload['model_kwargs'].get('skips')}, config asks for skips={self.config.skips}")
+            raise ConfigError(f"{last}: model has skips={payload['model_kwargs'].get('skips')}, config asks for "
+                              f"skips={self.config.skips}")
         check_resumable(payload["config"], self.config, source=str(last))
         if checkpoint_spec(payload) != self.spec:
             raise ConfigError(f"{last}: trained at {checkpoint_spec(payload).describe()}, but the shards are "
-                              f"{self.spec.describe()}: train afresh (without --resume) or use the shards it was trained on")
+                              f"{self.spec.describe()}: train afresh (without --resume) "
+                              "or use the shards it was trained on")
         return payload
 
     def _build(self, payload: dict | None) -> None:
@@ -252,7 +261,8 @@ class _Run:
                 torch.cuda.set_rng_state(rng["cuda"][self.env.rank], self.device)
         else:
             if rng is not None:
-                logger.warning("resuming %d-process RNG state with %d processes: dropout differs", len(rng["torch"]), self.env.world_size)
+                logger.warning("resuming %d-process RNG state with %d processes: dropout differs", len(rng["torch"]),
+                               self.env.world_size)
             torch.manual_seed(_seed_for(self.config.seed, self.env.rank))
 
     def _loaders(self) -> None:
@@ -260,7 +270,8 @@ class _Run:
         remix = RemixConfig(remix=cfg.remix, probability=cfg.remix_probability, other_pair=cfg.remix_other_pair,
                             gain_db=cfg.remix_gain_db, wrap=cfg.remix_wrap,
                             pitch_semitones=cfg.remix_pitch_semitones)
-        self.sampler = CropSampler(self.train_pairs["samples"].to_numpy(), size=cfg.epoch_patches or len(self.train_rows),
+        self.sampler = CropSampler(self.train_pairs["samples"].to_numpy(),
+                                   size=cfg.epoch_patches or len(self.train_rows),
                                    seed=cfg.seed, remix=remix, rank=env.rank, world_size=env.world_size, spec=self.spec)
         self.loader = make_loader(WaveDataset(self.shards, self.train_pairs, self.spec), batch_size=cfg.batch_size,
                                   sampler=self.sampler, workers=cfg.workers, pin_memory=self.cuda)
@@ -278,7 +289,8 @@ class _Run:
         return x, y, valid, inp
 
     def _forward(self, net: torch.nn.Module, inp: torch.Tensor) -> torch.Tensor:
-        with torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None):
+        with torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32,
+                            enabled=self.amp_dtype is not None):
             return net(inp).float()
 
     def train_step(self, batch: dict) -> torch.Tensor:
@@ -344,7 +356,8 @@ class _Run:
                  "world_size": self.env.world_size,
                  "rng": {"torch": [r["torch"] for r in ranks], "cuda": [r["cuda"] for r in ranks]}}
         payload = make_payload(model=self.model, target=self.target, config=self.config.to_dict(), step=self.step,
-                               epoch=self.epoch, optimizer=self.optimizer.state_dict(), scaler=self.scaler.state_dict(), extra=extra,
+                               epoch=self.epoch, optimizer=self.optimizer.state_dict(), scaler=self.scaler.state_dict(),
+                               extra=extra,
                                spec=self.spec)
         for name in names:
             save_checkpoint(self.run_dir / name, payload)
@@ -430,7 +443,8 @@ class _Run:
                                      lr=self.optimizer.param_groups[0]["lr"], patches_per_s=rate)
                     self.metrics.flush(force=False)
                     bar.set_postfix(loss=f"{loss:.5f}", patches_s=f"{rate:.1f}")
-                    window_loss, window_steps, window_patches, window_start = torch.zeros((), device=self.device), 0, 0, now
+                    window_loss, window_steps, window_patches, window_start = torch.zeros((),
+                                                                                          device=self.device), 0, 0, now
                 if self.step % cfg.checkpoint_every == 0:
                     self._save((LAST,), math.nan)
                 if cfg.steps and self.step >= cfg.steps:
@@ -449,10 +463,12 @@ class _Run:
         distributed.broadcast_buffers(self.model, env)
         seconds = time.perf_counter() - started
         summary = TrainSummary(
-            run_dir=self.run_dir, target=self.target, skips=cfg.skips, device=str(self.device), world_size=env.world_size,
+            run_dir=self.run_dir, target=self.target, skips=cfg.skips, device=str(self.device),
+            world_size=env.world_size,
             steps=self.step, epochs=self.epoch, stopped=stopped, train_patches=len(self.train_rows),
             val_patches=len(self.val_rows), best_step=self.best["best_step"], best_val_loss=self.best["best_val_loss"],
-            best_val_sdr=self.best["best_val_sdr"], identity_val_loss=self.identity[0], identity_val_sdr=self.identity[1],
+            best_val_sdr=self.best["best_val_sdr"], identity_val_loss=self.identity[0],
+            identity_val_sdr=self.identity[1],
             seconds=seconds, patches_per_s=done_patches / seconds if seconds > 0 else 0.0,
             weights_digest=weights_digest(self.model), precision=self.precision, patches_seen=self.patches_seen,
             trained_minutes=self.trained_s / 60,

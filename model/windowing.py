@@ -1,6 +1,7 @@
 """Model masks over a whole track: streamed STFT, overlapping windows of the model's width, cross-fade.
 
-The track (at the model's rate and channels, :mod:`vocalmine.core.spec`) is processed in blocks of windows, so memory stays
+The track (at the model's rate and channels, :mod:`vocalmine.core.spec`) is processed in blocks of windows, so memory
+stays
 flat in the track's length. Per block: STFT of the frames the block's windows
 span, model input |X| / max|X| (max over the whole track, as in training:
 checkpoint NORMALISATION), masks from the models in batches, cross-faded with

@@ -70,7 +70,8 @@ def loudest_window(y: np.ndarray, *, samples: int) -> int:
     if len(y) <= samples:
         return 0
     frames = len(y) // HOP_LENGTH
-    energy = np.add.reduceat(y[: frames * HOP_LENGTH].astype(np.float64) ** 2, np.arange(0, frames * HOP_LENGTH, HOP_LENGTH))
+    energy = np.add.reduceat(y[: frames * HOP_LENGTH].astype(np.float64) ** 2,
+                             np.arange(0, frames * HOP_LENGTH, HOP_LENGTH))
     width = max(1, samples // HOP_LENGTH)
     sums = np.convolve(energy, np.ones(width), mode="valid")
     start = int(np.argmax(sums)) * HOP_LENGTH

@@ -148,7 +148,8 @@ def _pair_reasons(rejects: pd.DataFrame) -> pd.Series:
     return with_id.drop_duplicates("pair_id").set_index("pair_id")["reason"]
 
 
-def features_outcome(*, quality: pd.DataFrame | None, features_rejects: pd.DataFrame | None) -> tuple[set[str], pd.Series]:
+def features_outcome(*, quality: pd.DataFrame | None, features_rejects: pd.DataFrame | None) -> tuple[set[str],
+                                                                                                      pd.Series]:
     """Kept pair ids and the reason of every pair the features stage set aside.
 
     A pair is dropped when quality.parquet says excluded or rejects.parquet
@@ -284,7 +285,8 @@ def pairs_table(artifacts: Artifacts) -> pd.DataFrame:
     the pairs whose worst segment it embeds).
     """
     pairs = artifacts.pairs
-    table = pairs[["pair_id", "artist", "original_title", "instrumental_title", "title_score", "duration_delta_s"]].copy()
+    table = pairs[["pair_id", "artist", "original_title", "instrumental_title", "title_score",
+                   "duration_delta_s"]].copy()
     content = artifacts.rejects[artifacts.rejects["stage"] == "content"]
     content_reasons = _pair_reasons(content)
     if artifacts.quality is not None:
@@ -299,7 +301,8 @@ def pairs_table(artifacts: Artifacts) -> pd.DataFrame:
     table["segment_start_s"] = table["segment_start_s"].astype(float)  # all null in a table built before it existed
     table["listen"] = ""
     kept, reasons = features_outcome(quality=artifacts.quality, features_rejects=artifacts.features_rejects)
-    status = np.where(table["pair_id"].isin(kept), KEPT, np.where(table["pair_id"].isin(reasons.index), EXCLUDED, NOT_BUILT))
+    status = np.where(table["pair_id"].isin(kept), KEPT,
+                      np.where(table["pair_id"].isin(reasons.index), EXCLUDED, NOT_BUILT))
     reason = table["pair_id"].map(reasons).astype(object).fillna("")
     in_content = table["pair_id"].isin(content_reasons.index)
     status = np.where(in_content, "rejected", status)
@@ -349,7 +352,8 @@ def reject_fields(row: str, *, stage: str, track_id: str, columns: ColumnMap | N
         data = {"raw": row}
     get = lambda key: "" if key is None or data.get(key) is None else str(data[key])  # noqa: E731
     if "raw" in data and len(data) == 1:
-        return {"artist": "", "title": str(data["raw"])[:200], "instrumental_title": "", "tracks": track_id, "files": ""}
+        return {"artist": "", "title": str(data["raw"])[:200], "instrumental_title": "", "tracks": track_id,
+                "files": ""}
     if stage == "ingest":
         cols = columns or ColumnMap(track_id="track_id", artist="artist", title="title", duration="duration",
                                     audio_path="audio_path")
@@ -412,10 +416,12 @@ def rejects_table(artifacts: Artifacts, *, columns: ColumnMap | None = None, aud
                 "stage": "features", "reason": extra["reason"].replace("", "unknown"), "track_id": "",
                 "pair_id": extra["pair_id"], "detail": "excluded in quality.parquet", "row": "",
             }))
-    raw = pd.concat([p[["stage", "reason", "track_id", "pair_id", "detail", "row"]] for p in parts], ignore_index=True).fillna("")
+    raw = pd.concat([p[["stage", "reason", "track_id", "pair_id", "detail", "row"]] for p in parts],
+                    ignore_index=True).fillna("")
     titles = _known_titles(artifacts, raw["row"].astype(str))
     fields = pd.DataFrame([
-        reject_fields(str(row), stage=str(stage), track_id=str(tid), columns=columns, audio_root=audio_root, titles=titles)
+        reject_fields(str(row), stage=str(stage), track_id=str(tid), columns=columns, audio_root=audio_root,
+                      titles=titles)
         for row, stage, tid in zip(raw["row"], raw["stage"], raw["track_id"])
     ], columns=["artist", "title", "instrumental_title", "tracks", "files"], index=raw.index)
     table = pd.concat([raw[["stage", "reason", "detail", "pair_id"]].astype(str), fields], axis=1)[list(REJECT_COLUMNS)]

@@ -99,7 +99,8 @@ def table_json(df: pd.DataFrame, *, max_rows: int, digits: int = 4) -> str:
 
 
 def _funnel_html(funnel: Funnel) -> str:
-    out = ['<table class="funnel"><thead><tr><th>Step</th><th>Count</th><th></th><th>Set aside on the way (click to list)</th></tr></thead><tbody>']
+    out = ['<table class="funnel"><thead><tr><th>Step</th><th>Count</th><th></th><th>Set aside on the way (click to '
+           'list)</th></tr></thead><tbody>']
     top = {}
     for step in funnel.steps:
         if step.count is not None:
@@ -125,7 +126,8 @@ def _funnel_html(funnel: Funnel) -> str:
         )
     for s in funnel.splits:
         out.append(
-            f'<tr class="split"><td>↳ <a href="#pairs-section" class="reason" data-table="pairs" data-filter-split="{_e(s.split)}"'
+            '<tr class="split"><td>↳ <a href="#pairs-section" class="reason" data-table="pairs" '
+            f'data-filter-split="{_e(s.split)}"'
             f' data-filter-status="kept">{_e(s.split)}</a></td>'
             f'<td class="count" data-split="{_e(s.split)}">{s.patches:,}</td><td></td>'
             f'<td><span class="unit">patches from</span> <span data-split-pairs="{_e(s.split)}">{s.pairs:,}</span>'
@@ -203,7 +205,8 @@ def render_page(page: PageInput) -> str:
     )
     body = f"""
 <header><h1>vocalmine pair quality report</h1><p>{_e(head_counts)}</p>{notes}
-<nav><a href="#funnel-section">Funnel</a> <a href="#plots-section">Distributions</a> <a href="#examples-section">Examples</a>
+<nav><a href="#funnel-section">Funnel</a> <a href="#plots-section">Distributions</a> <a
+href="#examples-section">Examples</a>
 <a href="#segments-section">Worst segments</a> <a href="#pairs-section">Pairs</a> <a href="#rejects-section">Rejects</a>
 <a href="#provenance-section">Provenance</a></nav></header>
 <main>
@@ -241,12 +244,14 @@ another take there. The pairs table's <i>listen</i> column jumps here.</p>
               "Every row or candidate set aside, by stage and reason, with the fields of the input it came from: "
               "<i>tracks</i> are track ids (original + instrumental for a pair), <i>files</i> are audio paths under "
               "the audio root. The full original rows are in rejects.parquet (column <i>row</i>).")}
-<section id="provenance-section"><h2>Provenance</h2>{_dl(page.provenance)}<h3>Stage parameters</h3>{_dl(page.parameters)}</section>
+<section id="provenance-section"><h2>Provenance</h2>{_dl(page.provenance)}<h3>Stage
+parameters</h3>{_dl(page.parameters)}</section>
 </main>"""
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; media-src data: blob:; "
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; "
+        "media-src data: blob:; "
         "style-src 'unsafe-inline'; script-src 'unsafe-inline'\">"
         f"<title>vocalmine report</title><style>{CSS}</style></head><body>{body}"
         f"<script>const PAGE_ROWS={PAGE_ROWS};{JS}</script></body></html>\n"
@@ -258,13 +263,19 @@ body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#222;background:#fafafa}
 header,main{max-width:1400px;margin:auto;padding:0 16px}header h1{margin:16px 0 4px}
 nav a{margin-right:12px}section{background:#fff;border:1px solid #ddd;border-radius:6px;padding:8px 16px;margin:14px 0}
 h2{margin:6px 0}.help{color:#555;font-size:13px}.warn{color:#a33}.unit{color:#888;font-size:12px}
-table{border-collapse:collapse;width:100%}th,td{padding:3px 6px;border-bottom:1px solid #eee;text-align:left;vertical-align:top}
-td.num{text-align:right;font-variant-numeric:tabular-nums}.funnel td.count{text-align:right;font-weight:600;white-space:nowrap}
+table{border-collapse:collapse;width:100%}th,td{padding:3px 6px;border-bottom:1px solid
+#eee;text-align:left;vertical-align:top}
+td.num{text-align:right;font-variant-numeric:tabular-nums}.funnel
+td.count{text-align:right;font-weight:600;white-space:nowrap}
 .barcell{width:22%}.bar{height:12px;background:#2b7bba;border-radius:2px}a.reason{cursor:pointer}
-tr.split td{background:#f6f9fc}.tablebox{overflow-x:auto}.tablebox th{cursor:pointer;user-select:none;white-space:nowrap;background:#f2f2f2}
-.tablebox th.asc:after{content:" ▲"}.tablebox th.desc:after{content:" ▼"}.controls{display:flex;gap:8px;flex-wrap:wrap;align-items:center;margin:6px 0}
-.controls input{padding:4px 6px;min-width:240px}.chip{background:#e8f0fb;border-radius:10px;padding:1px 8px;cursor:pointer}
-figure{margin:8px 0}img{max-width:100%;height:auto}.clips{display:flex;flex-wrap:wrap;gap:12px}.clip figcaption{font-size:12px;color:#555}
+tr.split td{background:#f6f9fc}.tablebox{overflow-x:auto}.tablebox
+th{cursor:pointer;user-select:none;white-space:nowrap;background:#f2f2f2}
+.tablebox th.asc:after{content:" ▲"}.tablebox th.desc:after{content:"
+▼"}.controls{display:flex;gap:8px;flex-wrap:wrap;align-items:center;margin:6px 0}
+.controls input{padding:4px 6px;min-width:240px}.chip{background:#e8f0fb;border-radius:10px;padding:1px
+8px;cursor:pointer}
+figure{margin:8px 0}img{max-width:100%;height:auto}.clips{display:flex;flex-wrap:wrap;gap:12px}.clip
+figcaption{font-size:12px;color:#555}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;font-size:13px}dd{margin:0;word-break:break-all}
 td.str{max-width:320px;min-width:96px;overflow-wrap:break-word}td.num{white-space:nowrap}
 td.c-status,td.c-reason,td.c-stage,td.c-listen{white-space:nowrap}
@@ -309,7 +320,8 @@ function update(t){
   t.view=rows;t.page=Math.min(t.page,Math.max(0,Math.ceil(rows.length/PAGE_ROWS)-1));
   Array.from(t.thead.children).forEach((th,i)=>{th.className=i===t.sortCol?(t.sortDir>0?'asc':'desc'):'';});
   t.chips.replaceChildren(...Object.entries(t.filters).map(([c,v])=>{const s=document.createElement('span');
-    s.className='chip';s.textContent=c+' = '+v+' ✕';s.addEventListener('click',()=>{delete t.filters[c];t.page=0;update(t);});return s;}));
+    s.className='chip';s.textContent=c+' = '+v+' ✕';s.addEventListener('click',()=>{delete
+    t.filters[c];t.page=0;update(t);});return s;}));
   draw(t);
 }
 function draw(t){

@@ -203,7 +203,8 @@ def _example_views(catalog: DataCatalog, artifacts: Artifacts, table: pd.DataFra
         if config.with_audio:
             try:
                 root = catalog.tracks.audio_root  # pairs.parquet paths are relative to it; an escaping one is refused
-                ex = load_excerpts(resolve_under(root, pair["original_path"]), resolve_under(root, pair["instrumental_path"]),
+                ex = load_excerpts(resolve_under(root, pair["original_path"]),
+                                   resolve_under(root, pair["instrumental_path"]),
                                    offset_samples=int(q["offset_samples"]),
                                    gain=float(q["gain"]), seconds=config.excerpt_seconds)
                 audio = tuple((name, ogg_data_uri(y, quality=config.audio_quality)) for name, y in
@@ -305,7 +306,8 @@ def build_report(*, catalog: DataCatalog, config: ReportConfig = ReportConfig())
     rejects = rejects_table(artifacts, columns=catalog.tracks.columns, audio_root=catalog.tracks.audio_root)
     notes = []
     if artifacts.quality is None:
-        notes.append("The features stage has not run (no quality.parquet): quality columns, splits and examples are empty.")
+        notes.append("The features stage has not run (no quality.parquet): quality columns, splits and examples are "
+                     "empty.")
     gates = gate_rules(artifacts.quality, artifacts.build_settings)
     segments, segments_note = _segment_views(catalog, artifacts, table, config)
     heard = {view.pair_id for view in segments if view.audio}

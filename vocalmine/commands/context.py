@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from vocalmine.core.catalog import DataCatalog, load_catalog
-from vocalmine.core.errors import ConfigError
 
 
 class Context:

@@ -23,9 +23,11 @@ def _default_out(ctx: Context) -> Path:
 @click.command("demo-data")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               show_default="the folder of tracks.path in the data catalog, else data/demo", help="Corpus folder.")
-@click.option("--songs", type=int, default=40, show_default=True, help="Album songs in the catalog (>= 8, one per trap).")
+@click.option("--songs", type=int, default=40, show_default=True,
+              help="Album songs in the catalog (>= 8, one per trap).")
 @click.option("--eval-songs", type=int, default=8, show_default=True, help="Songs of the evaluation set (>= 2).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed; the same seed writes the same corpus.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Random seed; the same seed writes the same corpus.")
 @click.option("--song-seconds", type=(float, float), default=(20.0, 32.0), show_default=True,
               help="Shortest and longest song, seconds (short songs make a quick corpus for tests).")
 @click.option("--workers", type=int, default=None, show_default="min(2, CPUs)", help="Rendering processes.")
@@ -42,7 +44,8 @@ def demo_data(ctx: Context, out_dir: Path | None, songs: int, eval_songs: int, s
     click.echo(f"  catalog.csv      {summary.tracks} rows: {summary.originals} originals, {summary.instrumentals} "
                f"instrumentals, {summary.malformed} malformed ({summary.audio_seconds / 60:.1f} min of audio)")
     click.echo(f"  truth_pairs.csv  {summary.true_pairs} pairs a perfect miner returns")
-    click.echo(f"  eval/eval.csv    {summary.eval_songs} songs (mixture = vocals + accompaniment; the last has no vocal)")
+    click.echo(f"  eval/eval.csv    {summary.eval_songs} songs (mixture = vocals + accompaniment; the last has no "
+               f"vocal)")
     click.echo("  traps            " + ", ".join(f"{kind} {count}" for kind, count in summary.traps.items()))
     click.echo("  formats          " + ", ".join(f"{fmt}: {count}" for fmt, count in summary.formats.items()))
     click.echo(f"  limiter          touched at most {summary.limited_fraction:.2%} of an original's samples")

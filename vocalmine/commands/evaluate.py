@@ -11,11 +11,13 @@ from vocalmine.commands.mask_options import mask_options, mask_options_from
 @click.command("evaluate")
 @click.option("--models", "models", multiple=True, show_default=True,
               help="Model set to score (repeatable): unet, baseline, NAME  [default: every trained set].")
-@click.option("--no-models", is_flag=True, show_default=True, help="Score the reference systems (mixture, oracle-irm) only.")
+@click.option("--no-models", is_flag=True, show_default=True,
+              help="Score the reference systems (mixture, oracle-irm) only.")
 @click.option("--sample-rate", "rate", type=click.Choice(["model", "native"]), default="model", show_default=True,
-              help="model: every file as mono at 8192 Hz (the paper's set-up); native: the files' own rate and channels, "
-                   "full-band output beside the model's own-rate output resampled (NAME@8192), plus a high-band SNR above "
-                   "5 kHz. Each model set runs at the signal spec it was trained at, so presets compare on the same songs.")
+              help="model: every file as mono at 8192 Hz (the paper's set-up); native: the files' own rate and "
+                   "channels, full-band output beside the model's own-rate output resampled (NAME@8192), plus a "
+                   "high-band SNR above 5 kHz. Each model set runs at the signal spec it was trained at, so presets "
+                   "compare on the same songs.")
 @mask_options
 @click.option("--scheduler", default=None, help="Address of a running Dask scheduler  [default: a LocalCluster].")
 @click.option("--workers", "n_workers", default=2, show_default=True, type=click.IntRange(1, 256),

@@ -12,13 +12,22 @@ _DEFAULT = MiningConfig()  # shown in --help; options left out keep these (None 
 
 
 @click.command("mine")
-@click.option("--engine", type=click.Choice(["pandas", "dask"]), default="pandas", show_default=True, help="Matching engine; dask partitions by artist.")
-@click.option("--scheduler", metavar="ADDRESS", default=None, show_default="a LocalCluster", help="Dask scheduler for decoding; 'sync' decodes in-process.")
-@click.option("--title-threshold", type=float, default=None, show_default=f"{_DEFAULT.title_threshold:g}", help="Fuzzy title score (0-100) a pair must reach.")
-@click.option("--duration-tolerance", type=float, default=None, show_default=f"{_DEFAULT.duration_tolerance_s:g}", help="Allowed duration difference, seconds.")
-@click.option("--candidate-floor", type=float, default=None, show_default=f"{_DEFAULT.candidate_floor:g}", help="Title score below which a track is no candidate.")
-@click.option("--missing-duration", type=click.Choice(["reject", "keep"]), default=None, show_default=_DEFAULT.missing_duration, help="Rows whose duration is missing (empty, n/a, ?, -, --:--): reject, or keep and skip the duration check. With audio the decoded duration is used either way.")
-@click.option("--workers", "n_workers", type=int, default=None, show_default=str(_DEFAULT.n_workers), help="LocalCluster worker processes.")
+@click.option("--engine", type=click.Choice(["pandas", "dask"]), default="pandas", show_default=True,
+              help="Matching engine; dask partitions by artist.")
+@click.option("--scheduler", metavar="ADDRESS", default=None, show_default="a LocalCluster",
+              help="Dask scheduler for decoding; 'sync' decodes in-process.")
+@click.option("--title-threshold", type=float, default=None, show_default=f"{_DEFAULT.title_threshold:g}",
+              help="Fuzzy title score (0-100) a pair must reach.")
+@click.option("--duration-tolerance", type=float, default=None, show_default=f"{_DEFAULT.duration_tolerance_s:g}",
+              help="Allowed duration difference, seconds.")
+@click.option("--candidate-floor", type=float, default=None, show_default=f"{_DEFAULT.candidate_floor:g}",
+              help="Title score below which a track is no candidate.")
+@click.option("--missing-duration", type=click.Choice(["reject", "keep"]), default=None,
+              show_default=_DEFAULT.missing_duration,
+              help="Rows whose duration is missing (empty, n/a, ?, -, --:--): reject, or keep and skip the duration "
+                   "check. With audio the decoded duration is used either way.")
+@click.option("--workers", "n_workers", type=int, default=None, show_default=str(_DEFAULT.n_workers),
+              help="LocalCluster worker processes.")
 @click.option("--markers", "markers_file", metavar="FILE", default=None, show_default="the shipped vocabulary only",
               help="YAML file of your catalog's own instrumental markers, added to the shipped vocabulary, e.g. "
                    "'markers: [{family: karaoke, position: segment, terms: [sing-along version]}]'. "

@@ -39,7 +39,8 @@ def parse_rate(value: str) -> str | int:
               help=f"Output folder  [default: the catalog's 'separated' folder, or ./{DEFAULT_OUT} without a catalog].")
 @click.option("--sample-rate", "sample_rate", default="native", show_default=True,
               help="native: each input's own rate and channels, full band; model: the model's own rate and channels "
-                   "(8192 Hz mono for the paper's preset, as the model file says); or a rate in Hz (full band, resampled).")
+                   "(8192 Hz mono for the paper's preset, as the model file says); or a rate in Hz "
+                   "(full band, resampled).")
 @click.option("--format", "fmt", type=click.Choice(["pcm16", "pcm24", "float"]), default="pcm16", show_default=True,
               help="WAV sample format of the outputs.")
 @mask_options
@@ -47,10 +48,12 @@ def parse_rate(value: str) -> str | int:
 @click.option("--resume", is_flag=True,
               help="Keep the outputs of inputs separated already (by a run that was killed or interrupted) and "
                    "separate the rest. Outputs are written whole or not at all, so one that exists is complete.")
-@click.option("--device", default="auto", show_default=True, help="Torch device: auto (cuda when available), cpu, cuda, cuda:N.")
+@click.option("--device", default="auto", show_default=True,
+              help="Torch device: auto (cuda when available), cpu, cuda, cuda:N.")
 @click.option("--precision", type=click.Choice(["auto", "fp32", "bf16"]), default="auto", show_default=True,
               help="Model arithmetic: auto is bf16 on a GPU or a CPU with native bf16, else fp32.")
-@click.option("--batch-size", default=8, show_default=True, type=click.IntRange(1, 1024), help="Windows per forward pass.")
+@click.option("--batch-size", default=8, show_default=True, type=click.IntRange(1, 1024),
+              help="Windows per forward pass.")
 @pass_context
 def separate(ctx: Context, audio: tuple[Path, ...], model_path: Path | None, name: str, out_dir: Path | None,
              sample_rate: str, fmt: str, overwrite: bool, resume: bool, device: str, precision: str, batch_size: int,
@@ -92,4 +95,5 @@ def separate(ctx: Context, audio: tuple[Path, ...], model_path: Path | None, nam
                                     overwrite=overwrite or resume)  # resumed: one of the two may have been written
         speed = r.duration_s / r.seconds if r.seconds > 0 else float("inf")
         click.echo(f"{r.source}: {r.vocals.name}, {r.instrumental.name} -> {r.vocals.parent} "
-                   f"({r.sample_rate} Hz, {r.channels} ch; {r.duration_s:.1f} s in {r.seconds:.2f} s, {speed:.0f}x realtime)")
+                   f"({r.sample_rate} Hz, {r.channels} ch; {r.duration_s:.1f} s in {r.seconds:.2f} s, "
+                   f"{speed:.0f}x realtime)")

@@ -73,7 +73,8 @@ class TrackCatalog:
     """The track catalog CSV and where its audio lives."""
 
     path: Path  # the CSV file
-    audio_root: Path = field(metadata={"default": "the CSV's folder"})  # every audio path must resolve inside this folder
+    # every audio path must resolve inside this folder
+    audio_root: Path = field(metadata={"default": "the CSV's folder"})
     columns: ColumnMap  # column mapping
     duration_unit: str = "auto"  # auto | s | ms | m:ss; auto reads "m:ss" strings and numbers as seconds
     delimiter: str = ","  # CSV field separator
@@ -84,7 +85,8 @@ class EvalSet:
     """The multitrack evaluation set: a CSV of song, mixture, vocals, accompaniment."""
 
     path: Path = field(metadata={"default": EVAL_CSV})  # eval.csv
-    audio_root: Path = field(metadata={"default": "the CSV's folder"})  # the CSV's audio paths resolve inside this folder
+    # the CSV's audio paths resolve inside this folder
+    audio_root: Path = field(metadata={"default": "the CSV's folder"})
 
 
 @dataclass(frozen=True)
@@ -95,8 +97,10 @@ class DataCatalog:
     tracks: TrackCatalog  # input of `mine`
     pairs: Path = _output("pairs.parquet")  # output of `mine`
     rejects: Path = _output("rejects.parquet")  # output of `mine`
-    unpaired: Path = _output("unpaired.parquet")  # output of `mine`: valid rows with no partner, nearest candidate and why
-    fingerprints: Path = _output("fingerprints.parquet")  # fingerprint cache of `mine` (Parquet), keyed by path, size, mtime
+    # output of `mine`: valid rows with no partner, nearest candidate and why
+    unpaired: Path = _output("unpaired.parquet")
+    # fingerprint cache of `mine` (Parquet), keyed by path, size, mtime
+    fingerprints: Path = _output("fingerprints.parquet")
     shards: Path = _output("shards")  # folder: shard-*.npy, index.parquet, quality.parquet, rejects.parquet (`build`)
     report: Path = _output("report")  # folder: index.html (`report`)
     models: Path = _output("models")  # folder: one sub-folder per trained model (`train`)
@@ -191,7 +195,8 @@ def _tracks(data: Any, file: Path, problems: _Problems) -> TrackCatalog | None:
     root = _path(data["audio_root"], file, "tracks.audio_root", problems) if "audio_root" in data else None
     if path is None or columns is None:
         return None
-    return TrackCatalog(path=path, audio_root=root or path.parent, columns=columns, duration_unit=unit, delimiter=delimiter)
+    return TrackCatalog(path=path, audio_root=root or path.parent, columns=columns, duration_unit=unit,
+                        delimiter=delimiter)
 
 
 def _eval_set(data: Any, file: Path, problems: _Problems) -> EvalSet | None:

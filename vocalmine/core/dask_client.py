@@ -17,7 +17,8 @@ log = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
-def dask_client(*, scheduler: str | None, workers: int, tasks: int | None = None, stage: str = "dask") -> Iterator[object]:
+def dask_client(*, scheduler: str | None, workers: int, tasks: int | None = None,
+                stage: str = "dask") -> Iterator[object]:
     """A ``distributed.Client``, closed (with its LocalCluster) on exit.
 
     Args:
@@ -38,7 +39,8 @@ def dask_client(*, scheduler: str | None, workers: int, tasks: int | None = None
         except (OSError, TimeoutError) as exc:
             raise VocalmineError(f"{stage}: cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
         try:
-            log.info("%s: scheduler %s with %d workers", stage, scheduler, len(client.scheduler_info().get("workers", {})))
+            log.info("%s: scheduler %s with %d workers", stage, scheduler,
+                     len(client.scheduler_info().get("workers", {})))
             yield client
         finally:
             client.close()

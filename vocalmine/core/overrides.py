@@ -77,6 +77,7 @@ def apply_overrides(config: Config, overrides: Mapping[str, Any], *, section: st
     defaults = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
     unknown = sorted(set(overrides) - set(defaults))
     if unknown:
-        raise ConfigError(f"{section}: unknown setting(s) {', '.join(map(repr, unknown))}; expected one of {sorted(defaults)}")
+        raise ConfigError(f"{section}: unknown setting(s) {', '.join(map(repr, unknown))}; expected one of "
+                          f"{sorted(defaults)}")
     values = {k: coerce(section, k, v, defaults[k]) for k, v in overrides.items() if v is not None}
     return dataclasses.replace(config, **values)

@@ -15,6 +15,7 @@ def interactive() -> bool:
     return sys.stderr.isatty()
 
 
-def progress(iterable: Iterable[T] | None = None, *, total: int | None = None, desc: str = "", unit: str = "it") -> Iterator[T] | tqdm:
+def progress(iterable: Iterable[T] | None = None, *, total: int | None = None, desc: str = "",
+             unit: str = "it") -> Iterator[T] | tqdm:
     """A tqdm bar over ``iterable`` (or a manual bar when it is None), hidden off a terminal."""
     return tqdm(iterable, total=total, desc=desc, unit=unit, disable=not interactive(), leave=False, dynamic_ncols=True)

@@ -77,7 +77,8 @@ def windowed_frames(y: np.ndarray, start: int, stop: int, *, n_fft: int = N_FFT,
 
 def stft_frames(y: np.ndarray, start: int, stop: int, *, n_fft: int = N_FFT, hop: int = HOP_LENGTH) -> np.ndarray:
     """Frames [start, stop) of :func:`stft`: complex64 (..., n_fft // 2 + 1, stop - start)."""
-    spec = scipy.fft.rfft(windowed_frames(y, start, stop, n_fft=n_fft, hop=hop), axis=-1).astype(np.complex64, copy=False)
+    spec = scipy.fft.rfft(windowed_frames(y, start, stop, n_fft=n_fft, hop=hop), axis=-1).astype(np.complex64,
+                                                                                                 copy=False)
     return np.ascontiguousarray(np.swapaxes(spec, -1, -2))
 
 

@@ -103,7 +103,8 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike, schema: pa.Schema, *,
         settings=_plain(settings) if settings is not None else {},
         written_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}), META_KEY: json.dumps(dataclasses.asdict(meta)).encode()})
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}),
+                                           META_KEY: json.dumps(dataclasses.asdict(meta)).encode()})
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp)
     return Path(path)
@@ -155,7 +156,8 @@ def check_version(path: Path, meta: ArtifactMeta, schema: pa.Schema, *, stage: s
             f"with schema version {meta.schema_version} by vocalmine {meta.vocalmine_version}")
         raise CatalogError(f"{path}: written {written}; this vocalmine ({__version__}) reads schema version "
                            f"{expected}: {_rebuild_hint(meta, stage)}")
-    raise CatalogError(f"{path}: written with schema version {meta.schema_version} by vocalmine {meta.vocalmine_version}, "
+    raise CatalogError(f"{path}: written with schema version {meta.schema_version} by vocalmine "
+                       f"{meta.vocalmine_version}, "
                        f"newer than this vocalmine ({__version__}, schema version {expected}): upgrade vocalmine, or "
                        f"{_rebuild_hint(meta, stage)}")
 

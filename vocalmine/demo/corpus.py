@@ -83,9 +83,11 @@ def _duration_text(seconds: float, rng: np.random.Generator) -> str:
 
 def _check_args(songs: int, eval_songs: int, song_seconds: tuple[float, float], workers: int | None) -> None:
     if not isinstance(songs, int) or not P.MIN_SONGS <= songs <= MAX_SONGS:
-        raise ConfigError(f"songs={songs!r}: the corpus needs between {P.MIN_SONGS} (one per trap) and {MAX_SONGS} songs")
+        raise ConfigError(f"songs={songs!r}: the corpus needs between {P.MIN_SONGS} (one per trap) and {MAX_SONGS} "
+                          f"songs")
     if not isinstance(eval_songs, int) or eval_songs < MIN_EVAL_SONGS:
-        raise ConfigError(f"eval_songs={eval_songs!r}: expected at least {MIN_EVAL_SONGS} (one of them has a silent vocal)")
+        raise ConfigError(f"eval_songs={eval_songs!r}: expected at least {MIN_EVAL_SONGS} (one of them has a silent "
+                          f"vocal)")
     lo, hi = song_seconds
     if not (4.0 <= lo <= hi <= 600.0):
         raise ConfigError(f"song_seconds={song_seconds!r}: expected (low, high) with 4 <= low <= high <= 600 seconds")
@@ -108,14 +110,17 @@ def _run(tasks: list[tuple], workers: int) -> list:
 
 
 # files an earlier demo corpus wrote, which a new one replaces (nothing else is ever deleted)
-OWNED = {"": re.compile(r"(catalog|truth_pairs|truth_tracks)\.csv"), "audio": re.compile(r"T\d{4}[-\w]*\.(wav|flac|mp3)"),
-         "stems": re.compile(r"S\d{3}[LR]?\.(vocals|accompaniment)\.wav"), "eval": re.compile(r"(E\d{3}\.\w+\.wav|eval\.csv)")}
+OWNED = {"": re.compile(r"(catalog|truth_pairs|truth_tracks)\.csv"),
+         "audio": re.compile(r"T\d{4}[-\w]*\.(wav|flac|mp3)"),
+         "stems": re.compile(r"S\d{3}[LR]?\.(vocals|accompaniment)\.wav"),
+         "eval": re.compile(r"(E\d{3}\.\w+\.wav|eval\.csv)")}
 
 
 def _prepare(out: Path) -> None:
     """Create ``out``; clear an earlier demo corpus there; refuse a folder that holds anything else."""
     if out.exists() and any(out.iterdir()) and not (out / "truth_tracks.csv").is_file():
-        raise ConfigError(f"{out}: folder is not empty and holds no demo corpus (no truth_tracks.csv); choose another --out")
+        raise ConfigError(f"{out}: folder is not empty and holds no demo corpus (no truth_tracks.csv); choose another "
+                          f"--out")
     for sub, pattern in OWNED.items():
         folder = out / sub
         folder.mkdir(parents=True, exist_ok=True)
@@ -157,7 +162,8 @@ def generate_corpus(out_dir: str | os.PathLike, *, songs: int = 40, eval_songs: 
     order = sorted(range(len(plan.families)), key=lambda i: -(plan.families[i].seconds * len(plan.families[i].tracks)))
     eval_rng = np.random.default_rng([seed, 5])
     # the odd-numbered songs (E001, E003, ...) at 44.1 kHz stereo, the others at 8192 Hz mono
-    eval_tasks = [(_write_eval_song, out / "eval", f"E{i + 1:03d}", (seed, 4, i), float(eval_rng.uniform(*song_seconds)),
+    eval_tasks = [(_write_eval_song, out / "eval", f"E{i + 1:03d}", (seed, 4, i),
+                   float(eval_rng.uniform(*song_seconds)),
                    i == eval_songs - 1, i % 2 == 0) for i in range(eval_songs)]
     done = _run([(render_family, plan.families[i], out) for i in order] + eval_tasks, workers)
     results: list[FamilyResult] = [None] * len(order)  # type: ignore[list-item]
@@ -182,7 +188,8 @@ def generate_corpus(out_dir: str | os.PathLike, *, songs: int = 40, eval_songs: 
         eval_songs=len(eval_rows),
         traps=dict(sorted(Counter(t.trap for t in plan.tracks if t.trap).items())),
         formats=dict(sorted(formats.items())),
-        audio_seconds=float(sum(durations[t.key] for t in plan.tracks if t.key in durations and t.content != P.CORRUPT)),
+        audio_seconds=float(sum(durations[t.key] for t in plan.tracks if t.key in durations
+                                and t.content != P.CORRUPT)),
         bytes=sum(p.stat().st_size for p in files),
         limited_fraction=max(r.limited_fraction for r in results),
         elapsed_s=time.perf_counter() - started,
@@ -211,7 +218,8 @@ def _write_tables(out: Path, plan: P.Plan, durations: dict[str, float], truth: d
     for orig, inst, song_id, reason in plan.pairs:
         offset_s, gain = truth[inst]  # NaN for the different recording: no offset or gain explains it
         pair_rows.append((by_key[orig].track_id, by_key[inst].track_id, song_id,
-                          "" if math.isnan(offset_s) else repr(float(offset_s)), "" if math.isnan(gain) else repr(float(gain)), reason))
+                          "" if math.isnan(offset_s) else repr(float(offset_s)),
+                          "" if math.isnan(gain) else repr(float(gain)), reason))
     pair_rows.sort()
     write_text_atomic(out / "truth_pairs.csv", _csv(TRUTH_PAIR_COLUMNS, pair_rows))
     return pair_rows
@@ -219,7 +227,8 @@ def _write_tables(out: Path, plan: P.Plan, durations: dict[str, float], truth: d
 
 def _write_eval_song(eval_dir: Path, song: str, seed: tuple[int, ...], seconds: float, silent_vocal: bool,
                      native: bool = False) -> tuple:
-    """Render and write one evaluation song (8192 Hz mono, or 44.1 kHz stereo when ``native``); return its eval.csv row."""
+    """Render and write one evaluation song (8192 Hz mono, or 44.1 kHz stereo when ``native``); return its
+    eval.csv row."""
     if native:
         mixture, vocals, accompaniment = render_eval_song_stereo(seed, seconds, silent_vocal, EVAL_NATIVE_RATE)
         rate = EVAL_NATIVE_RATE
@@ -228,4 +237,5 @@ def _write_eval_song(eval_dir: Path, song: str, seed: tuple[int, ...], seconds: 
         rate = SAMPLE_RATE
     for name, y in (("mixture", mixture), ("vocals", vocals), ("accompaniment", accompaniment)):
         write_audio(eval_dir / f"{song}.{name}.wav", y, rate, subtype="FLOAT")
-    return (song, f"{song}.mixture.wav", f"{song}.vocals.wav", f"{song}.accompaniment.wav", f"{mixture.shape[0] / rate:.4f}")
+    return (song, f"{song}.mixture.wav", f"{song}.vocals.wav", f"{song}.accompaniment.wav",
+            f"{mixture.shape[0] / rate:.4f}")

@@ -48,9 +48,11 @@ def _vocal_at_level(vocal: np.ndarray, accompaniment: np.ndarray, level_db: floa
     return vocal * _rms(accompaniment[voiced].mean(axis=1)) / _rms(vocal[voiced]) * 10 ** (level_db / 20)
 
 
-def _instrumental(acc: np.ndarray, mastered: Master, length_o: int, rng: np.random.Generator) -> tuple[np.ndarray, float, float]:
+def _instrumental(acc: np.ndarray, mastered: Master, length_o: int, rng: np.random.Generator) -> tuple[np.ndarray,
+                                                                                                       float, float]:
     """An instrumental release of ``acc``: offset, own gain, maybe a longer tail. Returns (stereo, offset_s, g)."""
-    k = int(rng.integers(-int(MAX_OFFSET_S * SAMPLE_RATE), int(MAX_OFFSET_S * SAMPLE_RATE) + 1)) if rng.random() < 0.9 else 0
+    k = int(rng.integers(-int(MAX_OFFSET_S * SAMPLE_RATE),
+                         int(MAX_OFFSET_S * SAMPLE_RATE) + 1)) if rng.random() < 0.9 else 0
     offset_s = k / SAMPLE_RATE  # a whole number of samples at 8192 Hz: what a perfect aligner finds
     tail = rng.uniform(*TAIL_S) if rng.random() < 0.35 else 0.0
     length = int(round(length_o + (offset_s + tail) * SR))
@@ -62,7 +64,8 @@ def _instrumental(acc: np.ndarray, mastered: Master, length_o: int, rng: np.rand
 
 def _write_stems(out_dir: Path, song_id: str, mastered: Master, fmt: AudioFormat) -> None:
     for name, stem in (("vocals", mastered.vocals), ("accompaniment", mastered.accompaniment)):
-        write_audio(out_dir / "stems" / f"{song_id}.{name}.wav", stem_as_loaded(stem, fmt), SAMPLE_RATE, subtype="FLOAT")
+        write_audio(out_dir / "stems" / f"{song_id}.{name}.wav", stem_as_loaded(stem, fmt), SAMPLE_RATE,
+                    subtype="FLOAT")
 
 
 def _crowd(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -92,7 +95,8 @@ def render_family(family: P.Family, out_dir: Path) -> FamilyResult:
             if track.content == P.CLIP:
                 durations[track.key] = write_release(out_dir / track.audio_path, clip, track.fmt, SR)
             elif track.content == P.CORRUPT:
-                write_bytes_atomic(out_dir / track.audio_path, b"\x00\x01" + junk_rng.integers(0, 256, 4096, dtype=np.uint8).tobytes())
+                write_bytes_atomic(out_dir / track.audio_path,
+                                   b"\x00\x01" + junk_rng.integers(0, 256, 4096, dtype=np.uint8).tobytes())
                 durations[track.key] = family.seconds
         return FamilyResult(durations, truth, (), 0.0)
     acc = render_accompaniment(score, acc_rng, sr=SR, length=n_full)
@@ -125,9 +129,12 @@ def render_family(family: P.Family, out_dir: Path) -> FamilyResult:
             write_bytes_atomic(path, path.read_bytes()[:6144])
             continue
         elif track.content == P.EDIT:
-            extended = score.variant(edit_rng, extra_bars=max(4, int(np.ceil(max(12.0, 0.5 * score.music_s) / (4 * score.beat_s)))))
+            extended = score.variant(edit_rng,
+                                     extra_bars=max(4,
+                                                    int(np.ceil(max(12.0, 0.5 * score.music_s) / (4 * score.beat_s)))))
             n_ext = int(np.ceil((extended.music_s + 0.6) * SR))
-            y = render_accompaniment(extended, edit_rng, sr=SR, length=n_ext) * (mastered.gain * fade_out(n_ext, SR))[:, None]
+            envelope = mastered.gain * fade_out(n_ext, SR)
+            y = render_accompaniment(extended, edit_rng, sr=SR, length=n_ext) * envelope[:, None]
         elif track.content == P.FOREIGN:
             other = compose(foreign_rng, score.music_s + 2.0)
             n_other = int(round(length_o + foreign_rng.uniform(-1.0, 1.0) * SR))
@@ -144,8 +151,10 @@ def render_family(family: P.Family, out_dir: Path) -> FamilyResult:
             stems.append(track.song_id)
         elif track.content in (P.REMIX_MIX, P.REMIX_INSTRUMENTAL):
             if remix_acc is None:
-                remix_acc = render_accompaniment(score.variant(remix_rng, rearrange=True), remix_rng, sr=SR, length=n_full)
-                remix_master = master(vocal, remix_acc, length=length_o, loudness_db=remix_rng.uniform(-15.0, -10.0), sr=SR)
+                remix_acc = render_accompaniment(score.variant(remix_rng, rearrange=True), remix_rng, sr=SR,
+                                                 length=n_full)
+                remix_master = master(vocal, remix_acc, length=length_o, loudness_db=remix_rng.uniform(-15.0, -10.0),
+                                      sr=SR)
             if track.content == P.REMIX_MIX:
                 y = remix_master.mix
                 _write_stems(out_dir, track.song_id, remix_master, track.fmt)
@@ -166,17 +175,22 @@ def render_family(family: P.Family, out_dir: Path) -> FamilyResult:
     return FamilyResult(durations, truth, tuple(stems), limited)
 
 
-def _eval_stems(seed: tuple[int, ...], seconds: float, silent_vocal: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """The stems of one evaluation song at SR: vocal (n,), accompaniment (n, 2), fade (n,), and a peak level drawn in [0.5, 0.85]."""
-    compose_rng, vocal_rng, acc_rng, level_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(list(seed)).spawn(4))
+def _eval_stems(seed: tuple[int, ...], seconds: float, silent_vocal: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                                                    float]:
+    """The stems of one evaluation song at SR: vocal (n,), accompaniment (n, 2), fade (n,), and a peak level
+    drawn in [0.5, 0.85]."""
+    compose_rng, vocal_rng, acc_rng, level_rng = (np.random.default_rng(s)
+                                                  for s in np.random.SeedSequence(list(seed)).spawn(4))
     score = compose(compose_rng, seconds)
     n = int(np.ceil((score.music_s + 0.5) * SR))
     acc = render_accompaniment(score, acc_rng, sr=SR, length=n)
-    vocal = np.zeros(n) if silent_vocal else _vocal_at_level(render_vocal(score, vocal_rng, sr=SR, length=n), acc, score.vocal_db)
+    vocal = np.zeros(n) if silent_vocal else _vocal_at_level(render_vocal(score, vocal_rng, sr=SR, length=n), acc,
+                                                             score.vocal_db)
     return vocal, acc, fade_out(n, SR), float(level_rng.uniform(0.5, 0.85))
 
 
-def render_eval_song(seed: tuple[int, ...], seconds: float, silent_vocal: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def render_eval_song(seed: tuple[int, ...], seconds: float, silent_vocal: bool) -> tuple[np.ndarray, np.ndarray,
+                                                                                         np.ndarray]:
     """One evaluation song at 8192 Hz: (mixture, vocals, accompaniment), float32, mixture == vocals + accompaniment."""
     vocal, acc, fade, level = _eval_stems(seed, seconds, silent_vocal)
     scale = level / np.abs(acc.mean(axis=1) + vocal).max()
@@ -185,7 +199,8 @@ def render_eval_song(seed: tuple[int, ...], seconds: float, silent_vocal: bool) 
     return vocals + accompaniment, vocals, accompaniment
 
 
-def render_eval_song_stereo(seed: tuple[int, ...], seconds: float, silent_vocal: bool, rate: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def render_eval_song_stereo(seed: tuple[int, ...], seconds: float, silent_vocal: bool,
+                            rate: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One evaluation song at ``rate``, stereo: (mixture, vocals, accompaniment), float32 (n, 2),
     mixture == vocals + accompaniment. The same song as :func:`render_eval_song` with the same
     seed, before its downmix and resampling to 8192 Hz: the vocal in the centre, the band panned."""

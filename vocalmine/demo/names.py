@@ -13,7 +13,8 @@ import unicodedata
 import numpy as np
 
 FIRST = ("Luna", "Marco", "Zoë", "Iris", "Felix", "Nadia", "Oskar", "Renée", "Jonas", "Mila", "Tomás", "Ada", "Leo",
-         "Inès", "Hugo", "Sofia", "Emil", "Clara", "Niko", "Björn", "Amélie", "Rafael", "Yara", "Joël", "Greta", "Malik")
+         "Inès", "Hugo", "Sofia", "Emil", "Clara", "Niko", "Björn", "Amélie", "Rafael", "Yara", "Joël", "Greta",
+         "Malik")
 LAST = ("Vega", "Hart", "Moreau", "Lindqvist", "Okafor", "Novak", "Sato", "Brennan", "Duarte", "Kowalski", "Haddad",
         "Ferreira", "Holm", "Rivers", "Castell", "Nyström", "Álvarez", "Dubois", "Marsh", "Quinn", "Szabó", "Reyes")
 BAND_ADJ = ("Velvet", "Neon", "Paper", "Silver", "Hollow", "Electric", "Midnight", "Golden", "Crimson", "Quiet",
@@ -31,7 +32,8 @@ SPECIAL_TITLES = ("Don't Look Back", "Hello, Stranger", "Café Lumière", "Seño
                   "Oh! Caroline", "What's Left?", "Naïve Love", "Déjà Vu", "L'Amour Bleu", "It's Over Now",
                   "Mañana", "Where'd You Go?", "Crème Brûlée", "Über Alles Blue", "Rosé Summer")
 MARKERS = (" (Instrumental)", " [Instrumental]", " [Instrumental Version]", " - Instrumental", " - Instrumental Mix",
-           " (Instrumental Mix)", " (instrumental)", " - Instrumental Version", " (Instrumental Version)", " [INSTRUMENTAL]",
+           " (Instrumental Mix)", " (instrumental)", " - Instrumental Version", " (Instrumental Version)",
+           " [INSTRUMENTAL]",
            " (Instr.)", " (Inst.)", " (Off Vocal Ver.)", " [Karaoke Version]", " Instrumental", " (Backing Track)")
 FEAT = (" feat. ", " ft. ", " featuring ", " Feat. ")
 EDIT_QUALIFIERS = (" (Radio Edit)", " - Radio Edit", " (Single Version)", " - 2015 Remaster")
@@ -112,7 +114,8 @@ def with_feat(rng: np.random.Generator, artist: str, guest: str) -> str:
 
 
 def instrumental_title(rng: np.random.Generator, base: str, marker: str | None = None) -> str:
-    """``base`` with an instrumental marker in one of many spellings (``marker`` forces one; the draw is made anyway)."""
+    """``base`` with an instrumental marker in one of many spellings (``marker`` forces one; the draw is made
+    anyway)."""
     drawn = pick(rng, MARKERS)
     marker = drawn if marker is None else marker
     if base.endswith(")") and marker.startswith(" ("):

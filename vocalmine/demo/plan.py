@@ -30,10 +30,14 @@ CORRUPT_AUDIO = "corrupt_audio"
 DIFFERENT_RECORDING = "different_recording"
 SONG_TRAPS = (SAME_AUDIO, DIFFERENT_EDIT, RERELEASE, LIVE_TAKE, REMIX, CORRUPT_AUDIO, DIFFERENT_RECORDING)
 # spellings a real catalog uses, laid over songs that already carry a trap (no extra songs needed):
-EDIT_ONE_SIDE = "edit_one_side"  # the original says "(Radio Edit)", its instrumental does not: still a pair (durations agree)
-CREDIT = "credit_in_brackets"  # the original carries a unit/team credit in brackets (full-width, non-Latin): still a pair
-TRUNCATED = "truncated_audio"  # a rival instrumental whose file is cut to a few KiB: duration_mismatch, the true pair still pairs
-UNDATED = "missing_duration"  # an instrumental with an empty catalog duration; its decoded audio says how long it is: still a pair
+# the original says "(Radio Edit)", its instrumental does not: still a pair (durations agree)
+EDIT_ONE_SIDE = "edit_one_side"
+# the original carries a unit/team credit in brackets (full-width, non-Latin): still a pair
+CREDIT = "credit_in_brackets"
+# a rival instrumental whose file is cut to a few KiB: duration_mismatch, the true pair still pairs
+TRUNCATED = "truncated_audio"
+# an instrumental with an empty catalog duration; its decoded audio says how long it is: still a pair
+UNDATED = "missing_duration"
 SPELLING_TRAPS = (EDIT_ONE_SIDE, CREDIT, TRUNCATED, UNDATED)
 MALFORMED = mining_reasons.INGEST_REASONS
 TRAP_KINDS = SONG_TRAPS + (OTHER_ARTIST, ORPHAN) + SPELLING_TRAPS + MALFORMED
@@ -103,7 +107,8 @@ class Plan:
 def random_format(rng: np.random.Generator, lossless: bool = False) -> AudioFormat:
     """Container, rate and channels as found in catalogs (WAV, FLAC, MP3; 44.1, 48, 22.05 kHz)."""
     # MP3 is the rarest: LAME encodes at only ~15x real time on these machines
-    suffix = str(rng.choice([".wav", ".flac"]) if lossless else rng.choice([".wav", ".flac", ".mp3"], p=[0.45, 0.41, 0.14]))
+    suffix = str(rng.choice([".wav", ".flac"]) if lossless
+                 else rng.choice([".wav", ".flac", ".mp3"], p=[0.45, 0.41, 0.14]))
     sr = int(rng.choice([44100, 48000, 22050], p=[0.4, 0.2, 0.4]))
     return AudioFormat(suffix=suffix, sr=sr, channels=int(rng.choice([2, 1], p=[0.6, 0.4])))
 
@@ -195,7 +200,8 @@ def _song_tracks(rng: np.random.Generator, pool: names.NamePool, sid: str, artis
     undated = dict(trap=UNDATED, duration_text="") if trap == LIVE_TAKE else {}
     inst = Track(key=f"{sid}/instrumental", song_id=sid, role="instrumental", artist=names.respell(rng, artist),
                  title=names.instrumental_title(rng, names.respell(rng, base), marker=marker),
-                 album=album + names.pick(rng, (" (Instrumentals)", " (Instrumental Version)", "")) if rng.random() < 0.7 else base,
+                 album=album + names.pick(rng, (" (Instrumentals)", " (Instrumental Version)", ""))
+                 if rng.random() < 0.7 else base,
                  isrc=names.isrc(rng, inst_year), release_date=_date(rng, inst_year), content=INSTRUMENTAL,
                  fmt=random_format(rng, lossless=lossless), **undated)
     tracks, pairs = [original], []
@@ -222,8 +228,10 @@ def _song_tracks(rng: np.random.Generator, pool: names.NamePool, sid: str, artis
     pairs.append((original.key, inst.key, sid, ""))
     if reused:
         # listed again as a promo whose download was cut short: same title and catalog duration, a few KiB of audio
-        tracks.append(dataclasses.replace(inst, key=f"{sid}/truncated", title=names.instrumental_title(rng, base, marker=" (Instrumental)"),
-                                          album=f"{base} (Promo)", content=CUT, source=inst.key, fmt=AudioFormat(".wav", 44100, 2),
+        tracks.append(dataclasses.replace(inst, key=f"{sid}/truncated",
+                                          title=names.instrumental_title(rng, base, marker=" (Instrumental)"),
+                                          album=f"{base} (Promo)", content=CUT, source=inst.key,
+                                          fmt=AudioFormat(".wav", 44100, 2),
                                           trap=TRUNCATED, expected_stage="content",
                                           expected_reason=mining_reasons.DURATION_MISMATCH))
     if trap == RERELEASE:
@@ -231,10 +239,12 @@ def _song_tracks(rng: np.random.Generator, pool: names.NamePool, sid: str, artis
         comp_album = names.pick(rng, ("Greatest Hits", f"The Best of {artist}", "Anthology", "Collected"))
         for track, new_rate in ((original, False), (inst, True)):
             tracks.append(dataclasses.replace(
-                track, key=track.key + "/rerelease", content=COPY, source=track.key, fmt=other_lossless(track.fmt, rng, new_rate),
+                track, key=track.key + "/rerelease", content=COPY, source=track.key,
+                fmt=other_lossless(track.fmt, rng, new_rate),
                 album=comp_album, release_date=_date(rng, comp_year), trap=trap, compilation=True))
         comp_inst = tracks[-1]
-        tracks[-1] = dataclasses.replace(comp_inst, expected_stage="content", expected_reason=mining_reasons.DUPLICATE_RECORDING)
+        tracks[-1] = dataclasses.replace(comp_inst, expected_stage="content",
+                                         expected_reason=mining_reasons.DUPLICATE_RECORDING)
     elif trap == LIVE_TAKE:
         tracks.append(Track(key=f"{sid}/live", song_id=sid + "L", role="original", artist=artist,
                             title=base + names.pick(rng, names.LIVE_QUALIFIERS), album=f"Live {year + 2}",
@@ -270,8 +280,10 @@ def _malformed_family(rng: np.random.Generator, pool: names.NamePool, seed: int,
             track = dataclasses.replace(track, artist="")
         elif reason == mining_reasons.BAD_DURATION:
             # no usable duration and a file that does not decode: nothing says how long the track is
-            track = dataclasses.replace(track, duration_text=str(names.pick(rng, ("n/a", "-1", "abc", "inf"))), content=CORRUPT)
-        elif reason in (mining_reasons.MISSING_AUDIO_PATH, mining_reasons.PATH_ESCAPES_ROOT, mining_reasons.AUDIO_NOT_FOUND):
+            track = dataclasses.replace(track, duration_text=str(names.pick(rng, ("n/a", "-1", "abc", "inf"))),
+                                        content=CORRUPT)
+        elif reason in (mining_reasons.MISSING_AUDIO_PATH, mining_reasons.PATH_ESCAPES_ROOT,
+                        mining_reasons.AUDIO_NOT_FOUND):
             track = dataclasses.replace(track, content=NO_FILE, fmt=None, duration_text=f"{rng.uniform(150, 300):.3f}")
         rows.append(track)
     return Family("M", (seed, 3), "clips", 4.0, tuple(rows))

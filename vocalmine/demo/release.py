@@ -74,7 +74,8 @@ def fade_out(n: int, sr: int) -> np.ndarray:
     return env
 
 
-def master(vocal: np.ndarray, accompaniment: np.ndarray, *, length: int, loudness_db: float, sr: int = SYNTH_RATE) -> Master:
+def master(vocal: np.ndarray, accompaniment: np.ndarray, *, length: int, loudness_db: float,
+           sr: int = SYNTH_RATE) -> Master:
     """Mix ``vocal`` (n,) and ``accompaniment`` (n, 2), cut to ``length`` samples, master to ``loudness_db`` RMS.
 
     Args:

@@ -49,7 +49,8 @@ def ensure_catalog_file(path: Path) -> Path:
     """Write a data_catalog.yaml for the demo corpus beside ``path`` when it does not exist."""
     path = Path(path)
     if not path.exists():
-        text = catalog_for_corpus(path.resolve(), path.resolve().parent / "data" / "demo", path.resolve().parent / "data" / "work")
+        text = catalog_for_corpus(path.resolve(), path.resolve().parent / "data" / "demo",
+                                  path.resolve().parent / "data" / "work")
         write_text_atomic(path, text)
         log.info("wrote %s for the demo corpus", path)
     return path
@@ -63,7 +64,8 @@ def _newer(output: Path, *inputs: Path) -> bool:
     return all(not i.exists() or i.stat().st_mtime <= mtime for i in inputs)
 
 
-def run_demo(*, catalog_path: Path, options: DemoOptions = DemoOptions(), echo: Callable[[str], None] = print) -> DemoSummary:
+def run_demo(*, catalog_path: Path, options: DemoOptions = DemoOptions(),
+             echo: Callable[[str], None] = print) -> DemoSummary:
     """Generate the demo corpus (if absent) and run every stage on it.
 
     Args:
@@ -102,7 +104,8 @@ def run_demo(*, catalog_path: Path, options: DemoOptions = DemoOptions(), echo: 
 
     def features() -> str:
         made = build(catalog=catalog, scheduler=options.scheduler)
-        return f"{made.kept}/{made.pairs} pairs kept, {made.patches} patches in {made.shards} shards ({made.groups_skipped} reused)"
+        return (f"{made.kept}/{made.pairs} pairs kept, {made.patches} patches in {made.shards} shards "
+                f"({made.groups_skipped} reused)")
 
     def report() -> str:
         made = build_report(catalog=catalog)
@@ -128,7 +131,8 @@ def run_demo(*, catalog_path: Path, options: DemoOptions = DemoOptions(), echo: 
         if _newer(scores, catalog.eval_set.path, *best) and (catalog.evaluation / TABLES_FILE).is_file():
             summary.evaluation_table = (catalog.evaluation / TABLES_FILE).read_text(encoding="utf-8")
             return f"reused {scores}"
-        made = evaluate(catalog=catalog, models=["unet", "baseline"], scheduler=options.scheduler, config=EvaluateConfig())
+        made = evaluate(catalog=catalog, models=["unet", "baseline"], scheduler=options.scheduler,
+                        config=EvaluateConfig())
         summary.evaluation_table = made.table
         return f"{made.scored} clips scored, {sum(made.excluded.values())} excluded, in {made.out_dir}"
 

@@ -81,7 +81,8 @@ class Score:
         root = self.progression[bar % len(self.progression)]
         return root, root + 2, root + 4, root + 6
 
-    def variant(self, rng: np.random.Generator, *, bpm_factor: float = 1.0, extra_bars: int = 0, rearrange: bool = False) -> "Score":
+    def variant(self, rng: np.random.Generator, *, bpm_factor: float = 1.0, extra_bars: int = 0,
+                rearrange: bool = False) -> "Score":
         """A live take (other tempo), an extended edit (more bars) or a remix (new arrangement)."""
         changes: dict = {"bpm": self.bpm * bpm_factor, "n_bars": self.n_bars + extra_bars}
         if rearrange:
@@ -156,5 +157,7 @@ def _melody(rng: np.random.Generator, score: Score) -> Melody:
             first = False
         beat = float(np.ceil(beat + 0.5))  # a rest of at least half a beat, then the next phrase on a beat
     start, length, midi, vowel, consonant, legato = (np.array(col) for col in zip(*rows))
-    return Melody(start=start.astype(float), length=length.astype(float), midi=midi.astype(float), vowel=vowel.astype(int),
-                  consonant=consonant.astype(int), legato=legato.astype(bool), phrase_start=np.array(phrases, dtype=float))
+    return Melody(start=start.astype(float), length=length.astype(float), midi=midi.astype(float),
+                  vowel=vowel.astype(int),
+                  consonant=consonant.astype(int), legato=legato.astype(bool),
+                  phrase_start=np.array(phrases, dtype=float))

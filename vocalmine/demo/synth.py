@@ -63,7 +63,8 @@ FILTER_HOP = 256  # its hop: 75 % overlap, so Hann² windows sum to a constant
 
 
 def _stft(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Hann-windowed frames of ``x`` padded by one window each side: ((bins, frames) complex, frame centres in samples)."""
+    """Hann-windowed frames of ``x`` padded by one window each side: ((bins, frames) complex, frame centres in
+    samples)."""
     padded = np.pad(x, (FILTER_FFT, FILTER_FFT + FILTER_HOP - x.size % FILTER_HOP))
     frames = np.lib.stride_tricks.sliding_window_view(padded, FILTER_FFT)[::FILTER_HOP]
     window = np.hanning(FILTER_FFT + 1)[:-1]
@@ -92,7 +93,8 @@ def _room(rng: np.random.Generator, sr: int, seconds: float) -> np.ndarray:
     return ir / np.sqrt(np.sum(ir**2))
 
 
-def render_vocal(score: Score, rng: np.random.Generator, *, sr: int = SYNTH_RATE, length: int | None = None) -> np.ndarray:
+def render_vocal(score: Score, rng: np.random.Generator, *, sr: int = SYNTH_RATE,
+                 length: int | None = None) -> np.ndarray:
     """Sing ``score.melody``.
 
     Returns:
@@ -168,7 +170,8 @@ def render_vocal(score: Score, rng: np.random.Generator, *, sr: int = SYNTH_RATE
     corner = 500.0 + 1000.0 * amp_ctrl[ctrl][None, :]
     gain = 1.0 / (1.0 + (fh / corner) ** 2) ** 0.5
     resonances = FORMANT_FLOOR + sum(
-        FORMANT_LEVELS[k] / np.sqrt(1.0 + ((fh - form[ctrl, k][None, :]) / (0.5 * BANDWIDTHS[k])) ** 2) for k in range(4))
+        FORMANT_LEVELS[k] / np.sqrt(1.0 + ((fh - form[ctrl, k][None, :]) / (0.5 * BANDWIDTHS[k])) ** 2)
+        for k in range(4))
     gain = gain * resonances
     gain = gain * (fh < MAX_PARTIAL_HZ)
     y = _istft(spec * gain, n)
@@ -247,7 +250,8 @@ def note_template(kind: str, midi: int, sr: int = SYNTH_RATE) -> np.ndarray:
         # two slightly detuned sawtooth-like voices, read from one wavetable
         table_size = 2048
         phase = np.arange(table_size) / table_size
-        table = sum(h**-1.5 * np.sin(2 * np.pi * h * phase + rng.uniform(0, 2 * np.pi)) for h in range(1, 13) if h * f < MAX_PARTIAL_HZ)
+        table = sum(h**-1.5 * np.sin(2 * np.pi * h * phase + rng.uniform(0, 2 * np.pi)) for h in range(1, 13) if h
+                    * f < MAX_PARTIAL_HZ)
         t = np.arange(n) / sr
         y = sum(np.interp((f * d * t + rng.random()) % 1.0, phase, table, period=1.0) for d in (1.0, 1.004))
         attack = 0.25
@@ -266,7 +270,8 @@ def _brighten(y: np.ndarray, brightness: float, sr: int) -> np.ndarray:
     return brightness * y + (1.0 - brightness) * 1.5 * low
 
 
-def _place(out: np.ndarray, template: np.ndarray, start_s: float, length_s: float, gain: float, sr: int, release_s: float) -> None:
+def _place(out: np.ndarray, template: np.ndarray, start_s: float, length_s: float, gain: float, sr: int,
+           release_s: float) -> None:
     """Add ``template`` at ``start_s``, released (faded out linearly) after ``length_s``."""
     a = int(round(start_s * sr))
     if a >= out.size or a < 0:
@@ -288,12 +293,14 @@ def _drum_kit(rng: np.random.Generator, sr: int) -> dict[str, np.ndarray]:
     tone = rng.uniform(170, 220)
     snare = (0.5 * np.sin(2 * np.pi * tone * t) + 0.3 * np.sin(2 * np.pi * 1.6 * tone * t)) * np.exp(-t / 0.06)
     snare += _bandpass(noise, 1200.0, 8000.0, sr) * 2.5 * np.exp(-t / rng.uniform(0.08, 0.15))
-    hat = scipy.signal.sosfilt(scipy.signal.butter(4, min(6000.0, 0.4 * sr), "highpass", fs=sr, output="sos"), noise[::-1])
+    hat = scipy.signal.sosfilt(scipy.signal.butter(4, min(6000.0, 0.4 * sr), "highpass", fs=sr, output="sos"),
+                               noise[::-1])
     kit = {"kick": kick, "snare": snare, "hat": hat * np.exp(-t / 0.035), "open_hat": hat * np.exp(-t / 0.18)}
     return {name: y / np.abs(y).max() for name, y in kit.items()}
 
 
-def render_accompaniment(score: Score, rng: np.random.Generator, *, sr: int = SYNTH_RATE, length: int | None = None) -> np.ndarray:
+def render_accompaniment(score: Score, rng: np.random.Generator, *, sr: int = SYNTH_RATE,
+                         length: int | None = None) -> np.ndarray:
     """Play the chords, bass and drums of ``score``; a short final chord on the downbeat after the last bar.
 
     Everything has died away (but the reverb) about 1.5 s after ``score.music_s``.
@@ -315,19 +322,22 @@ def render_accompaniment(score: Score, rng: np.random.Generator, *, sr: int = SY
             final = bar == score.n_bars
             if kind == "pad":
                 for m in notes:
-                    _place(y, note_template(kind, m, sr), t0, BEATS_PER_BAR * beat * (0.5 if final else 1.0), 0.5, sr, 0.4)
+                    _place(y, note_template(kind, m, sr), t0, BEATS_PER_BAR * beat * (0.5 if final else 1.0), 0.5, sr,
+                           0.4)
             elif kind == "piano":
                 hits = (0.0,) if final else score.piano_rhythm
                 for j, h in enumerate(hits):
                     nxt = hits[j + 1] if j + 1 < len(hits) else BEATS_PER_BAR
                     vel = rng.uniform(0.6, 1.0)
                     for m in notes:
-                        _place(y, note_template(kind, m, sr), t0 + h * beat + rng.normal(0, 0.004), (nxt - h) * beat * (0.25 if final else 1), vel, sr, 0.3 if final else 0.12)
+                        _place(y, note_template(kind, m, sr), t0 + h * beat + rng.normal(0, 0.004),
+                               (nxt - h) * beat * (0.25 if final else 1), vel, sr, 0.3 if final else 0.12)
             else:  # pluck: eighth-note arpeggio an octave up, right in the vocal's range
                 steps = 1 if final else 2 * BEATS_PER_BAR
                 for s in range(steps):
                     m = notes[s % len(notes)] + 12 * (s % 4 == 3)
-                    _place(y, note_template(kind, m, sr), t0 + s * beat / 2, beat / 2 * (2 if final else 1), rng.uniform(0.5, 0.9), sr, 0.1)
+                    _place(y, note_template(kind, m, sr), t0 + s * beat / 2, beat / 2 * (2 if final else 1),
+                           rng.uniform(0.5, 0.9), sr, 0.1)
         parts[kind] = _brighten(y, score.brightness, sr)
     bass = np.zeros(n)
     for bar in bars:
@@ -338,7 +348,8 @@ def render_accompaniment(score: Score, rng: np.random.Generator, *, sr: int = SY
         for j, h in enumerate(hits):
             nxt = hits[j + 1] if j + 1 < len(hits) else BEATS_PER_BAR
             m = root + (7 if (j % 3 == 2) else 0)
-            _place(bass, note_template("bass", m, sr), t0 + h * beat, (nxt - h) * beat * 0.9, rng.uniform(0.7, 1.0), sr, 0.05)
+            _place(bass, note_template("bass", m, sr), t0 + h * beat, (nxt - h) * beat * 0.9, rng.uniform(0.7, 1.0), sr,
+                   0.05)
     parts["bass"] = bass
     kit = _drum_kit(rng, sr)
     drums = {name: np.zeros(n) for name in ("kick", "snare", "hat")}
@@ -347,14 +358,16 @@ def render_accompaniment(score: Score, rng: np.random.Generator, *, sr: int = SY
         for h in score.kick:
             _place(drums["kick"], kit["kick"], t0 + h * beat, 0.5, rng.uniform(0.8, 1.0), sr, 0.01)
         for h in score.snare:
-            _place(drums["snare"], kit["snare"], t0 + h * beat + rng.normal(0, 0.003), 0.5, rng.uniform(0.7, 1.0), sr, 0.01)
+            _place(drums["snare"], kit["snare"], t0 + h * beat + rng.normal(0, 0.003), 0.5, rng.uniform(0.7, 1.0), sr,
+                   0.01)
         fill = bar % 4 == 3 and rng.random() < 0.5
         for s in np.arange(0.0, BEATS_PER_BAR, score.hat_step):
             if fill and s >= 3.0:
                 _place(drums["snare"], kit["snare"], t0 + s * beat, 0.3, rng.uniform(0.4, 0.8), sr, 0.01)
                 continue
             which = "open_hat" if (s % 2 == 1.5 and rng.random() < 0.3) else "hat"
-            _place(drums["hat"], kit[which], t0 + s * beat + rng.normal(0, 0.003), 0.5, rng.uniform(0.4, 0.9) * (1.2 if s % 1 == 0 else 1), sr, 0.01)
+            _place(drums["hat"], kit[which], t0 + s * beat + rng.normal(0, 0.003), 0.5,
+                   rng.uniform(0.4, 0.9) * (1.2 if s % 1 == 0 else 1), sr, 0.01)
     if score.n_bars > 0:  # crash-like open hat on the final downbeat
         _place(drums["hat"], kit["open_hat"], score.lead_in_s + score.n_bars * BEATS_PER_BAR * beat, 0.5, 1.0, sr, 0.01)
     parts.update(drums)

@@ -119,7 +119,8 @@ def fabricate(root: Path, *, n_pairs: int = 12, n_artists: int = 5, audio_files:
             "artist_norm": artist.lower(), "original_title": title, "instrumental_title": f"{title} (Instrumental)",
             "base_title": title.lower(), "title_score": float(rng.uniform(85, 100)), "title_threshold": 85.0,
             "original_duration_s": seconds, "instrumental_duration_s": seconds + offset / SAMPLE_RATE,
-            "duration_delta_s": float(rng.normal(0, 0.5)), "original_path": str(o_path), "instrumental_path": str(i_path),
+            "duration_delta_s": float(rng.normal(0, 0.5)), "original_path": str(o_path),
+            "instrumental_path": str(i_path),
             "original_fingerprint": f"{a:016x}", "instrumental_fingerprint": f"{a + 1:016x}",
             "marker": "instrumental", "marker_family": "instrumental",
         })

@@ -40,7 +40,8 @@ DURATION = st.one_of(CELL, st.sampled_from(["3", "2:05", "180.5", "240000", " 61
 AUDIO = st.one_of(CELL, st.sampled_from(["a.wav", "sub/b.wav", " a.wav "]))
 # Header names without line breaks: a quoted name holding one is refused by the reader (one CatalogError).
 _LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
-EXTRA_NAME = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00" + _LINE_BREAKS), min_size=1, max_size=12).filter(lambda s: s.strip() not in MAPPED and s.strip() != "")
+EXTRA_NAME = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00" + _LINE_BREAKS),
+                     min_size=1, max_size=12).filter(lambda s: s.strip() not in MAPPED and s.strip() != "")
 
 
 _WORKDIR: list[tempfile.TemporaryDirectory] = []
@@ -195,9 +196,12 @@ def fuzz_normalise(values) -> None:
 
 _WORD = st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"), min_size=1, max_size=8)
 MARKER = dict(words=st.lists(_WORD, min_size=1, max_size=5),
-              marker=st.sampled_from(["(Instrumental)", "[Instrumental Version]", "- Instrumental Mix", "(Inst.)", "(Off Vocal)"]))
-_SPECIAL_WORDS = {"instrumental", "instrumentals", "inst", "off", "offvocal", "vocal", "feat", "ft", "featuring", "with",
-                  "version", "mix", "ver", "remaster", "remastered", "album", "original", "lp", "single", "dirty", "clean",
+              marker=st.sampled_from(["(Instrumental)", "[Instrumental Version]", "- Instrumental Mix", "(Inst.)",
+                                      "(Off Vocal)"]))
+_SPECIAL_WORDS = {"instrumental", "instrumentals", "inst", "off", "offvocal", "vocal", "feat", "ft", "featuring",
+                  "with",
+                  "version", "mix", "ver", "remaster", "remastered", "album", "original", "lp", "single", "dirty",
+                  "clean",
                   "explicit", "main", "and", "digital", "digitally"}
 
 
@@ -214,14 +218,16 @@ def fuzz_marker(words, marker) -> None:
 
 
 FUZZ_TARGETS = [
-    ("fuzz_wellformed_csv", "hostile cells in a well-formed CSV (Unicode, quotes, newlines, BOM, 4 delimiters, CRLF, column order, units)"),
+    ("fuzz_wellformed_csv",
+     "hostile cells in a well-formed CSV (Unicode, quotes, newlines, BOM, 4 delimiters, CRLF, column order, units)"),
     ("fuzz_raw_text", "CSV-ish random text (broken quoting, wrong delimiter, ragged rows, empty)"),
     ("fuzz_bytes", "random bytes in the rows of a catalog (invalid UTF-8, NUL, BOM)"),
     ("fuzz_bytes_anywhere", "random bytes as a whole catalog file, header included"),
     ("fuzz_normalise", "arbitrary Unicode titles/artists through the normaliser and marker detector"),
     ("fuzz_marker", "plain title + instrumental marker spelling"),
 ]
-_STRATEGIES = {"fuzz_wellformed_csv": WELLFORMED, "fuzz_raw_text": RAW, "fuzz_bytes": BYTES, "fuzz_bytes_anywhere": BYTES_ANYWHERE, "fuzz_normalise": TITLES, "fuzz_marker": MARKER}
+_STRATEGIES = {"fuzz_wellformed_csv": WELLFORMED, "fuzz_raw_text": RAW, "fuzz_bytes": BYTES,
+               "fuzz_bytes_anywhere": BYTES_ANYWHERE, "fuzz_normalise": TITLES, "fuzz_marker": MARKER}
 
 
 def run_with_examples(fn, examples: int) -> None:

@@ -109,7 +109,8 @@ def write_bad_audio(folder: Path, *, one_hour: bool = False) -> dict[str, Path]:
     sf.write(good, tone(4.0, sr=44100), 44100)
     (folder / "corrupt.wav").write_bytes(rng.integers(0, 256, 20000, dtype=np.uint8).tobytes())
     put("corrupt (random bytes, .wav)", folder / "corrupt.wav")
-    (folder / "corrupt.mp3").write_bytes(b"ID3\x04\x00\x00\x00\x00\x00\x00" + rng.integers(0, 256, 20000, dtype=np.uint8).tobytes())
+    (folder / "corrupt.mp3").write_bytes(b"ID3\x04\x00\x00\x00\x00\x00\x00"
+                                         + rng.integers(0, 256, 20000, dtype=np.uint8).tobytes())
     put("corrupt (ID3 header + garbage, .mp3)", folder / "corrupt.mp3")
     data = good.read_bytes()
     (folder / "truncated.wav").write_bytes(data[: len(data) // 2])
@@ -175,7 +176,8 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
 
 
-def audio_outcomes(path: Path, *, good: Path, models_dir: Path | None, work: Path, limit_s: int = 120) -> dict[str, str]:
+def audio_outcomes(path: Path, *, good: Path, models_dir: Path | None, work: Path, limit_s: int = 120) -> dict[str,
+                                                                                                               str]:
     """What each entry point makes of ``path``: "ok ...", "reject <reason>", "error <AudioError>" or "HANG".
 
     Any exception other than a VocalmineError propagates (that is a failure).
@@ -203,7 +205,9 @@ def audio_outcomes(path: Path, *, good: Path, models_dir: Path | None, work: Pat
 
     def fingerprint() -> str:
         fp = fingerprint_file(str(path), 30.0)
-        return f"error {fp.error.splitlines()[0].replace(str(path), path.name)}" if fp.error else f"ok {fp.n_frames} frames"
+        if fp.error:
+            return f"error {fp.error.splitlines()[0].replace(str(path), path.name)}"
+        return f"ok {fp.n_frames} frames"
 
     def features() -> str:
         # The per-pair features, as `build` runs them (a group of pairs on a worker).
@@ -241,7 +245,8 @@ def write_untrained_models(models_dir: Path) -> Path:
 
     for target in ("vocals", "instrumental"):
         torch.manual_seed(0)
-        save_checkpoint(models_dir / target / BEST_CHECKPOINT, make_payload(model=UNet(), target=target, config={}, step=0, epoch=0))
+        save_checkpoint(models_dir / target / BEST_CHECKPOINT,
+                        make_payload(model=UNet(), target=target, config={}, step=0, epoch=0))
     return models_dir
 
 
@@ -266,7 +271,8 @@ def write_tampered_checkpoints(folder: Path, marker: Path) -> dict[str, Path]:
     body = {"format": "vocalmine-checkpoint/1", "target": "vocals", "payload": _Payload(marker)}
     torch.save(body, folder / "zip.pt")
     (folder / "raw.pt").write_bytes(pickle.dumps(body, protocol=2))
-    return {"torch.save zip with a __reduce__ payload": folder / "zip.pt", "raw pickle with a __reduce__ payload": folder / "raw.pt"}
+    return {"torch.save zip with a __reduce__ payload": folder / "zip.pt",
+            "raw pickle with a __reduce__ payload": folder / "raw.pt"}
 
 
 # -- workspaces and the CLI ------------------------------------------------------------------
@@ -291,7 +297,8 @@ def prepare_mined(directory: Path, corpus: Path | None = None, *, seed: int = 0)
         from vocalmine.demo.corpus import generate_corpus
 
         corpus = directory / "corpus"
-        generate_corpus(corpus, songs=CORPUS_SONGS, eval_songs=CORPUS_EVAL_SONGS, seed=seed, song_seconds=CORPUS_SECONDS)
+        generate_corpus(corpus, songs=CORPUS_SONGS, eval_songs=CORPUS_EVAL_SONGS, seed=seed,
+                        song_seconds=CORPUS_SECONDS)
     yaml_file = write_catalog(directory, corpus)
     mine(catalog=load_catalog(yaml_file), scheduler="sync")
     return yaml_file
@@ -317,7 +324,8 @@ def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def run_cli(yaml_file: Path, args: list[str], *, timeout: float = 300, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def run_cli(yaml_file: Path, args: list[str], *, timeout: float = 300,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run ``vocalmine --catalog yaml_file ARGS`` to completion (in its own session, then reaped)."""
     proc = subprocess.Popen([*CLI, "--catalog", str(yaml_file), *args], cwd=yaml_file.parent, env=env or cli_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
@@ -439,8 +447,10 @@ def run_digests(run_dir: Path) -> dict[str, str]:
     return {name: checkpoint_digest(run_dir / name) for name in (LAST_CHECKPOINT, BEST_CHECKPOINT)}
 
 
-def kill_and_resume(yaml_file: Path, args: list[str], *, triggers: list[Callable[[float], bool]], resume_args: list[str] = (),
-                    timeout: float = 300, env: dict[str, str] | None = None) -> tuple[list[KillRun], subprocess.CompletedProcess]:
+def kill_and_resume(yaml_file: Path, args: list[str], *, triggers: list[Callable[[float], bool]],
+                    resume_args: list[str] = (),
+                    timeout: float = 300, env: dict[str, str] | None = None) -> tuple[list[KillRun],
+                                                                                      subprocess.CompletedProcess]:
     """Run ``args`` killed by each trigger in turn (restarts use ``resume_args``; killed runs use ``env``),
     then once to completion."""
     runs = []
@@ -486,7 +496,8 @@ def failing_np_save(shard: int, *, after_bytes: int = 4096) -> Iterator[list[str
     hits: list[str] = []
 
     def save(file, arr, *args, **kwargs):
-        name = os.fspath(getattr(file, "name", file)) if isinstance(getattr(file, "name", file), (str, os.PathLike)) else ""
+        name = os.fspath(getattr(file, "name", file)) if isinstance(getattr(file, "name", file),
+                                                                    (str, os.PathLike)) else ""
         if f"shard-{shard:05d}" in name:
             hits.append(name)
             if hasattr(file, "write"):
@@ -519,7 +530,8 @@ def index_consistency(shards: Path) -> str:
         pairs = rows.drop_duplicates("pair_id").sort_values("offset")
         ends = (pairs["offset"] + pairs["samples"]).tolist()
         if pairs["offset"].tolist() != [0] + ends[:-1] or ends[-1] != n:  # the pairs tile the shard's columns exactly
-            problems.append(f"{path.name}: {n} columns on disk, index pairs cover {list(zip(pairs['offset'], pairs['samples']))[:5]}...")
+            problems.append(f"{path.name}: {n} columns on disk, index pairs cover "
+                            f"{list(zip(pairs['offset'], pairs['samples']))[:5]}...")
         part = part_path(shards, int(shard))
         if part.is_file():
             ids = sorted(p["patch_id"] for p in json.loads(part.read_text())["patches"])

@@ -32,7 +32,10 @@ def known_pair(*, seconds: float = 8.0, lag: int = 1234, gain: float = 1.5, seed
     rng = np.random.default_rng(seed)
     n = int(seconds * SAMPLE_RATE)
     t = np.arange(n) / SAMPLE_RATE
-    acc = (0.2 * np.sin(2 * np.pi * 110 * t) + 0.1 * np.sin(2 * np.pi * 330.5 * t) + 0.05 * rng.standard_normal(n)).astype(np.float32)
-    voice = (0.15 * np.sin(2 * np.pi * 440 * t + 3 * np.sin(2 * np.pi * 5 * t)) * (np.sin(2 * np.pi * 0.5 * t) > 0)).astype(np.float32)
+    acc = (0.2 * np.sin(2 * np.pi * 110 * t) + 0.1 * np.sin(2 * np.pi * 330.5 * t) + 0.05
+           * rng.standard_normal(n)).astype(np.float32)
+    voice = (0.15 * np.sin(2 * np.pi * 440 * t + 3 * np.sin(2 * np.pi * 5 * t))
+             * (np.sin(2 * np.pi * 0.5 * t) > 0)).astype(np.float32)
     instrumental = np.concatenate([np.zeros(lag, np.float32), acc / np.float32(gain)])[:n]
-    return KnownPair(original=acc + voice, instrumental=instrumental, vocal=voice, accompaniment=acc, lag=lag, gain=gain)
+    return KnownPair(original=acc + voice, instrumental=instrumental, vocal=voice, accompaniment=acc, lag=lag,
+                     gain=gain)

@@ -19,7 +19,8 @@ PAIRS_SCHEMA = pa.schema(
         ("original_duration_s", pa.float64()),
         ("instrumental_duration_s", pa.float64()),
         ("duration_delta_s", pa.float64()),  # instrumental minus original, seconds
-        ("original_path", pa.string()),  # audio paths relative to the catalog's tracks.audio_root, POSIX ("album/track.flac");
+        # audio paths relative to the catalog's tracks.audio_root, POSIX ("album/track.flac");
+        ("original_path", pa.string()),
         # "" in a metadata-only catalog. Readers resolve them with vocalmine.core.paths.resolve_under
         ("instrumental_path", pa.string()),
         ("original_fingerprint", pa.string()),  # content fingerprint of the decoded audio (hex)

@@ -33,7 +33,8 @@ SCORES_SCHEMA = pa.schema(
         ("sdr_mixture", pa.float64()),  # dB, SDR of the unprocessed mixture for this source
         ("nsdr", pa.float64()),  # dB, sdr - sdr_mixture
         ("snr_high", pa.float64()),  # dB, plain SNR above 5 kHz after a steep high-pass of both; NaN at 8192 Hz
-        ("sample_rate", pa.int64()),  # Hz the clip was scored at (8192, or the files' own rate with --sample-rate native)
+        # Hz the clip was scored at (8192, or the files' own rate with --sample-rate native)
+        ("sample_rate", pa.int64()),
         ("channels", pa.int64()),  # channels scored (1 at 8192 Hz; the mixture's channels at the native rate)
     ]
 )

@@ -41,7 +41,8 @@ ORIGINAL = 0  # first half of the rows: the original mix's channels
 INSTRUMENTAL = 1  # second half: g·instrumental's channels, aligned
 SPLITS = ("train", "validation", "test")
 
-INDEX_FILE = "index.parquet"  # INDEX_SCHEMA; written last: its presence means the other tables and the shards are complete
+# INDEX_SCHEMA; written last: its presence means the other tables and the shards are complete
+INDEX_FILE = "index.parquet"
 QUALITY_FILE = "quality.parquet"  # QUALITY_SCHEMA
 REJECTS_FILE = "rejects.parquet"  # the core REJECTS_SCHEMA
 TABLE_FILES = (INDEX_FILE, QUALITY_FILE, REJECTS_FILE)  # index first: it is what readers trust
@@ -78,7 +79,8 @@ QUALITY_SCHEMA = pa.schema(
         ("align_confidence", pa.float64()),  # normalised cross-correlation peak, 0..1
         ("vocal_ratio", pa.float64()),  # energy of Y_v over energy of X
         ("residual_ratio", pa.float64()),  # residual energy in frames the instrumental explains
-        ("coherence", pa.float64()),  # whole-track phase coherence of original and instrumental in the bins it carries, about -1..1
+        # whole-track phase coherence of original and instrumental in the bins it carries, about -1..1
+        ("coherence", pa.float64()),
         ("segment_coherence", pa.float64()),  # the lowest per-segment phase coherence, -1..1 (null: no segment judged)
         # seconds into the original where that segment starts (null: none judged, or built before this column existed)
         optional("segment_start_s", pa.float64()),
