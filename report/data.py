@@ -25,6 +25,8 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from vocalmine.core.constants import HOP_LENGTH, N_FFT
+from vocalmine.core.stft import magnitude, torch_stft
 from vocalmine.core.catalog import ColumnMap, DataCatalog
 from vocalmine.core.errors import CatalogError
 from vocalmine.core.tables import REJECTS_SCHEMA, read_metadata, read_table
@@ -468,10 +470,7 @@ def example_spectrograms(shards: Path, index: pd.DataFrame, pair_id: str, *, sta
         float32 array (3, N_BINS, n) with n <= frames, normalised by the pair's scale
         (X lies in [0, 1]); an empty window is moved back to the pair's last frames.
     """
-    from vocalmine.core.constants import HOP_LENGTH, N_FFT
-    from vocalmine.core.stft import magnitude, torch_stft
-
-    import torch
+    import torch  # here: the report's other pages need no torch
 
     rows = index[index["pair_id"] == pair_id]
     if not len(rows):

@@ -12,7 +12,7 @@ import torch
 from click.testing import CliRunner
 
 from vocalmine.commands.context import Context
-from vocalmine.commands.evaluate import evaluate as evaluate_command
+from vocalmine.commands.evaluate import evaluate_command
 from vocalmine.core.catalog import catalog_for_corpus, load_catalog
 from vocalmine.core.errors import CatalogError, ConfigError
 from vocalmine.core.tables import read_table

@@ -11,7 +11,7 @@ import torch
 from click.testing import CliRunner
 
 from vocalmine.commands.context import Context
-from vocalmine.commands.separate import separate as separate_command
+from vocalmine.commands.separate import separate_command
 from vocalmine.core.audio import load_audio
 from vocalmine.core.catalog import catalog_for_corpus
 from vocalmine.core.constants import N_BINS, PATCH_FRAMES, SAMPLE_RATE

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from vocalmine.commands.build import build as build_command
+from vocalmine.commands.build import build_command
 from vocalmine.commands.context import Context
 from vocalmine.core.audio import write_audio
 from vocalmine.core.catalog import catalog_for_corpus, load_catalog

@@ -131,7 +131,7 @@ def test_pipeline_content_rejects_and_cache(tmp_path, caplog):
 @pytest.mark.slow
 def test_decoding_on_a_local_cluster_and_the_cli(tmp_path):
     from vocalmine.commands.context import Context
-    from vocalmine.commands.mine import mine as mine_command
+    from vocalmine.commands.mine import mine_command
 
     yaml_file = build_corpus(tmp_path)
     result = CliRunner().invoke(mine_command, ["--duration-tolerance", "2", "--workers", "1"], obj=Context(yaml_file, 0))
@@ -155,7 +155,7 @@ def test_cli_reports_nothing_usable_and_bad_settings_in_one_line(tmp_path):
 
     from vocalmine.cli import VocalmineGroup
     from vocalmine.commands.context import Context
-    from vocalmine.commands.mine import mine as mine_command
+    from vocalmine.commands.mine import mine_command
 
     yaml_file = build_corpus(tmp_path)
     csv = tmp_path / "corpus" / "catalog.csv"

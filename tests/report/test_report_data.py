@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from vocalmine.commands.context import Context
-from vocalmine.commands.report import report
+from vocalmine.commands.report import report_command
 from vocalmine.core.constants import SAMPLE_RATE
 from vocalmine.core.errors import CatalogError
 from vocalmine.report.report import build_report
@@ -103,7 +103,7 @@ def test_command_prints_the_funnel(shared_report, monkeypatch):
         return summary
 
     monkeypatch.setattr("vocalmine.report.report.build_report", fake_build_report)
-    result = CliRunner().invoke(report, ["--no-audio"], obj=Context(fab.catalog.source, 0), terminal_width=100)
+    result = CliRunner().invoke(report_command, ["--no-audio"], obj=Context(fab.catalog.source, 0), terminal_width=100)
     assert result.exit_code == 0, result.output
     assert calls[0][0] == fab.catalog and calls[0][1].with_audio is False
     assert "Funnel" in result.output and "Top reject reasons" in result.output

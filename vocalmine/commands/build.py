@@ -7,7 +7,7 @@ import click
 from vocalmine.commands.context import Context, pass_context
 from vocalmine.core.overrides import parse_key_values
 from vocalmine.core.spec import PRESETS
-from vocalmine.features.config import FeaturesConfig
+from vocalmine.features.config import FeaturesConfig, config_from_overrides
 
 _DEFAULT = FeaturesConfig()  # shown in --help; options left out keep these
 
@@ -28,17 +28,16 @@ _DEFAULT = FeaturesConfig()  # shown in --help; options left out keep these
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", show_default="none",
               help="Override any features setting, e.g. --set max_offset_s=3 or --set patch_frames=512 (repeatable).")
 @pass_context
-def build(ctx: Context, scheduler: str | None, workers: int | None, seed: int | None, pairs_per_shard: int | None,
-          preset: str, overrides: tuple[str, ...]) -> None:
+def build_command(ctx: Context, scheduler: str | None, workers: int | None, seed: int | None,
+                  pairs_per_shard: int | None, preset: str, overrides: tuple[str, ...]) -> None:
     """Align and gain-match every mined pair and write training shards."""
-    from vocalmine.features.config import config_from_overrides
-    from vocalmine.features.build import build as build_features
+    from vocalmine.features.build import build  # here: it imports dask and pandas, slow for --help
 
     values: dict = parse_key_values(overrides)
     for key, value in (("workers", workers), ("seed", seed), ("pairs_per_shard", pairs_per_shard)):
         if value is not None:
             values[key] = value
-    summary = build_features(catalog=ctx.catalog, scheduler=scheduler,
+    summary = build(catalog=ctx.catalog, scheduler=scheduler,
                              config=config_from_overrides(values, preset_name=preset))
     for line in summary.lines():
         click.echo(line)

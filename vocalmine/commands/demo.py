@@ -25,7 +25,7 @@ from vocalmine.demo.options import DEMO_BATCH, DEMO_EVAL_SONGS, DEMO_SONGS, DEMO
 @click.option("--device", default="auto", show_default=True, help="Training/separation device: auto, cpu, cuda.")
 @click.option("--scheduler", default=None, show_default="a LocalCluster per stage", help="Dask scheduler address.")
 @pass_context
-def demo(ctx: Context, songs: int, eval_songs: int, song_seconds: tuple[float, float], seed: int, steps: int,
+def demo_command(ctx: Context, songs: int, eval_songs: int, song_seconds: tuple[float, float], seed: int, steps: int,
          batch_size: int, device: str, scheduler: str | None) -> None:
     """Run every stage on the generated demo corpus and print the evaluation table.
 

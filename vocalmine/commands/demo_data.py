@@ -32,7 +32,7 @@ def _default_out(ctx: Context) -> Path:
               help="Shortest and longest song, seconds (short songs make a quick corpus for tests).")
 @click.option("--workers", type=int, default=None, show_default="min(2, CPUs)", help="Rendering processes.")
 @pass_context
-def demo_data(ctx: Context, out_dir: Path | None, songs: int, eval_songs: int, seed: int,
+def demo_data_command(ctx: Context, out_dir: Path | None, songs: int, eval_songs: int, seed: int,
               song_seconds: tuple[float, float], workers: int | None) -> None:
     """Write the generated demo corpus: catalog, audio, stems, truth and evaluation set."""
     from vocalmine.demo.corpus import generate_corpus  # keeps `vocalmine --help` fast

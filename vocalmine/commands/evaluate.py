@@ -28,15 +28,15 @@ from vocalmine.commands.mask_options import mask_options, mask_options_from
 @click.option("--no-oracle", is_flag=True, show_default=True, help="Skip the oracle ideal ratio mask.")
 @click.option("--device", default="cpu", show_default=True, help="Torch device for the models (cpu, cuda, cuda:N).")
 @pass_context
-def evaluate(ctx: Context, models: tuple[str, ...], no_models: bool, rate: str, scheduler: str | None,
+def evaluate_command(ctx: Context, models: tuple[str, ...], no_models: bool, rate: str, scheduler: str | None,
              n_workers: int, backend: str, serial: bool, no_oracle: bool, device: str, **masks) -> None:
     """Score mixture, oracle IRM and trained models on the evaluation set; print the tables."""
-    from vocalmine.evaluation.evaluate import EvaluateConfig, evaluate as run_evaluate
+    from vocalmine.evaluation.evaluate import EvaluateConfig, evaluate  # here: it imports torch, slow for --help
 
     config = EvaluateConfig(backend=backend, engine="serial" if serial else "dask", n_workers=n_workers,
                             oracle=not no_oracle, device=device, rate=rate, masks=mask_options_from(masks))
     names = [] if no_models else (list(models) or None)
-    summary = run_evaluate(catalog=ctx.catalog, models=names, scheduler=scheduler, config=config)
+    summary = evaluate(catalog=ctx.catalog, models=names, scheduler=scheduler, config=config)
     for note in summary.notes:
         click.echo(f"note: {note}", err=True)
     click.echo(summary.table)

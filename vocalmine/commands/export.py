@@ -19,9 +19,9 @@ from vocalmine.commands.context import Context, pass_context
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=Path("vocalmine-model.pt"),
               show_default=True, help="The model file to write.")
 @pass_context
-def export(ctx: Context, source: Path | None, name: str, target: str, out: Path) -> None:
+def export_command(ctx: Context, source: Path | None, name: str, target: str, out: Path) -> None:
     """Write a model file (weights in float16, architecture, STFT parameters, provenance) for `separate --model`."""
-    from vocalmine.model.checkpoint import TARGETS
+    from vocalmine.model.checkpoint import TARGETS  # here: torch, slow for --help
     from vocalmine.model.loading import export_models, load_model_file
 
     loaded = load_model_file(source if source is not None else ctx.catalog.models, name=name)

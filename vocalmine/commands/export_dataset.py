@@ -18,14 +18,15 @@ from vocalmine.commands.context import Context, pass_context
 @click.option("--pairs-per-task", type=click.IntRange(min=1), default=4, show_default=True,
               help="Pairs per Dask task.")
 @pass_context
-def export_dataset(ctx: Context, out: Path | None, scheduler: str | None, workers: int, pairs_per_task: int) -> None:
+def export_dataset_command(ctx: Context, out: Path | None, scheduler: str | None, workers: int,
+                           pairs_per_task: int) -> None:
     """Write the kept pairs to OUT as MUSDB18-HQ-style track folders (train/, valid/, test/; each with
     mixture.wav, vocals.wav and accompaniment.wav at the release's own rate and channels, 32-bit float,
     vocals + accompaniment = mixture) and manifest.parquet. OUT defaults to the catalog's `dataset` folder.
     Open-Unmix reads it with `--dataset aligned --input-file mixture.wav --output-file vocals.wav`."""
-    from vocalmine.features.export import export_dataset as run_export
+    from vocalmine.features.export import export_dataset  # here: it imports dask and pandas, slow for --help
 
-    summary = run_export(catalog=ctx.catalog, out=out, scheduler=scheduler, workers=workers,
+    summary = export_dataset(catalog=ctx.catalog, out=out, scheduler=scheduler, workers=workers,
                          pairs_per_task=pairs_per_task)
     for line in summary.lines():
         click.echo(line)

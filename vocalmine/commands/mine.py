@@ -35,7 +35,7 @@ _DEFAULT = MiningConfig()  # shown in --help; options left out keep these (None 
                    "unbracketed at the end of a title), segment (in brackets or after ' - ') or alone (the whole "
                    "bracket or ' - ' part, for words that are ordinary words elsewhere).")
 @pass_context
-def mine(ctx: Context, engine: str, scheduler: str | None, title_threshold, duration_tolerance, candidate_floor,
+def mine_command(ctx: Context, engine: str, scheduler: str | None, title_threshold, duration_tolerance, candidate_floor,
          missing_duration, n_workers, markers_file: str | None) -> None:
     """Pair originals with their instrumentals; write pairs.parquet, rejects.parquet and unpaired.parquet.
 
@@ -43,8 +43,8 @@ def mine(ctx: Context, engine: str, scheduler: str | None, title_threshold, dura
     Spanish, Portuguese, Italian, Dutch, Polish, Russian and Turkish ("(Instrumental)", "(Off Vocal)", "(伴奏版)",
     "(MR)", "- Versión Instrumental", "(Playback)" ...); --markers adds your catalog's own.
     """
-    from vocalmine.mining.markers import load_markers
-    from vocalmine.mining.mine import mine as run_mine
+    from vocalmine.mining.markers import load_markers  # here: they import pandas, rapidfuzz and dask, slow for --help
+    from vocalmine.mining.mine import mine
 
     config = MiningConfig().replace(
         markers=load_markers(markers_file) if markers_file else None,
@@ -54,7 +54,7 @@ def mine(ctx: Context, engine: str, scheduler: str | None, title_threshold, dura
         missing_duration=missing_duration,
         n_workers=n_workers,
     )
-    summary = run_mine(catalog=ctx.catalog, engine=engine, scheduler=scheduler, config=config)
+    summary = mine(catalog=ctx.catalog, engine=engine, scheduler=scheduler, config=config)
     click.echo(summary.format())
     click.echo(written(ctx.catalog))
 

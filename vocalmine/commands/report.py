@@ -37,9 +37,9 @@ def summary_tables(summary) -> list[Table]:  # summary: vocalmine.report.report.
 @click.option("--no-audio", is_flag=True, show_default=True,
               help="Skip decoding audio: no excerpts of the example pairs or of the worst segments.")
 @pass_context
-def report(ctx: Context, no_audio: bool) -> None:
+def report_command(ctx: Context, no_audio: bool) -> None:
     """Write the pair quality report (catalog 'report' folder / index.html) and print its funnel."""
-    from vocalmine.report.report import ReportConfig, build_report
+    from vocalmine.report.report import ReportConfig, build_report  # here: matplotlib and pandas, slow for --help
 
     summary = build_report(catalog=ctx.catalog, config=ReportConfig(with_audio=not no_audio))
     console = Console(stderr=False)

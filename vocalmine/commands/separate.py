@@ -8,6 +8,8 @@ import click
 
 from vocalmine.commands.context import Context, pass_context
 from vocalmine.commands.mask_options import mask_options, mask_options_from
+from vocalmine.core.atomic import remove_temps_of
+from vocalmine.core.errors import CatalogError
 from vocalmine.core.constants import SAMPLE_RATE
 
 DEFAULT_OUT = "separated"  # output folder, relative to the working folder, when there is no catalog
@@ -55,16 +57,14 @@ def parse_rate(value: str) -> str | int:
 @click.option("--batch-size", default=8, show_default=True, type=click.IntRange(1, 1024),
               help="Windows per forward pass.")
 @pass_context
-def separate(ctx: Context, audio: tuple[Path, ...], model_path: Path | None, name: str, out_dir: Path | None,
+def separate_command(ctx: Context, audio: tuple[Path, ...], model_path: Path | None, name: str, out_dir: Path | None,
              sample_rate: str, fmt: str, overwrite: bool, resume: bool, device: str, precision: str, batch_size: int,
              **masks) -> None:
     """Separate AUDIO files (WAV, FLAC, MP3) into NAME.vocals.wav and NAME.instrumental.wav.
 
     By default the outputs keep each input's sample rate and channels, full band.
     """
-    from vocalmine.core.atomic import remove_temps_of
-    from vocalmine.core.errors import CatalogError
-    from vocalmine.model.checkpoint import TARGETS
+    from vocalmine.model.checkpoint import TARGETS  # here: torch, slow for --help
     from vocalmine.model.output import SUBTYPES, output_names
     from vocalmine.model.separator import Separator
 

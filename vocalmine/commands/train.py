@@ -43,7 +43,7 @@ def train_command(ctx: Context, target: str, no_skips: bool, model_set: str | No
     left out keep the values the run was started with, not the defaults shown.
     """
     check_device(device)  # before the shards are read
-    from vocalmine.model.train import train
+    from vocalmine.model.train import train  # here: torch, slow for --help
 
     explicit = {**{k: v for k, v in overrides.items() if v is not None}, **parse_key_values(sets)}
     if no_skips:

@@ -29,9 +29,21 @@ import numpy as np
 import pandas as pd
 import soundfile as sf
 
+from vocalmine.core.audio import load_audio
+from vocalmine.core.catalog import catalog_for_corpus, load_catalog
 from vocalmine.core.contract.models import BEST_CHECKPOINT, LAST_CHECKPOINT
-from vocalmine.core.contract.shards import INDEX_FILE, TABLE_FILES, shard_path
+from vocalmine.core.contract.pairs import pair_id_for
+from vocalmine.core.contract.shards import open_shard, shard_path, INDEX_FILE, TABLE_FILES
+from vocalmine.core.errors import VocalmineError
+from vocalmine.demo.corpus import generate_corpus
+from vocalmine.features.config import FeaturesConfig
+from vocalmine.features.group import process_group
 from vocalmine.features.store import part_path
+from vocalmine.mining.fingerprint import fingerprint_file
+from vocalmine.mining.mine import mine
+from vocalmine.model.checkpoint import load_checkpoint, make_payload, save_checkpoint
+from vocalmine.model.inference import separate_files
+from vocalmine.model.unet import UNet
 
 CLI = [sys.executable, "-m", "vocalmine"]
 CORPUS_SONGS, CORPUS_EVAL_SONGS, CORPUS_SECONDS = 10, 2, (6.0, 9.0)
@@ -182,12 +194,6 @@ def audio_outcomes(path: Path, *, good: Path, models_dir: Path | None, work: Pat
 
     Any exception other than a VocalmineError propagates (that is a failure).
     """
-    from vocalmine.core.audio import load_audio
-    from vocalmine.core.errors import VocalmineError
-    from vocalmine.features.config import FeaturesConfig
-    from vocalmine.features.group import process_group
-    from vocalmine.mining.fingerprint import fingerprint_file
-    from vocalmine.core.contract.pairs import pair_id_for
 
     out: dict[str, str] = {}
 
@@ -223,7 +229,6 @@ def audio_outcomes(path: Path, *, good: Path, models_dir: Path | None, work: Pat
         return ("reject " if all(r != "kept" for r in reasons) else "ok ") + "/".join(reasons)
 
     def separate() -> str:
-        from vocalmine.model.inference import separate_files
 
         res = separate_files(paths=[path], out_dir=work / "separated", models_dir=models_dir, device="cpu")
         return f"ok {sf.info(str(res[0].vocals)).frames} samples out"
@@ -240,8 +245,6 @@ def write_untrained_models(models_dir: Path) -> Path:
     """models/vocals/best.pt and models/instrumental/best.pt of untrained U-Nets (for separate_files)."""
     import torch
 
-    from vocalmine.model.checkpoint import make_payload, save_checkpoint
-    from vocalmine.model.unet import UNet
 
     for target in ("vocals", "instrumental"):
         torch.manual_seed(0)
@@ -280,7 +283,6 @@ def write_tampered_checkpoints(folder: Path, marker: Path) -> dict[str, Path]:
 
 def write_catalog(directory: Path, corpus: Path) -> Path:
     """A data_catalog.yaml in ``directory`` over ``corpus``, artifacts in directory/work."""
-    from vocalmine.core.catalog import catalog_for_corpus
 
     directory.mkdir(parents=True, exist_ok=True)
     yaml_file = directory / "data_catalog.yaml"
@@ -290,11 +292,8 @@ def write_catalog(directory: Path, corpus: Path) -> Path:
 
 def prepare_mined(directory: Path, corpus: Path | None = None, *, seed: int = 0) -> Path:
     """Generate a small corpus (unless given), write its catalog and mine it in-process; the yaml path."""
-    from vocalmine.core.catalog import load_catalog
-    from vocalmine.mining.mine import mine
 
     if corpus is None:
-        from vocalmine.demo.corpus import generate_corpus
 
         corpus = directory / "corpus"
         generate_corpus(corpus, songs=CORPUS_SONGS, eval_songs=CORPUS_EVAL_SONGS, seed=seed,
@@ -306,7 +305,6 @@ def prepare_mined(directory: Path, corpus: Path | None = None, *, seed: int = 0)
 
 def clone_workspace(source_yaml: Path, directory: Path, *, with_shards: bool = False) -> Path:
     """A new workspace over the same corpus with a copy of the source's pairs (and shards)."""
-    from vocalmine.core.catalog import load_catalog
 
     src = load_catalog(source_yaml)
     yaml_file = write_catalog(directory, src.tracks.audio_root)
@@ -433,7 +431,6 @@ def index_digest(shards: Path) -> dict[str, str]:
 
 def checkpoint_digest(path: Path) -> str:
     """sha256 over a checkpoint's state_dict tensors in key order (as model.trainer.weights_digest)."""
-    from vocalmine.model.checkpoint import load_checkpoint
 
     payload = load_checkpoint(path)
     digest = hashlib.sha256()
@@ -514,7 +511,6 @@ def failing_np_save(shard: int, *, after_bytes: int = 4096) -> Iterator[list[str
 
 def index_consistency(shards: Path) -> str:
     """"" when index.parquet is absent or matches the shard files present, else what is wrong."""
-    from vocalmine.core.contract.shards import open_shard
 
     index_file = shards / INDEX_FILE
     if not index_file.exists():

@@ -30,6 +30,8 @@ import numpy as np
 import pandas as pd
 import soundfile as sf
 
+from vocalmine.core.catalog import load_catalog
+from vocalmine.mining.fingerprint_cache import parts_folder
 from vocalmine.core.lock import LOCK_PREFIX, lock_path
 from vocalmine.testing.faults import CLI, cli_env, reap_group, run_cli, write_catalog
 
@@ -82,8 +84,6 @@ def fault_env(folder: Path, *, slow_read_s: float = 0.0, slow_write_s: float = 0
 
 def fresh_workspace(source_yaml: Path, directory: Path) -> Path:
     """A workspace over the same corpus as ``source_yaml`` with nothing mined yet (same files, same mtimes)."""
-    from vocalmine.core.catalog import load_catalog
-
     return write_catalog(directory, load_catalog(source_yaml).tracks.audio_root)
 
 
@@ -143,8 +143,6 @@ def partial_outputs(got: dict[str, str], expected: dict[str, str]) -> list[str]:
 
 def unreadable_parts(cache: Path) -> list[str]:
     """Checkpoint parts of the fingerprint cache that are not whole Parquet files."""
-    from vocalmine.mining.fingerprint_cache import parts_folder
-
     bad = []
     for part in sorted(parts_folder(cache).glob("part-*.parquet")) if parts_folder(cache).is_dir() else []:
         try:
