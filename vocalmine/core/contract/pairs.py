@@ -26,7 +26,9 @@ PAIRS_SCHEMA = pa.schema(
         ("original_fingerprint", pa.string()),  # content fingerprint of the decoded audio (hex)
         ("instrumental_fingerprint", pa.string()),
         ("marker", pa.string()),  # the instrumental marker as found in the title (folded), e.g. "off vocal ver."
-        ("marker_family", pa.string()),  # instrumental | karaoke | off_vocal (karaoke-type may keep backing vocals)
+        # instrumental | karaoke | off_vocal | backing_track | minus_one (mining/markers.yaml; karaoke-type may keep
+        # backing vocals)
+        ("marker_family", pa.string()),
     ]
 )
 
@@ -39,7 +41,7 @@ UNPAIRED_SCHEMA = pa.schema(
         ("title", pa.string()),  # as in the catalog
         ("duration_s", pa.float64()),  # catalog duration (decoded when the catalog had none); NaN when unknown
         ("marker", pa.string()),  # the instrumental marker found ("" for originals)
-        ("marker_family", pa.string()),  # instrumental | karaoke | off_vocal | ""
+        ("marker_family", pa.string()),  # a family of mining/markers.yaml, or ""
         ("reason", pa.string()),  # why it has no partner: a pairing reason code, no_instrumental or pair_rejected
         ("nearest_id", pa.string()),  # the best candidate partner considered (None when there was none)
         ("nearest_title", pa.string()),  # its title
