@@ -25,12 +25,11 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from vocalmine.core.constants import HOP_LENGTH, N_FFT
 from vocalmine.core.stft import magnitude, torch_stft
 from vocalmine.core.catalog import ColumnMap, DataCatalog
 from vocalmine.core.errors import CatalogError
 from vocalmine.core.tables import REJECTS_SCHEMA, read_metadata, read_table
-from vocalmine.core.contract.shards import INDEX_SCHEMA, QUALITY_SCHEMA, SPLITS, open_shard, read_window
+from vocalmine.core.contract.shards import INDEX_SCHEMA, QUALITY_SCHEMA, SPLITS, open_shard, read_spec, read_window
 from vocalmine.core.contract.pairs import PAIRS_SCHEMA
 from vocalmine.core.target import vocal_target
 from vocalmine.core.contract.shards import INDEX_FILE, QUALITY_FILE, REJECTS_FILE
@@ -467,7 +466,7 @@ def example_spectrograms(shards: Path, index: pd.DataFrame, pair_id: str, *, sta
     """X, g·Y_i and Y_v of one pair from its stored waveforms, frames [start_frame, start_frame + frames).
 
     Returns:
-        float32 array (3, N_BINS, n) with n <= frames, normalised by the pair's scale
+        float32 array (3, bins, n) with n <= frames at the shards' signal spec, normalised by the pair's scale
         (X lies in [0, 1]); an empty window is moved back to the pair's last frames.
     """
     import torch  # here: the report's other pages need no torch
@@ -479,11 +478,13 @@ def example_spectrograms(shards: Path, index: pd.DataFrame, pair_id: str, *, sta
     total = int((rows["start_frame"] + rows["valid_frames"]).max())
     start = max(0, min(start_frame, total - frames))
     stop = min(total, start + frames)
+    spec = read_spec(shards)  # the shards' rate, channels and STFT
     # the samples behind frames [start, stop) of the core STFT: frame t covers [t·hop − n_fft/2, t·hop + n_fft/2)
-    first = start * HOP_LENGTH - N_FFT // 2
-    wave = read_window(open_shard(shards, int(row["shard"])), int(row["offset"]), int(row["samples"]), first,
-                       (stop - start - 1) * HOP_LENGTH + N_FFT)
-    spec = torch_stft(torch.from_numpy(wave), center=False).numpy()
-    out = magnitude(spec) / float(row["scale"])
+    first = start * spec.hop - spec.n_fft // 2
+    wave = read_window(open_shard(shards, int(row["shard"]), spec.channels), int(row["offset"]), int(row["samples"]),
+                       first, (stop - start - 1) * spec.hop + spec.n_fft)
+    wave = wave.reshape(2, spec.channels, -1).mean(axis=1)  # original, g·instrumental: a stereo pair shown as its mid
+    stft = torch_stft(torch.from_numpy(wave), n_fft=spec.n_fft, hop=spec.hop, center=False).numpy()
+    out = magnitude(stft, spec.bins) / float(row["scale"])
     vocal = vocal_target(out[0], out[1])
     return np.stack([out[0], out[1], vocal])

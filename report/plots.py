@@ -20,7 +20,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from vocalmine.core.constants import HOP_LENGTH, N_FFT, SAMPLE_RATE  # noqa: E402
+from vocalmine.core.spec import PAPER, SignalSpec  # noqa: E402
 
 DPI = 80  # dots per inch of every embedded figure
 DB_FLOOR = -80.0  # bottom of the spectrogram colour scale, dB relative to the pair's max |X|
@@ -211,19 +211,20 @@ def counts_figure(table: pd.DataFrame, splits: list[tuple[str, int, int]]) -> Fi
     return fig
 
 
-def spectrogram_figure(spectra: np.ndarray, *, title: str, start_frame: int = 0) -> Figure:
+def spectrogram_figure(spectra: np.ndarray, *, title: str, start_frame: int = 0, spec: SignalSpec = PAPER) -> Figure:
     """X, g·Y_i and Y_v side by side in dB, as in Figure 3 of Jansson et al. (2017).
 
     Args:
         spectra: (3, n_bins, n_frames) magnitudes normalised by the pair's max |X|.
         title: figure title (plain text; matplotlib does not interpret HTML).
         start_frame: first frame, for the time axis.
+        spec: the shards' signal spec (the STFT's rate and hop, for the axes).
     """
     fig, axes = plt.subplots(1, 3, figsize=(11, 2.9), sharey=True)
     fig.subplots_adjust(left=0.05, right=0.93, top=0.82, bottom=0.16, wspace=0.06)
     n_bins, n_frames = spectra.shape[1:]
-    t0 = start_frame * HOP_LENGTH / SAMPLE_RATE
-    extent = (t0, t0 + n_frames * HOP_LENGTH / SAMPLE_RATE, 0, n_bins * SAMPLE_RATE / N_FFT / 1000)
+    t0 = start_frame * spec.hop / spec.sample_rate
+    extent = (t0, t0 + n_frames * spec.hop / spec.sample_rate, 0, n_bins * spec.bin_hz / 1000)
     image = None
     for ax, spectrum, name in zip(axes, spectra, ("Original X", "Instrumental g·Y_i", "Vocal Y_v = max(X − g·Y_i, 0)")):
         db = 20.0 * np.log10(np.maximum(spectrum, 10 ** (DB_FLOOR / 20)))

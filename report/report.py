@@ -45,7 +45,7 @@ from vocalmine.report.data import (
 )
 from vocalmine.report.html import ExampleView, PageInput, SegmentView, render_page
 from vocalmine.core.contract.report import REPORT_FILE
-from vocalmine.core.contract.shards import INDEX_FILE, QUALITY_FILE, REJECTS_FILE
+from vocalmine.core.contract.shards import INDEX_FILE, QUALITY_FILE, REJECTS_FILE, read_spec
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +175,9 @@ def stage_parameters(catalog: DataCatalog, artifacts: Artifacts) -> tuple[tuple[
         for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
             if path.stat().st_size <= 20_000:
                 items.append((str(path.name), _compact_json(path)))
-    items.append(("STFT (constants of this vocalmine)", f"{SAMPLE_RATE} Hz, window {N_FFT}, hop {HOP_LENGTH}"))
+    items.append(("analysis (alignment and gate)", f"{SAMPLE_RATE} Hz mono, window {N_FFT}, hop {HOP_LENGTH}"))
+    if (catalog.shards / INDEX_FILE).is_file():
+        items.append(("signal spec of the shards", read_spec(catalog.shards).describe()))
     return tuple(items)
 
 
@@ -194,6 +196,7 @@ def _example_views(catalog: DataCatalog, artifacts: Artifacts, table: pd.DataFra
     pairs = artifacts.pairs.drop_duplicates("pair_id").set_index("pair_id")
     quality = artifacts.quality.drop_duplicates("pair_id", keep="last").set_index("pair_id")
     rows = table.set_index("pair_id")
+    spec = read_spec(catalog.shards)  # the examples' spectrograms are the shards' own
     views = []
     for label, pair_id in progress(picks, desc="examples", unit="pair"):
         pair, q, row = pairs.loc[pair_id], quality.loc[pair_id], rows.loc[pair_id]
@@ -210,7 +213,8 @@ def _example_views(catalog: DataCatalog, artifacts: Artifacts, table: pd.DataFra
                 audio = tuple((name, ogg_data_uri(y, quality=config.audio_quality)) for name, y in
                               (("original", ex.original), ("instrumental × g (aligned)", ex.instrumental),
                                ("derived vocal", ex.vocal)))
-                centre = (ex.start_sample + len(ex.original) // 2) // HOP_LENGTH
+                # the excerpt's centre (analysis-rate samples) as a frame of the shards' STFT
+                centre = int((ex.start_sample + len(ex.original) // 2) / SAMPLE_RATE * spec.sample_rate / spec.hop)
                 start_frame = max(0, centre - config.spectrogram_frames // 2)
             except VocalmineError as exc:
                 note = f"audio excerpts unavailable: {exc}"
@@ -223,7 +227,7 @@ def _example_views(catalog: DataCatalog, artifacts: Artifacts, table: pd.DataFra
             continue
         caption = f"{pair['artist']} – {pair['original_title']} / {pair['instrumental_title']}"
         image = plots.figure_data_uri(plots.spectrogram_figure(spectra, title=f"{label}: {caption}"[:120],
-                                                               start_frame=start_frame))
+                                                               start_frame=start_frame, spec=spec))
         facts = (
             ("quality", f"{row['quality']:.3f}"), ("coherence", f"{q['coherence']:.3f}"),
             ("worst segment", _segment_text(q["segment_coherence"], q["segment_start_s"])),

@@ -213,3 +213,16 @@ def test_export_dataset_writes_track_folders_whose_stems_sum_and_resumes(tmp_pat
     again = export_dataset(catalog=catalog, out=tmp_path / "dataset", scheduler=in_process_scheduler)
     assert again.written == 0 and again.resumed == 2
     assert {p: p.read_bytes() for p in (tmp_path / "dataset").rglob("*.wav")} == before
+
+
+@pytest.mark.slow
+def test_the_reports_spectrograms_follow_the_shards_spec(built):
+    from vocalmine.report.data import example_spectrograms
+
+    for name, bins in (("paper", 512), ("fullband", 1024)):
+        shards = built[name].shards
+        index = pd.read_parquet(shards / INDEX_FILE)
+        spectra = example_spectrograms(shards, index, index["pair_id"].iloc[0], frames=64)
+        assert spectra.shape[:2] == (3, bins) and spectra.shape[2] == 64
+        assert 0.5 < spectra[0].max() <= 1.001  # X normalised by the pair's max |X| at that spec (float16 rows)
+        np.testing.assert_allclose(spectra[2], np.maximum(spectra[0] - spectra[1], 0), atol=1e-6)
