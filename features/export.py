@@ -113,7 +113,7 @@ def export_pair(pair: dict, *, out: Path, audio_root: str, config: FeaturesConfi
         original, instrumental = decode_pair(*paths)
     except (AudioError, CatalogError) as exc:
         return None, f"undecodable: {exc}"
-    analysis = pair_features(original.analysis, instrumental.analysis, config=config)
+    analysis = pair_features(original.analysis, instrumental.analysis, config=config, waveforms=False)
     if analysis.reason:
         return None, f"{analysis.reason}: {analysis.detail}"
     rendered = render_pair(original, instrumental, lag=analysis.offset + analysis.delay, sample_rate=original.rate,

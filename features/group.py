@@ -62,8 +62,8 @@ def _featurise(pair: dict, audio_root: str, config: FeaturesConfig) -> tuple[Pai
     except (AudioError, CatalogError) as exc:
         side = getattr(exc, "side", "original")
         return PairFeatures(reason=reasons.UNDECODABLE, detail=str(exc)), pair[f"{side}_id"], 0.0
-    result = pair_features(original.analysis, instrumental.analysis, config=config)
     spec = config.spec
+    result = pair_features(original.analysis, instrumental.analysis, config=config, waveforms=spec == PAPER)
     if not result.reason and spec != PAPER:  # the paper's spec is the analysis signal itself: stored as it is
         store_at_spec(result, original, instrumental, spec)
     decoded = original.data.shape[1] / original.rate + instrumental.data.shape[1] / instrumental.rate

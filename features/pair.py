@@ -168,13 +168,15 @@ def gate(result: PairFeatures, config: FeaturesConfig) -> tuple[str, str]:
 
 
 def pair_features(original: np.ndarray, instrumental: np.ndarray, *,
-                  config: FeaturesConfig = FeaturesConfig()) -> PairFeatures:
+                  config: FeaturesConfig = FeaturesConfig(), waveforms: bool = True) -> PairFeatures:
     """Align, gain-match and patch one pair of mono 8192 Hz signals.
 
     Args:
         original: (n,) float32, the original mix.
         instrumental: (m,) float32, the instrumental version.
         config: thresholds and search range.
+        waveforms: build the aligned 8192 Hz waveforms a paper-spec shard stores; False when the kept pair
+            is stored at another spec (only its delay and gain are needed, and ``waveforms`` stays None).
 
     Returns:
         A :class:`PairFeatures`; excluded pairs carry a reason and no patches.
@@ -225,7 +227,10 @@ def pair_features(original: np.ndarray, instrumental: np.ndarray, *,
     out.reason, out.detail = gate(out, config)
     if out.reason:
         return out
-    out.waveforms, fine = aligned_waveforms(orig, inst)
+    if waveforms:
+        out.waveforms, fine = aligned_waveforms(orig, inst)
+    else:  # the caller stores the pair at another rate (features/render.py): the delay and gain are enough
+        fine = refine_alignment(orig, inst)
     out.delay, out.wave_gain = fine.delay, fine.gain
     out.valid_frames, out.start_frames = patch_grid(mix.shape[1])
     return out
