@@ -43,7 +43,7 @@ class Paired:
     n_valid: int  # rows that passed ingest (and the audio check, when decoded durations were given)
     rejects: pd.DataFrame  # ingest rejects (REJECTS columns) in row order, then audio-check rejects by track_id
     decisions: pd.DataFrame  # matching.DECISION_COLUMNS, canonical order
-    tracks: pd.DataFrame  # the n_valid tracks that went into pairing (ingest.TRACK_COLUMNS), sorted by track_id
+    tracks: pd.DataFrame  # the n_valid tracks that went into pairing (KEPT_COLUMNS), sorted by track_id
 
 
 def _dask_scheduler(scheduler):
@@ -53,10 +53,14 @@ def _dask_scheduler(scheduler):
     return scheduler if isinstance(scheduler, str) else scheduler.get
 
 
-def _match_dask(valid, *, config: MiningConfig):
-    """Lazy decisions of a dask DataFrame of valid tracks: shuffle by artist_partition, match per partition."""
+def _prepare_dask(valid, *, config: MiningConfig):
+    """Lazy prepared tracks (matching.PREPARED_COLUMNS added) of a dask DataFrame of valid tracks."""
     prepare = functools.partial(prepare_tracks, markers=config.markers)
-    prepared = valid.map_partitions(prepare, meta=prepare(valid._meta))
+    return valid.map_partitions(prepare, meta=prepare(valid._meta))
+
+
+def _match_dask(prepared, *, config: MiningConfig):
+    """Lazy decisions of a dask DataFrame of prepared tracks: shuffle by artist_partition, match per partition."""
     prepared = prepared.assign(_part=prepared["artist_norm"].map_partitions(artist_partition, config.dask_partitions,
                                                                             meta=("_part", "int64")))
     # Every row of an artist goes to the one partition artist_partition names.
@@ -86,13 +90,17 @@ def match_tracks(tracks: pd.DataFrame, *, config: MiningConfig, engine: str = "p
 
     n_in = max(1, min(config.dask_partitions, len(tracks) // 50_000 + 1))
     valid = dd.from_pandas(tracks.reset_index(drop=True), npartitions=n_in, sort=False)
-    (result,) = dask.compute(_match_dask(valid, config=config), scheduler=_dask_scheduler(scheduler))
+    (result,) = dask.compute(_match_dask(_prepare_dask(valid, config=config), config=config),
+                             scheduler=_dask_scheduler(scheduler))
     return sort_decisions(result) if len(result) else empty_decisions()
 
 
-def _sorted_tracks(valid: pd.DataFrame) -> pd.DataFrame:
-    cols = ["track_id", "artist", "title", "duration_s", "audio_path"]
-    return valid[cols].sort_values("track_id", kind="mergesort").reset_index(drop=True)
+# What Paired.tracks keeps of the prepared tracks: the valid tracks and what their titles said.
+KEPT_COLUMNS = ["track_id", "artist", "title", "duration_s", "audio_path", "is_instrumental", "marker", "marker_family"]
+
+
+def _sorted_tracks(prepared: pd.DataFrame) -> pd.DataFrame:
+    return prepared[KEPT_COLUMNS].sort_values("track_id", kind="mergesort").reset_index(drop=True)
 
 
 def pair_catalog(tracks: TrackCatalog, *, config: MiningConfig, engine: str = "pandas", scheduler=None,
@@ -119,7 +127,8 @@ def pair_catalog(tracks: TrackCatalog, *, config: MiningConfig, engine: str = "p
             annotated = annotate_audio(valid, decoded=decoded, tolerance_s=config.duration_tolerance_s)
             rejects = pd.concat([rejects, audio_rejects(annotated)], ignore_index=True)
             valid = annotated.loc[annotated["_a_reason"] == "", list(valid.columns)].reset_index(drop=True)
-        return Paired(n_rows, len(valid), rejects, match_tracks(valid, config=config), _sorted_tracks(valid))
+        prepared = prepare_tracks(valid, config.markers)
+        return Paired(n_rows, len(valid), rejects, match_partition(prepared, config=config), _sorted_tracks(prepared))
     if engine != "dask":
         raise ConfigError(f"engine must be one of {ENGINES}, got {engine!r}")
     import dask
@@ -175,7 +184,9 @@ def pair_catalog(tracks: TrackCatalog, *, config: MiningConfig, engine: str = "p
                                          meta=annotate_audio(valid._meta, decoded={}, tolerance_s=0.0))
         late = annotated[annotated["_a_reason"] != ""]
         valid = annotated[annotated["_a_reason"] == ""][list(valid.columns)]
-    rejected, decisions, kept, late = dask.compute(final[~ok], _match_dask(valid, config=config), valid, late,
+    prepared = _prepare_dask(valid, config=config)
+    kept = prepared[KEPT_COLUMNS]
+    rejected, decisions, kept, late = dask.compute(final[~ok], _match_dask(prepared, config=config), kept, late,
                                                    scheduler=get)
     n_valid = len(kept)
     if malformed:

@@ -176,7 +176,7 @@ def mine(*, catalog: DataCatalog, engine: str = "pandas", scheduler: str | None 
 
     frames = [f for f in (ingest_rejects, pairing_rejects, content_rejects) if len(f)]
     rejects = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=REJECTS_SCHEMA.names)
-    unpaired = unpaired_rows(paired.tracks, decisions, pairs, rejects, config.markers)
+    unpaired = unpaired_rows(paired.tracks, decisions, pairs, rejects)
     check_accounting(n_rows=n_rows, pairs=pairs, unpaired=unpaired, rejects=rejects)
     settings = {"engine": engine, **dataclasses.asdict(config)}  # recorded in every artifact (their provenance)
     for df, path, schema in ((pairs, catalog.pairs, PAIRS_SCHEMA), (rejects, catalog.rejects, REJECTS_SCHEMA),

@@ -131,6 +131,61 @@ def analyze_folded(folded: str, vocab: Vocabulary | None = None) -> TitleInfo:
     return _analyze(folded, vocab or vocabulary())
 
 
+@dataclass(frozen=True)
+class SegmentReading:
+    """What one segment of a title says (see :func:`_read_segment`)."""
+
+    marker: str  # the marker as written (folded), "" when none
+    family: str  # its family, "" when none
+    kept: tuple[str, ...]  # text kept in the core title (a version qualifier, a mix name before the marker)
+    other: tuple[str, ...]  # other text (credits, translations)
+    edits: tuple[str, ...]  # squashed edit qualifiers
+    kept_squashed: str  # _squash of the kept texts joined
+    other_squashed: str  # _squash of the other texts joined
+
+
+@functools.lru_cache(maxsize=65536)
+def _read_segment(text: str, vocab: Vocabulary) -> SegmentReading:
+    """One segment read alone: segments repeat across a catalog ("(Radio Edit)", "- Instrumental"), so it is cached."""
+    marker = family = ""
+    kept: list[str] = []
+    other: list[str] = []
+    edits: list[str] = []
+
+    def take(part: str) -> None:
+        kind = _classify(part)
+        if kind == "edit":
+            edits.append(_squash(part))
+        elif kind == "version":
+            kept.append(part)
+        elif kind == "other":
+            other.append(part)
+
+    credit = _FEAT_START.match(text)  # "(feat. X)", "(with X)": nothing of the song
+    hits = [] if credit else list(vocab.in_segment.pattern.finditer(text))
+    if credit:
+        pass
+    elif not hits:
+        alone = vocab.alone.pattern.fullmatch(text)
+        if alone:  # "(MR)", "- Playback": the whole segment is the marker
+            marker, family = alone.group(0).strip(), vocab.alone.family(alone)
+        else:
+            vocal = _VOCAL_TAIL.search(text)
+            take(text[: vocal.start() + 1] if vocal and not _is_edit(text) else text)
+    else:
+        marker, family = hits[0].group(0).strip(), vocab.in_segment.family(hits[0])
+        before, after = text[: hits[0].start()], text[hits[-1].end():]
+        if _squash(before):
+            # a name before the marker names the mix: "Rio Club Mix Instrumental"; "Original Instrumental" is an edit
+            if _is_edit(before):
+                edits.append(_squash(before))
+            else:
+                kept.append(before)
+        take(after)
+    return SegmentReading(marker, family, tuple(kept), tuple(other), tuple(edits), _squash(" ".join(kept)),
+                          _squash(" ".join(other)))
+
+
 @functools.lru_cache(maxsize=262144)
 def _analyze(folded: str, vocab: Vocabulary) -> TitleInfo:
     segments: list[tuple[int, str]] = []  # (position, text)
@@ -165,41 +220,13 @@ def _analyze(folded: str, vocab: Vocabulary) -> TitleInfo:
     kept: list[str] = [main]
     other: list[str] = []
     edits: list[str] = []
-
-    def take(text: str) -> None:
-        kind = _classify(text)
-        if kind == "edit":
-            edits.append(_squash(text))
-        elif kind == "version":
-            kept.append(text)
-        elif kind == "other":
-            other.append(text)
-
     for _, text in segments:
-        if _FEAT_START.match(text):
-            continue
-        hits = list(vocab.in_segment.pattern.finditer(text))
-        if not hits:
-            alone = vocab.alone.pattern.fullmatch(text)
-            if alone:  # "(MR)", "- Playback": the whole segment is the marker
-                if not marker:
-                    marker, family = alone.group(0).strip(), vocab.alone.family(alone)
-                continue
-            vocal = _VOCAL_TAIL.search(text)
-            if vocal and not _is_edit(text):
-                text = text[: vocal.start() + 1]
-            take(text)
-            continue
+        reading = _read_segment(text, vocab)
         if not marker:
-            marker, family = hits[0].group(0).strip(), vocab.in_segment.family(hits[0])
-        before, after = text[: hits[0].start()], text[hits[-1].end():]
-        if _squash(before):
-            # a name before the marker names the mix: "Rio Club Mix Instrumental"; "Original Instrumental" is an edit
-            if _is_edit(before):
-                edits.append(_squash(before))
-            else:
-                kept.append(before)
-        take(after)
+            marker, family = reading.marker, reading.family
+        kept.extend(reading.kept)
+        other.extend(reading.other)
+        edits.extend(reading.edits)
     # the main text: feat. credits, then a trailing unbracketed marker
     main = _FEAT_MAIN.sub("", kept[0])
     trailing = vocab.trailing.pattern.search(main)
@@ -212,6 +239,51 @@ def _analyze(folded: str, vocab: Vocabulary) -> TitleInfo:
     other_text = _squash(" ".join(other))
     full = _squash(" ".join(kept + other))
     return TitleInfo(core, full, other_text, bool(marker), marker, family, "; ".join(e for e in edits if e))
+
+
+# The common title shapes: "main (segment)" and "main - segment", with a main text that needs no reading.
+_ONE_BRACKET = re.compile(f"([^{re.escape(_OPEN + _CLOSE)}]*)[{re.escape(_OPEN)}]([^{re.escape(_OPEN + _CLOSE)}]*)"
+                          f"[{re.escape(_CLOSE)}]\\s*")
+_ANY_BRACKET = re.compile(f"[{re.escape(_OPEN + _CLOSE)}]")
+_ENDS_WRAPPER = re.compile(r"[\-~\u301c]\s*$")
+
+
+@functools.lru_cache(maxsize=16)
+def _main_needs_reading(vocab: Vocabulary) -> re.Pattern:
+    """Python's reading of _NEEDS_READING and the trailing words (its \\s is wider than RE2's: never fewer hits)."""
+    return re.compile(_NEEDS_READING + "|" + vocab.trailing_words)
+
+
+def _join(a: str, b: str) -> str:
+    return f"{a} {b}" if a and b else a or b
+
+
+def _analyze_one_part(folded: str, vocab: Vocabulary) -> TitleInfo | None:
+    """:func:`_analyze` of a title made of a main text and one segment, or None for any other title.
+
+    The segment is one bracket group at the end or the part after the first " - ". The main text must
+    hold nothing _analyze would read (checked as _analyze sees it: a bracket group is blanked to spaces),
+    so the result is _analyze's by construction, at a fifth of its cost: the segment reading is cached,
+    and a catalog's segments repeat. tests/mining/test_title_fast_path.py compares the two.
+    """
+    shape = _ONE_BRACKET.fullmatch(folded)
+    if shape is not None:
+        main, segment = shape.group(1), shape.group(2)
+        seen = main + " "
+    elif _ANY_BRACKET.search(folded) or _ENDS_WRAPPER.search(folded):
+        return None
+    else:
+        cut = _DASH.search(folded)
+        if cut is None:
+            return None
+        main, segment = folded[: cut.start()], folded[cut.end():]
+        seen = main
+    if not main.strip() or _main_needs_reading(vocab).search(seen):
+        return None
+    reading = _read_segment(segment, vocab)
+    core = _join(_squash(main), reading.kept_squashed)
+    return TitleInfo(core, _join(core, reading.other_squashed), reading.other_squashed, bool(reading.marker),
+                     reading.marker, reading.family, "; ".join(e for e in reading.edits if e))
 
 
 def _squash_arrow(values: pa.Array) -> pa.Array:
@@ -276,7 +348,7 @@ def title_columns(values: Iterable[str] | pa.Array, markers: tuple[MarkerGroup, 
         out[name] = np.full(n, "", dtype=object)
     if len(reading):
         texts = folded.take(pa.array(reading)).to_pylist()
-        infos = [_analyze(t, vocab) for t in texts]
+        infos = [_analyze_one_part(t, vocab) or _analyze(t, vocab) for t in texts]
         for name in TITLE_FIELDS:
             out[name][reading] = [getattr(i, name) for i in infos]
     return out

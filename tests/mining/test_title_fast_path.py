@@ -1,0 +1,56 @@
+"""The one-segment fast path of title reading gives exactly what the general reader gives."""
+
+from __future__ import annotations
+
+import itertools
+
+import pyarrow.compute as pc
+
+from vocalmine.mining.fold import as_arrow, fold
+from vocalmine.mining.markers import shipped, vocabulary
+from vocalmine.mining.normalize import TITLE_FIELDS, _analyze, _analyze_one_part, title_columns
+
+MAINS = [
+    "Love Me", "Östermalm", "Mr. Blue Sky", "Instrumental / Eat At Home", "Song feat. Guest", "Song Ft. Guest",
+    "Song -Three Star-", "Song ～", "Light Foot Mix Instrumental", "Re-Run", "Jay-Z Song", "夜に駆ける", "後來",
+    "Canción de amor", "Song Karaoke", "Off Vocal", "  ", "Love & Hate", "Song -", "with Friends", "Song featuring",
+]
+SEGMENTS = [
+    "Radio Edit", "Live", "Remix", "feat. Guest", "with Someone", "Rio Club Mix Instrumental", "Rio Club Mix Vocal",
+    "Original Instrumental", "Album Version", "Instrumental Edit", "I Wanna Do It", "Remastered 2011", "MR", "Playback",
+    "Inst.", "Off Vocal Ver.", "Acappella", "Instrumental", "Backing Track", "Minus One", "英語版", "Extended Mix",
+    "Dirty", "", "instrumentals", "Bust & Beaver Extended Instrumental", "Karaoke Version", "Live - Instrumental",
+]
+SHAPES = ["{m} ({s})", "{m} [{s}]", "{m} - {s}", "{m} – {s}", "{m} 【{s}】", "{m}（{s}）", "{m} ({s}) ", "{m} -{s}-",
+          "({s}) {m}", "{m} ({s}) (Live)", "{m} - {s} - Live", "{m} ~{s}~", "{m} ({s}", "{m}"]
+
+
+def titles() -> list[str]:
+    terms = [t for group in shipped().groups for t in group.terms]
+    segments = SEGMENTS + terms
+    out = [shape.format(m=m, s=s) for shape, m, s in itertools.product(SHAPES, MAINS, SEGMENTS)]
+    out += [shape.format(m=m, s=s) for shape, m, s in itertools.product(SHAPES[:4], MAINS[:3], segments)]
+    return out
+
+
+def test_fast_path_equals_the_general_reader_and_takes_most_one_segment_titles():
+    vocab = vocabulary()
+    folded = pc.fill_null(fold(as_arrow(titles())), "").to_pylist()
+    fast = {t: _analyze_one_part(t, vocab) for t in folded}
+    taken = {t: info for t, info in fast.items() if info is not None}
+    assert {t: _analyze(t, vocab) for t in taken} == taken
+    one_segment = [t for t in fast if " (" in t and t.count("(") == 1 and t.endswith(")")]
+    assert sum(fast[t] is not None for t in one_segment) > 0.6 * len(one_segment)
+    # and the shapes it must leave to the general reader
+    for title in ("hello feat (inst)", "(intro) song", "song (live) (instrumental)", "song -off vocal-", "song (inst"):
+        assert _analyze_one_part(title, vocab) is None, title
+
+
+def test_title_columns_agree_with_the_general_reader_row_by_row():
+    values = titles()
+    columns = title_columns(values)
+    vocab = vocabulary()
+    folded = pc.fill_null(fold(as_arrow(values)), "").to_pylist()
+    for k, text in enumerate(folded):
+        info = _analyze(text, vocab)
+        assert tuple(columns[f][k] for f in TITLE_FIELDS) == tuple(getattr(info, f) for f in TITLE_FIELDS), text
