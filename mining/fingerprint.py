@@ -129,17 +129,92 @@ def same_content(a: Fingerprint, b: Fingerprint, *, threshold_db: float) -> bool
     return mean < threshold_db and p95 < SAME_P95_DB
 
 
-def canonical_fingerprints(prints: dict[str, Fingerprint], *, threshold_db: float) -> dict[str, str]:
-    """One hex fingerprint per file; files of the same content share it.
+# The content index: files are compared only when they share a bucket of one of LSH_TABLES tables. A table keys
+# a file by random projections of its signature cut into LSH_WIDTH_DB-wide cells: LSH_PROJECTIONS of them, and one
+# more at a time for the files of a bucket still larger than LSH_BUCKET (up to LSH_MAX_PROJECTIONS), so that a
+# bucket holds songs that really sound alike, whatever the size of the catalog. Copies of one recording differ
+# in their signatures by codec noise averaged over the file (a few tenths of a dB, a few percent of a cell per
+# projection); other songs by several dB in most directions. Set on tests/mining/test_mining_content.py's songs
+# and checked on the demo corpus and bench/bench_audio_scale.py (which counts the copies the index misses).
+LSH_TABLES = 8
+LSH_PROJECTIONS = 3
+LSH_MAX_PROJECTIONS = 12
+LSH_BUCKET = 8
+LSH_WIDTH_DB = 4.0
+# Candidates whose signatures differ by more than this in some dimension are other songs without a full comparison:
+# copies differ by tenths of a dB, and a file within same_content_db of another in mean cell difference cannot
+# differ by this much in its mean level over a quarter of its frames or in one band over all of them.
+SIGNATURE_GAP_DB = 3.0
+_SIGNATURE_BLOCKS = 4  # time blocks of the signature (coarse loudness shape; a shift of MAX_SHIFT frames moves little)
+
+
+def content_signature(fp: Fingerprint) -> np.ndarray:
+    """(N_BANDS + 4,) float64: the file's mean level per band and per quarter of its frames, in dB, mean removed.
+
+    Cells below the comparison floor count as at the floor, as in :func:`content_stats`.
+    """
+    x = np.maximum(_as_array(fp), DB_RANGE - LOUD_DB).astype(np.float64)
+    blocks = [b.mean() if len(b) else x.mean() for b in np.array_split(x, _SIGNATURE_BLOCKS, axis=0)]
+    v = np.concatenate([x.mean(axis=0), blocks])
+    return v - v.mean()
+
+
+def _projections() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(20261207)  # fixed: the same index, hence the same comparisons, in every run
+    planes = rng.standard_normal((LSH_TABLES, LSH_MAX_PROJECTIONS, N_BANDS + _SIGNATURE_BLOCKS))
+    planes /= np.linalg.norm(planes, axis=2, keepdims=True)
+    return planes, rng.uniform(0.0, LSH_WIDTH_DB, size=(LSH_TABLES, LSH_MAX_PROJECTIONS))
+
+
+def _buckets(cells: np.ndarray) -> np.ndarray:
+    """(n,) bucket of each file in one table: its first LSH_PROJECTIONS cells, refined while the bucket is large."""
+    n = len(cells)
+    bucket = np.full(n, -1, dtype=np.int64)
+    todo = np.arange(n)
+    next_id = 0
+    for level in range(LSH_PROJECTIONS, LSH_MAX_PROJECTIONS + 1):
+        _, group, sizes = np.unique(cells[todo, :level], axis=0, return_inverse=True, return_counts=True)
+        group = group.ravel()
+        final = (sizes[group] <= LSH_BUCKET) | (level == LSH_MAX_PROJECTIONS)
+        bucket[todo[final]] = next_id + group[final]
+        next_id += len(sizes)
+        todo = todo[~final]
+        if not len(todo):
+            break
+    return bucket
+
+
+def candidate_pairs(signatures: np.ndarray, durations: np.ndarray) -> np.ndarray:
+    """Index pairs (i < j) that share a bucket of some table and whose durations differ by at most 1 s.
 
     Args:
-        prints: path -> Fingerprint (undecodable ones are skipped).
-        threshold_db: see :func:`same_content`.
+        signatures: (n, N_BANDS + 4) from :func:`content_signature`.
+        durations: (n,) decoded seconds.
 
     Returns:
-        path -> 16-hex-digit string (sha1 of the envelope of the group's
-        smallest path), for every decodable file.
+        (m, 2) int64 unique pairs, sorted.
     """
+    planes, offsets = _projections()
+    cells = np.floor((np.einsum("nd,tkd->tnk", signatures, planes) + offsets[:, None, :]) / LSH_WIDTH_DB)
+    found = []
+    for table in cells.astype(np.int64):
+        bucket = _buckets(table)
+        order = np.lexsort((durations, bucket))
+        b, d = bucket[order], durations[order]
+        # a sliding window inside each bucket over files sorted by duration
+        for lag in range(1, len(order)):
+            near = (b[lag:] == b[:-lag]) & (d[lag:] - d[:-lag] <= 1.0)
+            if not near.any():
+                break
+            i, j = order[:-lag][near], order[lag:][near]
+            found.append(np.stack([np.minimum(i, j), np.maximum(i, j)], axis=1))
+    if not found:
+        return np.zeros((0, 2), dtype=np.int64)
+    return np.unique(np.concatenate(found), axis=0)
+
+
+def content_groups(prints: dict[str, Fingerprint], *, threshold_db: float) -> tuple[dict[str, str], int]:
+    """:func:`canonical_fingerprints`, and how many file pairs were compared (the content index's cost)."""
     keys = sorted((k for k, fp in prints.items() if not fp.error), key=lambda k: (prints[k].duration_s, k))
     parent = {k: k for k in keys}
 
@@ -149,16 +224,41 @@ def canonical_fingerprints(prints: dict[str, Fingerprint], *, threshold_db: floa
             k = parent[k]
         return k
 
-    # Only files of near-equal decoded duration can be one content: a sliding window.
-    for i, k in enumerate(keys):
-        for j in range(i + 1, len(keys)):
-            other = keys[j]
-            if prints[other].duration_s - prints[k].duration_s > 1.0:
-                break
-            if root(k) != root(other) and same_content(prints[k], prints[other], threshold_db=threshold_db):
-                ra, rb = root(k), root(other)
+    if len(keys) < 2:
+        return {k: hashlib.sha1(prints[k].features).hexdigest()[:16] for k in keys}, 0
+    signatures = np.stack([content_signature(prints[k]) for k in keys])
+    durations = np.array([prints[k].duration_s for k in keys])
+    pairs = candidate_pairs(signatures, durations)
+    close = np.abs(signatures[pairs[:, 0]] - signatures[pairs[:, 1]]).max(axis=1) <= SIGNATURE_GAP_DB
+    pairs = pairs[close]
+    compared = 0
+    for i, j in pairs.tolist():
+        a, b = keys[i], keys[j]
+        if root(a) != root(b):
+            compared += 1
+            if same_content(prints[a], prints[b], threshold_db=threshold_db):
+                ra, rb = root(a), root(b)
                 parent[max(ra, rb)] = min(ra, rb)
-    return {k: hashlib.sha1(prints[root(k)].features).hexdigest()[:16] for k in keys}
+    # the group's smallest path is its root whatever the order of the merges
+    return {k: hashlib.sha1(prints[root(k)].features).hexdigest()[:16] for k in keys}, compared
+
+
+def canonical_fingerprints(prints: dict[str, Fingerprint], *, threshold_db: float) -> dict[str, str]:
+    """One hex fingerprint per file; files of the same content share it.
+
+    Only files of near-equal decoded duration (1 s) that share a bucket of the content index
+    (LSH_TABLES) are compared, so the cost grows with the catalog, not with the square of its
+    equal-duration groups.
+
+    Args:
+        prints: path -> Fingerprint (undecodable ones are skipped).
+        threshold_db: see :func:`same_content`.
+
+    Returns:
+        path -> 16-hex-digit string (sha1 of the envelope of the group's
+        smallest path), for every decodable file.
+    """
+    return content_groups(prints, threshold_db=threshold_db)[0]
 
 
 def file_key(path: str) -> tuple[str, int, int]:

@@ -4,7 +4,8 @@ Decoding a file is the slow step of mining, so its result (the fingerprint
 envelope, the decoded duration, or why the file cannot be decoded) is cached in
 catalog.fingerprints, keyed by (absolute path, size, mtime_ns) and the fingerprint
 length. A later run decodes only files that are new or changed since. Files not in
-the cache are decoded one Dask task each, on the client of vocalmine.core.dask_client.
+the cache are decoded in batches, one Dask task per batch (FILES_PER_TASK), on the client
+of vocalmine.core.dask_client.
 
 While files decode, what has been decoded reaches the disk every CHECKPOINT_S seconds as a
 part file beside the cache (``fingerprints.parquet.parts/``, each written atomically), so a
@@ -105,8 +106,24 @@ class Checkpoint:
         self.last = time.monotonic()
 
 
+FILES_PER_TASK = 64  # most files one Dask task decodes: a task costs the scheduler ~1 ms, a short file ~5 ms
+
+
+def file_batches(paths: list[str], *, n_workers: int, files_per_task: int = FILES_PER_TASK) -> list[list[str]]:
+    """``paths`` in consecutive batches of at most files_per_task, at least four batches per worker when there
+    are that many files (so that workers finish together)."""
+    size = max(1, min(files_per_task, -(-len(paths) // (4 * max(1, n_workers)))))
+    return [paths[i: i + size] for i in range(0, len(paths), size)]
+
+
+def fingerprint_batch(paths: list[str], seconds: float) -> list[Fingerprint]:
+    """:func:`fingerprint_file` of each path (one Dask task)."""
+    return [fingerprint_file(p, seconds) for p in paths]
+
+
 def fingerprint_paths(
-    paths: list[str], *, cache_path: Path, seconds: float, scheduler: str | None, n_workers: int
+    paths: list[str], *, cache_path: Path, seconds: float, scheduler: str | None, n_workers: int,
+    files_per_task: int = FILES_PER_TASK,
 ) -> tuple[dict[str, Fingerprint], int, int]:
     """Fingerprints of ``paths``, decoding only files the cache does not hold.
 
@@ -115,7 +132,8 @@ def fingerprint_paths(
         cache_path: the Parquet cache (catalog.fingerprints); rewritten when anything was decoded.
         seconds: fingerprint length (part of the cache validity).
         scheduler: a dask scheduler address, None for a LocalCluster, or "sync" for in-process.
-        n_workers: LocalCluster processes (no more than there are files to decode; logged).
+        n_workers: LocalCluster processes (no more than there are batches to decode; logged).
+        files_per_task: most files per Dask task (1: one task per file, the bench's baseline).
 
     Returns:
         (path -> Fingerprint, files decoded, files served from the cache)
@@ -133,12 +151,17 @@ def fingerprint_paths(
                 out[p] = cache[keys[p]] = fingerprint_file(p, seconds)
                 checkpoint.add(keys[p], out[p])
         else:
-            with dask_client(scheduler=scheduler, workers=n_workers, tasks=len(todo), stage="mine") as client:
-                # One task per file (docs/architecture.md: ~2 ms per task).
-                futures = client.map(fingerprint_file, todo, seconds=seconds, pure=False)
-                for p, future in zip(todo, progress(futures, desc="fingerprint", unit="file")):
-                    out[p] = cache[keys[p]] = future.result()
-                    checkpoint.add(keys[p], out[p])
+            batches = file_batches(todo, n_workers=n_workers, files_per_task=files_per_task)
+            with dask_client(scheduler=scheduler, workers=n_workers, tasks=len(batches), stage="mine") as client:
+                futures = client.map(fingerprint_batch, batches, seconds=seconds, pure=False)
+                bar = progress(total=len(todo), desc="fingerprint", unit="file")
+                for batch, future in zip(batches, futures):
+                    for p, fp in zip(batch, future.result()):
+                        out[p] = cache[keys[p]] = fp
+                        checkpoint.add(keys[p], fp)
+                    bar.update(len(batch))
+                    future.release()  # a batch's envelopes leave the workers once they are in the cache
+                bar.close()
     if todo or resumed:
         # A file rewritten since it was cached keeps only its new entry.
         current = set(keys.values())

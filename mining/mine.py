@@ -130,7 +130,7 @@ def mine(*, catalog: DataCatalog, engine: str = "pandas", scheduler: str | None 
         remove_stale_temps(folder)  # a killed run's half-written tables (never under their final names)
 
     def run_pairing(decoded_durations=None):
-        if engine == "dask" and scheduler not in (None, SYNC):
+        if engine == "dask" and scheduler != SYNC:  # a LocalCluster of processes, or the scheduler given
             with dask_client(scheduler=scheduler, workers=config.n_workers, stage="mine") as client:
                 return pair_catalog(catalog.tracks, config=config, engine=engine, scheduler=client,
                                     decoded=decoded_durations)

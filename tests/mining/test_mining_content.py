@@ -16,8 +16,8 @@ from vocalmine.core.errors import NothingUsableError
 from vocalmine.core.tables import REJECTS_SCHEMA, read_table
 from vocalmine.core.contract import mining_reasons as R
 from vocalmine.mining.config import MiningConfig
-from vocalmine.mining.fingerprint import (SAME_P95_DB, canonical_fingerprints, content_distance, content_stats,
-                                          fingerprint_file, same_content)
+from vocalmine.mining.fingerprint import (SAME_P95_DB, Fingerprint, canonical_fingerprints, content_distance,
+                                          content_groups, content_stats, fingerprint_file, same_content)
 from vocalmine.mining.mine import mine
 from vocalmine.core.contract.pairs import PAIRS_SCHEMA, pair_id_for
 
@@ -143,7 +143,9 @@ def test_decoding_on_a_local_cluster_and_the_cli(tmp_path):
 def test_nothing_usable(tmp_path, monkeypatch):
     import vocalmine.mining.fingerprint as fingerprint
 
-    monkeypatch.setattr(fingerprint, "SAME_P95_DB", float("inf"))  # every file one content: nothing survives dedupe
+    # every file one content, and in one bucket of the content index: nothing survives dedupe
+    monkeypatch.setattr(fingerprint, "SAME_P95_DB", float("inf"))
+    monkeypatch.setattr(fingerprint, "content_signature", lambda fp: np.zeros(fingerprint.N_BANDS + 4))
     yaml_file = build_corpus(tmp_path)
     catalog = load_catalog(yaml_file)
     with pytest.raises(NothingUsableError, match=r"catalog\.csv: no \(original, instrumental\) pair remains"):
@@ -185,3 +187,29 @@ def test_quiet_voice_is_not_the_same_content(tmp_path):
     a, b = fingerprint_file(str(tmp_path / "quiet.wav"), 90.0), fingerprint_file(str(tmp_path / "acc.flac"), 90.0)
     mean, p95 = content_stats(a, b)
     assert mean < 1.0 and p95 >= SAME_P95_DB and not same_content(a, b, threshold_db=1.0), (mean, p95)
+
+
+def _synthetic_print(levels: np.ndarray, duration_s: float) -> Fingerprint:
+    cells = np.clip(np.round(levels / 0.5), 0, 160).astype(np.uint8)
+    return Fingerprint(cells.tobytes(), cells.shape[0], duration_s, "")
+
+
+def test_content_index_finds_every_copy_without_comparing_every_equal_duration_pair():
+    """400 songs of one duration, 60 of them with a lossy-like copy: the index finds exactly the copies the
+    exhaustive comparison finds, with a small share of its comparisons."""
+    rng = np.random.default_rng(5)
+    prints = {}
+    for k in range(400):
+        tilt = rng.uniform(-2.0, 0.5)  # dB per band: dark to bright songs
+        shape = 50 + tilt * np.arange(16) + rng.normal(0, 4, 16)
+        rhythm = 8 * np.sin(np.arange(24) / rng.uniform(1, 4))[:, None]
+        levels = np.clip(shape[None, :] + rng.normal(0, 3, (24, 16)) + rhythm, 10, 80)
+        prints[f"song-{k:03d}.wav"] = _synthetic_print(levels, 3.0)
+        if k < 60:
+            prints[f"copy-{k:03d}.mp3"] = _synthetic_print(levels + rng.normal(0, 0.4, levels.shape), 3.0)
+    canonical, compared = content_groups(prints, threshold_db=1.0)
+    exhaustive = len(prints) * (len(prints) - 1) // 2
+    assert compared < 0.02 * exhaustive, (compared, exhaustive)
+    copies = {k for k in prints if k.startswith("copy")}
+    assert all(canonical[c] == canonical[c.replace("copy", "song").replace(".mp3", ".wav")] for c in copies)
+    assert len(set(canonical.values())) == 400  # no two songs merged
