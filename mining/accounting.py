@@ -15,10 +15,17 @@ partition at the end of every `mine`.
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from vocalmine.core.contract import mining_reasons as R
+from vocalmine.core.tables import REJECTS_SCHEMA, write_table
 from vocalmine.mining.matching import PAIRED
 from vocalmine.core.contract.pairs import UNPAIRED_SCHEMA, pair_id_for
 
@@ -57,9 +64,11 @@ def unpaired_rows(tracks: pd.DataFrame, decisions: pd.DataFrame, pairs: pd.DataF
 
     cand = decisions[decisions["original_id"].notna()]
     sides = []
-    for me, other in (("original_id", "instrumental_id"), ("instrumental_id", "original_id")):
+    for me, other, other_title in (("original_id", "instrumental_id", "instrumental_title"),
+                                   ("instrumental_id", "original_id", "original_title")):
         sides.append(pd.DataFrame({
             "track_id": cand[me].to_numpy(dtype=object), "nearest_id": cand[other].to_numpy(dtype=object),
+            "nearest_title": cand[other_title].to_numpy(dtype=object),
             "nearest_score": cand["title_score"].to_numpy(dtype=np.float64),
             "_full": cand["full_score"].to_numpy(dtype=np.float64),
             "_delta": np.abs(cand["duration_delta_s"].to_numpy(dtype=np.float64)),
@@ -92,8 +101,7 @@ def unpaired_rows(tracks: pd.DataFrame, decisions: pd.DataFrame, pairs: pd.DataF
         detail[k] = f"its pair with {nearest[k]} was set aside: " + pair_fate.get(pair_id_for(o, i), "content stage")
     has_nearest = ~pd.isna(nearest)
     nearest = np.where(has_nearest, nearest, None).astype(object)
-    titles = pd.Series(tracks["title"].to_numpy(dtype=object), index=_ids(track_ids))
-    nearest_title = np.where(has_nearest, titles.reindex(nearest).to_numpy(dtype=object), None).astype(object)
+    nearest_title = np.where(has_nearest, got["nearest_title"].to_numpy(dtype=object), None).astype(object)
     return pd.DataFrame({
         "track_id": pd.Series(ids, dtype=object),
         "role": pd.Series(np.where(is_inst, "instrumental", "original"), dtype=object),
@@ -110,14 +118,80 @@ def unpaired_rows(tracks: pd.DataFrame, decisions: pd.DataFrame, pairs: pd.DataF
     })[UNPAIRED_SCHEMA.names]
 
 
-def check_accounting(*, n_rows: int, pairs: pd.DataFrame, unpaired: pd.DataFrame, rejects: pd.DataFrame) -> None:
+def parts_folder(unpaired: Path) -> Path:
+    """Where the artist partitions of the dask engine write their unpaired rows (beside unpaired.parquet)."""
+    return Path(unpaired).with_name(Path(unpaired).name + ".parts")
+
+
+def write_unpaired_part(folder: Path, number: int, tracks: pd.DataFrame, decisions: pd.DataFrame) -> None:
+    """One artist partition's unpaired rows as if each of its matched pairs were kept (atomic; Parquet)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    matched = decisions[decisions["status"] == PAIRED]
+    rows = unpaired_rows(tracks, decisions, matched, pd.DataFrame(columns=REJECTS_SCHEMA.names))
+    write_table(rows, folder / f"part-{number:05d}.parquet", UNPAIRED_SCHEMA)
+
+
+def settle_unpaired(folder: Path, decisions: pd.DataFrame, pairs: pd.DataFrame, rejects: pd.DataFrame) -> pa.Table:
+    """The unpaired table from the partitions' parts, with the rows of the matched pairs content dedupe set aside.
+
+    Equal to :func:`unpaired_rows` over every track (a row's fate depends only on its own candidates,
+    all in its artist partition), without any process holding every track.
+
+    Args:
+        folder: the parts (:func:`write_unpaired_part`).
+        decisions: every decision of the run; pairs: the written pairs; rejects: every reject.
+
+    Returns:
+        UNPAIRED_SCHEMA table sorted by track_id.
+    """
+    matched = decisions[decisions["status"] == PAIRED]
+    # a pair set aside by content dedupe leaves both of its tracks (one may carry a content reject)
+    dropped = matched[~_ids(matched["original_id"]).isin(pairs["original_id"].to_numpy(dtype=object))]
+    tables = [pq.read_table(part, schema=UNPAIRED_SCHEMA) for part in sorted(Path(folder).glob("part-*.parquet"))]
+    if len(dropped):
+        sides = [pd.DataFrame({"track_id": dropped["original_id"], "artist": dropped["artist"],
+                               "title": dropped["original_title"], "duration_s": dropped["original_duration_s"],
+                               "is_instrumental": False, "marker": "", "marker_family": ""}),
+                 pd.DataFrame({"track_id": dropped["instrumental_id"], "artist": dropped["instrumental_artist"],
+                               "title": dropped["instrumental_title"], "duration_s": dropped["instrumental_duration_s"],
+                               "is_instrumental": True, "marker": dropped["marker"],
+                               "marker_family": dropped["marker_family"]})]
+        tracks = pd.concat(sides, ignore_index=True).astype({c: object for c in ("track_id", "artist", "title")})
+        ids = tracks["track_id"].to_numpy(dtype=object)
+        involved = (_ids(decisions["original_id"]).isin(ids) | _ids(decisions["instrumental_id"]).isin(ids))
+        rows = unpaired_rows(tracks, decisions[involved], pairs, rejects)
+        tables.append(pa.Table.from_pandas(rows, schema=UNPAIRED_SCHEMA, preserve_index=False))
+    table = pa.concat_tables(tables) if tables else UNPAIRED_SCHEMA.empty_table()
+    return table.take(pc.sort_indices(table, [("track_id", "ascending")]))
+
+
+def remove_parts(folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def reason_counts(reasons) -> dict[str, int]:
+    """reason -> rows, of a pandas or Arrow column."""
+    counts = pc.value_counts(_arrow_ids(reasons))
+    return dict(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist()))
+
+
+def _arrow_ids(values) -> pa.ChunkedArray:
+    if isinstance(values, pa.ChunkedArray):
+        return values.cast(pa.string())
+    return pa.chunked_array([pa.array(np.asarray(values, dtype=object), type=pa.string(), from_pandas=True)])
+
+
+def check_accounting(*, n_rows: int, pairs: pd.DataFrame, unpaired: pd.DataFrame | pa.Table,
+                     rejects: pd.DataFrame) -> None:
     """Assert that every data row ends in exactly one of: a pair, the unpaired list, a row-level reject."""
     row_level = rejects[rejects["stage"].isin(ROW_STAGES)]
-    placed = [*pairs["original_id"], *pairs["instrumental_id"], *unpaired["track_id"],
-              *rejects.loc[rejects["stage"] == "content", "track_id"]]
-    counts = pd.Series(placed, dtype=object).value_counts()
-    twice = counts[counts > 1]
-    assert twice.empty, f"rows in more than one place: {twice.index[:5].tolist()}"
+    content = rejects.loc[rejects["stage"] == "content", "track_id"]
+    placed = pa.chunked_array([chunk for values in (pairs["original_id"], pairs["instrumental_id"],
+                                                    unpaired["track_id"], content)
+                               for chunk in _arrow_ids(values).chunks], type=pa.string())
+    counts = pc.value_counts(placed)
+    twice = counts.filter(pc.greater(counts.field("counts"), 1))
+    assert len(twice) == 0, f"rows in more than one place: {twice.field('values')[:5].to_pylist()}"
     total = 2 * len(pairs) + len(unpaired) + len(row_level)
     assert total == n_rows, (f"{n_rows} rows read but {2 * len(pairs)} in pairs + {len(unpaired)} unpaired "
                              f"+ {len(row_level)} rejected = {total}")

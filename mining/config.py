@@ -23,8 +23,8 @@ class MiningConfig:
     fingerprint_seconds: float = 90.0  # fingerprint covers the first N seconds of decoded audio
     same_content_db: float = 1.0  # mean |dB| difference of fingerprints below which two files are one content
     n_workers: int = 2  # LocalCluster processes for decoding (when no --scheduler)
-    dask_partitions: int = 8  # artist-hash partitions of the dask.dataframe engine
-    dask_blocksize: int = 64 * 2**20  # bytes of CSV per input partition of the dask engine
+    dask_partitions: int = 0  # artist-hash partitions of the dask.dataframe engine; 0: twice the CSV blocks, >= 8
+    dask_blocksize: int = 16 * 2**20  # bytes of CSV per input partition of the dask engine
     markers: tuple[MarkerGroup, ...] = ()  # a catalog's own marker groups, beside markers.yaml (mine --markers FILE)
 
     def __post_init__(self) -> None:
@@ -42,9 +42,9 @@ class MiningConfig:
             raise ConfigError(f"fingerprint_seconds must be > 0, got {self.fingerprint_seconds}")
         if not self.same_content_db > 0:
             raise ConfigError(f"same_content_db must be > 0, got {self.same_content_db}")
-        if self.n_workers < 1 or self.dask_partitions < 1 or self.dask_blocksize < 1:
-            raise ConfigError(f"n_workers and dask_partitions must be >= 1, got {self.n_workers}, "
-                              f"{self.dask_partitions}")
+        if self.n_workers < 1 or self.dask_partitions < 0 or self.dask_blocksize < 1:
+            raise ConfigError(f"n_workers and dask_blocksize must be >= 1 and dask_partitions >= 0, got "
+                              f"{self.n_workers}, {self.dask_blocksize}, {self.dask_partitions}")
         if not isinstance(self.markers, tuple) or not all(isinstance(g, MarkerGroup) for g in self.markers):
             raise ConfigError(f"markers must be a tuple of MarkerGroup (see mining/markers.py), got {self.markers!r}")
 

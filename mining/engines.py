@@ -16,12 +16,14 @@ import dataclasses
 import functools
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from vocalmine.core.catalog import TrackCatalog
 from vocalmine.core.errors import ConfigError
+from vocalmine.mining.accounting import write_unpaired_part
 from vocalmine.mining.audio_check import annotate_audio, audio_rejects
 from vocalmine.mining.config import MiningConfig
 from vocalmine.mining.csv_reader import CsvBlock, read_csv_block, read_header
@@ -43,7 +45,13 @@ class Paired:
     n_valid: int  # rows that passed ingest (and the audio check, when decoded durations were given)
     rejects: pd.DataFrame  # ingest rejects (REJECTS columns) in row order, then audio-check rejects by track_id
     decisions: pd.DataFrame  # matching.DECISION_COLUMNS, canonical order
-    tracks: pd.DataFrame  # the n_valid tracks that went into pairing (KEPT_COLUMNS), sorted by track_id
+    # the n_valid tracks that went into pairing (KEPT_COLUMNS), sorted by track_id; None when each artist
+    # partition wrote its unpaired rows itself (see unpaired_parts)
+    tracks: pd.DataFrame | None
+    undated: tuple[str, ...] = ()  # audio paths of valid tracks whose catalog duration is missing
+    # the folder of unpaired parts, one per artist partition (dask engine, when asked for): the unpaired rows
+    # as if every matched pair were kept (accounting.settle_unpaired finishes them)
+    unpaired_parts: Path | None = None
 
 
 def _dask_scheduler(scheduler):
@@ -59,13 +67,23 @@ def _prepare_dask(valid, *, config: MiningConfig):
     return valid.map_partitions(prepare, meta=prepare(valid._meta))
 
 
-def _match_dask(prepared, *, config: MiningConfig):
+def _settle_partition(part: pd.DataFrame, *, config: MiningConfig, parts: str | None,
+                      partition_info=None) -> pd.DataFrame:
+    """Decisions of one artist partition; with ``parts``, its provisional unpaired rows written there too."""
+    tracks = part.drop(columns="_part").reset_index(drop=True)
+    decisions = match_partition(tracks, config=config)
+    if parts is not None and partition_info is not None:
+        write_unpaired_part(Path(parts), partition_info["number"], tracks[KEPT_COLUMNS], decisions)
+    return decisions
+
+
+def _match_dask(prepared, *, config: MiningConfig, n_partitions: int, parts: Path | None = None):
     """Lazy decisions of a dask DataFrame of prepared tracks: shuffle by artist_partition, match per partition."""
-    prepared = prepared.assign(_part=prepared["artist_norm"].map_partitions(artist_partition, config.dask_partitions,
+    prepared = prepared.assign(_part=prepared["artist_norm"].map_partitions(artist_partition, n_partitions,
                                                                             meta=("_part", "int64")))
     # Every row of an artist goes to the one partition artist_partition names.
-    shuffled = prepared.shuffle(on="_part", npartitions=config.dask_partitions)
-    return shuffled.map_partitions(lambda part: match_partition(part.drop(columns="_part"), config=config),
+    shuffled = prepared.shuffle(on="_part", npartitions=n_partitions)
+    return shuffled.map_partitions(_settle_partition, config=config, parts=None if parts is None else str(parts),
                                    meta=empty_decisions())
 
 
@@ -88,9 +106,10 @@ def match_tracks(tracks: pd.DataFrame, *, config: MiningConfig, engine: str = "p
     import dask
     import dask.dataframe as dd
 
-    n_in = max(1, min(config.dask_partitions, len(tracks) // 50_000 + 1))
+    n_in = max(1, min(config.dask_partitions or 8, len(tracks) // 50_000 + 1))
     valid = dd.from_pandas(tracks.reset_index(drop=True), npartitions=n_in, sort=False)
-    (result,) = dask.compute(_match_dask(_prepare_dask(valid, config=config), config=config),
+    (result,) = dask.compute(_match_dask(_prepare_dask(valid, config=config), config=config,
+                                         n_partitions=config.dask_partitions or 8),
                              scheduler=_dask_scheduler(scheduler))
     return sort_decisions(result) if len(result) else empty_decisions()
 
@@ -99,12 +118,17 @@ def match_tracks(tracks: pd.DataFrame, *, config: MiningConfig, engine: str = "p
 KEPT_COLUMNS = ["track_id", "artist", "title", "duration_s", "audio_path", "is_instrumental", "marker", "marker_family"]
 
 
+def _undated(tracks: pd.DataFrame) -> tuple[str, ...]:
+    paths = tracks.loc[tracks["duration_s"].isna(), "audio_path"]
+    return tuple(p for p in paths.tolist() if p)
+
+
 def _sorted_tracks(prepared: pd.DataFrame) -> pd.DataFrame:
     return prepared[KEPT_COLUMNS].sort_values("track_id", kind="mergesort").reset_index(drop=True)
 
 
 def pair_catalog(tracks: TrackCatalog, *, config: MiningConfig, engine: str = "pandas", scheduler=None,
-                 decoded: dict[str, tuple[float, str]] | None = None) -> Paired:
+                 decoded: dict[str, tuple[float, str]] | None = None, unpaired_parts: Path | None = None) -> Paired:
     """Ingest the track CSV and pair it with the chosen engine.
 
     Args:
@@ -114,6 +138,8 @@ def pair_catalog(tracks: TrackCatalog, *, config: MiningConfig, engine: str = "p
         scheduler: for the dask engine: a distributed Client or a dask scheduler name.
         decoded: audio path -> (decoded seconds, error): when given, rows are checked against
             their decoded audio before pairing (mining/audio_check.py).
+        unpaired_parts: dask engine: a folder where each artist partition writes its provisional
+            unpaired rows, so that no process holds every track (Paired.tracks is then None).
 
     Both engines read with csv_reader.read_csv_block, so a record whose field count is not the
     header's is the same malformed_row reject, with the same row number, in either.
@@ -128,7 +154,8 @@ def pair_catalog(tracks: TrackCatalog, *, config: MiningConfig, engine: str = "p
             rejects = pd.concat([rejects, audio_rejects(annotated)], ignore_index=True)
             valid = annotated.loc[annotated["_a_reason"] == "", list(valid.columns)].reset_index(drop=True)
         prepared = prepare_tracks(valid, config.markers)
-        return Paired(n_rows, len(valid), rejects, match_partition(prepared, config=config), _sorted_tracks(prepared))
+        return Paired(n_rows, len(valid), rejects, match_partition(prepared, config=config), _sorted_tracks(prepared),
+                      undated=_undated(prepared))
     if engine != "dask":
         raise ConfigError(f"engine must be one of {ENGINES}, got {engine!r}")
     import dask
@@ -140,6 +167,8 @@ def pair_catalog(tracks: TrackCatalog, *, config: MiningConfig, engine: str = "p
     get = _dask_scheduler(scheduler)
     # Blocks of whole lines, parsed by the reader of the pandas path (block 0 starts with the header row).
     _, (blocks,) = read_bytes(str(tracks.path), delimiter=b"\n", blocksize=config.dask_blocksize, sample=False)
+    # artist partitions of ~100k rows at most (a block of 16 MiB holds ~250k): bounded memory per task
+    n_partitions = config.dask_partitions or max(8, 2 * len(blocks))
 
     def read(data: bytes, number: int, first_row: int = 0) -> CsvBlock:
         return read_csv_block(bytes(data), names=names, path=tracks.path, delimiter=tracks.delimiter,
@@ -171,7 +200,7 @@ def pair_catalog(tracks: TrackCatalog, *, config: MiningConfig, engine: str = "p
 
     # Duplicate ids: a shuffle of (id, row) only, so that every id's rows meet in one partition.
     id_meta = pd.DataFrame({"track_id": pd.Series(dtype=object), "_row": pd.Series(dtype=np.int64)})
-    ids = raw.map_partitions(id_rows, meta=id_meta).shuffle(on="track_id", npartitions=config.dask_partitions)
+    ids = raw.map_partitions(id_rows, meta=id_meta).shuffle(on="track_id", npartitions=n_partitions)
     dups = ids.map_partitions(lambda d: pd.Series(duplicate_rows(d), dtype=np.int64), meta=("_row", "int64"))
     (dups,) = dask.compute(dups, scheduler=get)
     dups = np.sort(np.asarray(dups, dtype=np.int64))
@@ -185,10 +214,17 @@ def pair_catalog(tracks: TrackCatalog, *, config: MiningConfig, engine: str = "p
         late = annotated[annotated["_a_reason"] != ""]
         valid = annotated[annotated["_a_reason"] == ""][list(valid.columns)]
     prepared = _prepare_dask(valid, config=config)
-    kept = prepared[KEPT_COLUMNS]
-    rejected, decisions, kept, late = dask.compute(final[~ok], _match_dask(prepared, config=config), kept, late,
-                                                   scheduler=get)
-    n_valid = len(kept)
+    decided = _match_dask(prepared, config=config, n_partitions=n_partitions, parts=unpaired_parts)
+    if unpaired_parts is None:
+        kept = prepared[KEPT_COLUMNS]
+    else:  # the tracks stay in the workers: only their number and the undated paths come back
+        kept = prepared.map_partitions(lambda part: pd.DataFrame({"n": [len(part)], "undated": [_undated(part)]}),
+                                       meta={"n": "int64", "undated": object})
+    rejected, decisions, kept, late = dask.compute(final[~ok], decided, kept, late, scheduler=get)
+    if unpaired_parts is None:
+        n_valid, undated, kept = len(kept), _undated(kept), _sorted_tracks(kept)
+    else:
+        n_valid, undated, kept = int(kept["n"].sum()), tuple(p for u in kept["undated"] for p in u), None
     if malformed:
         rejected = pd.concat([rejected, *(malformed_rows(c, expected=len(names)) for c in malformed)],
                              ignore_index=True)
@@ -197,5 +233,6 @@ def pair_catalog(tracks: TrackCatalog, *, config: MiningConfig, engine: str = "p
         rejects = pd.concat([rejects, audio_rejects(late)], ignore_index=True)
     decisions = sort_decisions(decisions) if len(decisions) else empty_decisions()
     log.info("dask engine: %d rows in %d blocks, %d partitions by artist", int(lengths.sum()), len(lengths),
-             config.dask_partitions)
-    return Paired(int(lengths.sum()), int(n_valid), rejects.reset_index(drop=True), decisions, _sorted_tracks(kept))
+             n_partitions)
+    return Paired(int(lengths.sum()), int(n_valid), rejects.reset_index(drop=True), decisions, kept,
+                  undated=tuple(sorted(undated)), unpaired_parts=unpaired_parts)

@@ -37,7 +37,7 @@ PAIRED = "paired"  # status of a candidate that became a pair
 # Columns of the decision frame returned by match_partition (one row per candidate,
 # plus one row per instrumental without any candidate).
 DECISION_COLUMNS = [
-    "status", "original_id", "instrumental_id", "artist", "artist_norm", "original_title",
+    "status", "original_id", "instrumental_id", "artist", "instrumental_artist", "artist_norm", "original_title",
     "instrumental_title", "base_title", "title_score", "title_threshold", "original_duration_s",
     "instrumental_duration_s", "duration_delta_s", "original_path", "instrumental_path", "marker", "marker_family",
     "full_score", "detail",
@@ -281,6 +281,7 @@ def candidate_frame(tracks: pd.DataFrame, cand: Candidates, status: np.ndarray, 
             "original_id": column["track_id"][po],
             "instrumental_id": column["track_id"][pi],
             "artist": column["artist"][po],
+            "instrumental_artist": column["artist"][pi],
             "artist_norm": column["artist_norm"][po],
             "original_title": column["title"][po],
             "instrumental_title": column["title"][pi],
@@ -319,6 +320,7 @@ def no_original_frame(tracks: pd.DataFrame, lonely: np.ndarray, *, config: Minin
             "original_id": nothing(),
             "instrumental_id": tracks["track_id"].to_numpy(dtype=object)[lonely],
             "artist": tracks["artist"].to_numpy(dtype=object)[lonely],
+            "instrumental_artist": tracks["artist"].to_numpy(dtype=object)[lonely],
             "artist_norm": tracks["artist_norm"].to_numpy(dtype=object)[lonely],
             "original_title": nothing(),
             "instrumental_title": tracks["title"].to_numpy(dtype=object)[lonely],
@@ -378,7 +380,8 @@ def sort_decisions(frame: pd.DataFrame) -> pd.DataFrame:
 def split_decisions(decisions: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(pairs, pairing rejects) from a decision frame; pairs gain pair_id, rejects REJECTS columns."""
     is_pair = (decisions["status"] == PAIRED).to_numpy()
-    pairs = decisions[is_pair].drop(columns=["status", "detail", "full_score"]).reset_index(drop=True)
+    pairs = decisions[is_pair].drop(columns=["status", "detail", "full_score", "instrumental_artist"]).reset_index(
+        drop=True)
     pairs.insert(0, "pair_id",
                  [pair_id_for(o, i) for o, i in zip(pairs["original_id"].tolist(), pairs["instrumental_id"].tolist())])
     rej = decisions[~is_pair]

@@ -19,7 +19,8 @@ from vocalmine.core.lock import holding
 from vocalmine.core.paths import relative_under
 from vocalmine.core.tables import REJECTS_SCHEMA, write_table
 from vocalmine.core.contract import mining_reasons as R
-from vocalmine.mining.accounting import check_accounting, unpaired_rows
+from vocalmine.mining.accounting import (check_accounting, parts_folder, reason_counts, remove_parts,
+                                          settle_unpaired, unpaired_rows)
 from vocalmine.mining.config import MiningConfig
 from vocalmine.mining.fingerprint_cache import SYNC, fingerprint_paths
 from vocalmine.mining.dedupe import dedupe_pairs
@@ -126,16 +127,21 @@ def mine(*, catalog: DataCatalog, engine: str = "pandas", scheduler: str | None 
         NothingUsableError: no pair remains (outputs are still written).
     """
     start = time.perf_counter()
-    for folder in {catalog.pairs.parent, catalog.fingerprints.parent}:
+    for folder in {catalog.pairs.parent, catalog.fingerprints.parent, catalog.unpaired.parent}:
         remove_stale_temps(folder)  # a killed run's half-written tables (never under their final names)
 
+    # dask engine: each artist partition writes its unpaired rows here, so that no process holds every track
+    parts = parts_folder(catalog.unpaired) if engine == "dask" else None
+
     def run_pairing(decoded_durations=None):
+        if parts is not None:
+            remove_parts(parts)
         if engine == "dask" and scheduler != SYNC:  # a LocalCluster of processes, or the scheduler given
             with dask_client(scheduler=scheduler, workers=config.n_workers, stage="mine") as client:
                 return pair_catalog(catalog.tracks, config=config, engine=engine, scheduler=client,
-                                    decoded=decoded_durations)
+                                    decoded=decoded_durations, unpaired_parts=parts)
         return pair_catalog(catalog.tracks, config=config, engine=engine, scheduler=scheduler,
-                            decoded=decoded_durations)
+                            decoded=decoded_durations, unpaired_parts=parts)
 
     def fingerprints(paths):
         return fingerprint_paths(sorted(paths), cache_path=catalog.fingerprints, seconds=config.fingerprint_seconds,
@@ -147,8 +153,7 @@ def mine(*, catalog: DataCatalog, engine: str = "pandas", scheduler: str | None 
     has_audio = catalog.tracks.columns.audio_path is not None
     if has_audio:
         cand = paired.decisions[paired.decisions["original_id"].notna()]
-        undated = paired.tracks.loc[paired.tracks["duration_s"].isna(), "audio_path"]
-        paths = (set(cand["original_path"]) | set(cand["instrumental_path"]) | set(undated)) - {"", None}
+        paths = (set(cand["original_path"]) | set(cand["instrumental_path"]) | set(paired.undated)) - {"", None}
         if paths:
             prints, decoded, cached = fingerprints(paths)
             paired = run_pairing({p: (fp.duration_s, fp.error) for p, fp in prints.items()})
@@ -176,7 +181,10 @@ def mine(*, catalog: DataCatalog, engine: str = "pandas", scheduler: str | None 
 
     frames = [f for f in (ingest_rejects, pairing_rejects, content_rejects) if len(f)]
     rejects = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=REJECTS_SCHEMA.names)
-    unpaired = unpaired_rows(paired.tracks, decisions, pairs, rejects)
+    if paired.unpaired_parts is not None:
+        unpaired = settle_unpaired(paired.unpaired_parts, decisions, pairs, rejects)  # an Arrow table
+    else:
+        unpaired = unpaired_rows(paired.tracks, decisions, pairs, rejects)
     check_accounting(n_rows=n_rows, pairs=pairs, unpaired=unpaired, rejects=rejects)
     settings = {"engine": engine, **dataclasses.asdict(config)}  # recorded in every artifact (their provenance)
     for df, path, schema in ((pairs, catalog.pairs, PAIRS_SCHEMA), (rejects, catalog.rejects, REJECTS_SCHEMA),
@@ -185,6 +193,8 @@ def mine(*, catalog: DataCatalog, engine: str = "pandas", scheduler: str | None 
             write_table(df, path, schema, stage="mine", settings=settings)
         except OSError as exc:  # a full disk: one line naming the file
             raise storage_error(exc, path) from exc
+    if parts is not None:
+        remove_parts(parts)
 
     rejected: dict[str, dict[str, int]] = {}
     for (stage, reason), n in Counter(zip(rejects["stage"], rejects["reason"])).items():
@@ -197,7 +207,7 @@ def mine(*, catalog: DataCatalog, engine: str = "pandas", scheduler: str | None 
         pairs_matched=n_matched,
         pairs=len(pairs),
         rejected=rejected,
-        unpaired=dict(Counter(unpaired["reason"])),
+        unpaired=reason_counts(unpaired["reason"]),
         rows_rejected=dict(Counter(rejects.loc[rejects["stage"].isin(("ingest", "content")), "reason"])),
         files_decoded=decoded,
         files_cached=cached,

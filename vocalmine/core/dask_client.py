@@ -33,6 +33,10 @@ def dask_client(*, scheduler: str | None, workers: int, tasks: int | None = None
     """
     from dask.distributed import Client, LocalCluster
 
+    # The p2p shuffle logs each shuffle's start and end at WARNING in the scheduler (this process for a
+    # LocalCluster): routine, not a warning.
+    logging.getLogger("distributed.shuffle._scheduler_plugin").setLevel(logging.ERROR)
+
     if scheduler:
         try:
             client = Client(scheduler, timeout="30s")

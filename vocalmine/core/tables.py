@@ -75,7 +75,7 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str, sort_keys=True))
 
 
-def write_table(df: pd.DataFrame, path: str | os.PathLike, schema: pa.Schema, *, stage: str | None = None,
+def write_table(df: pd.DataFrame | pa.Table, path: str | os.PathLike, schema: pa.Schema, *, stage: str | None = None,
                 settings: Mapping[str, Any] | Any = None) -> Path:
     """Write ``df`` to Parquet at ``path`` atomically, cast to ``schema``, with an :class:`ArtifactMeta`.
 
@@ -91,11 +91,17 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike, schema: pa.Schema, *,
     Raises:
         CatalogError: when ``df`` lacks a column of the schema.
     """
-    df = df.assign(**{f.name: None for f in _absent_optional(schema, df.columns)})
-    missing = [name for name in schema.names if name not in df.columns]
-    if missing:
-        raise CatalogError(f"{path}: table to write lacks column(s) {missing}")
-    table = pa.Table.from_pandas(df[schema.names], schema=schema, preserve_index=False)
+    if isinstance(df, pa.Table):  # already Arrow (a table too large to hold as Python objects)
+        missing = [name for name in schema.names if name not in df.column_names]
+        if missing:
+            raise CatalogError(f"{path}: table to write lacks column(s) {missing}")
+        table = df.select(schema.names).cast(schema)
+    else:
+        df = df.assign(**{f.name: None for f in _absent_optional(schema, df.columns)})
+        missing = [name for name in schema.names if name not in df.columns]
+        if missing:
+            raise CatalogError(f"{path}: table to write lacks column(s) {missing}")
+        table = pa.Table.from_pandas(df[schema.names], schema=schema, preserve_index=False)
     meta = ArtifactMeta(
         schema_version=schema_version(schema),
         vocalmine_version=__version__,

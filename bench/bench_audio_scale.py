@@ -1,0 +1,284 @@
+"""Audio at catalog scale: ~10^5 short files mined and built, in bounded memory.
+
+Generates a catalog of short WAV files (default 100,000 files of 2-4 s at 16 kHz, many per artist, durations
+on a 0.5 s grid so that thousands share one), with re-released pairs (the same two recordings under other ids)
+and mislabelled instrumentals (a copy of the original mix) spread through it, then measures:
+
+1. decode + fingerprint at `mine`: files per second per core with batched Dask tasks (FILES_PER_TASK files
+   each) against one task per file, in the same run, on the same files (a LocalCluster of 2 workers);
+2. content dedupe: the comparisons the content index makes against the pairs of near-equal duration the
+   previous sliding window compared, at growing catalog sizes, and whether it finds every planted copy;
+3. `vocalmine mine` and `vocalmine build` end to end through the CLI on the whole catalog: wall time and the
+   peak memory summed over every process (Dask workers included), sampled every 0.2 s;
+4. `build` with one pair per task against pairs_per_shard=64, on the same pairs.
+
+    python bench/bench_audio_scale.py --files 100000 --work /tmp/audio-scale
+
+Nothing downloads; the audio is synthesised here (seed --seed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import soundfile as sf
+
+RATE = 16000
+DURATIONS = np.arange(2.0, 4.01, 0.5)  # seconds: five values, so each is shared by a fifth of the catalog
+TRACKS_PER_ARTIST = 40
+REISSUE_SHARE = 0.03  # pairs released again under new ids (same recordings): duplicate_recording
+MISLABEL_SHARE = 0.02  # "instrumentals" that are a copy of the original mix: same_content
+
+
+def _song(rng: np.random.Generator, seconds: float) -> tuple[np.ndarray, np.ndarray]:
+    """(accompaniment, voice) of one synthetic song: chords with a rhythm, a band of noise, a sung melody."""
+    n = int(seconds * RATE)
+    t = np.arange(n) / RATE
+    acc = np.zeros(n, np.float32)
+    for _ in range(3):
+        f0 = rng.uniform(60, 400)
+        harmonics = np.arange(1, 7)
+        amps = rng.uniform(0.2, 1.0, 6) * harmonics ** -rng.uniform(0.5, 2.0)
+        acc += (amps[:, None] * np.sin(2 * np.pi * f0 * harmonics[:, None] * t + rng.uniform(0, 6, (6, 1)))).sum(0)
+    beat = rng.uniform(1.5, 4.0)
+    acc *= (0.55 + 0.45 * np.sin(2 * np.pi * beat * t + rng.uniform(0, 6))).astype(np.float32)
+    noise = rng.standard_normal(n).astype(np.float32)
+    lo, hi = sorted(rng.uniform(200, 3800, 2))
+    spectrum = np.fft.rfft(noise)
+    freqs = np.fft.rfftfreq(n, 1 / RATE)
+    spectrum[(freqs < lo) | (freqs > hi)] = 0
+    acc += rng.uniform(0.1, 1.0) * np.fft.irfft(spectrum, n).astype(np.float32) * 3
+    notes = 200 * 2 ** (rng.integers(0, 18, int(seconds / 0.4) + 1) / 12)
+    f = np.repeat(notes, int(0.4 * RATE))[:n] * (1 + 0.01 * np.sin(2 * np.pi * 5.5 * t))
+    phase = 2 * np.pi * np.cumsum(f) / RATE
+    voice = sum(a * np.sin(k * phase) for k, a in ((1, 1.0), (2, 0.5), (3, 0.3), (4, 0.15))).astype(np.float32)
+    voice *= 10 ** (rng.uniform(-9, 3) / 20) * np.abs(acc).mean() / (np.abs(voice).mean() + 1e-9)
+    return acc, voice
+
+
+def generate(root: Path, n_files: int, seed: int) -> dict:
+    """Write the corpus under ``root`` (audio/ and catalog.csv); returns the planted truth."""
+    rng = np.random.default_rng(seed)
+    audio = root / "audio"
+    rows, truth = [], {"pairs": 0, "reissued": [], "mislabelled": []}
+    track = 0
+    written = 0
+    while written < n_files:
+        artist = f"Artist {track // TRACKS_PER_ARTIST:05d}"
+        folder = audio / artist.replace(" ", "_")
+        folder.mkdir(parents=True, exist_ok=True)
+        seconds = float(rng.choice(DURATIONS))
+        acc, voice = _song(rng, seconds)
+        mix = acc + voice
+        peak = max(np.abs(mix).max(), np.abs(acc).max()) / 0.9
+        title = f"Song {track:06d} {''.join(rng.choice(list('abcdefghij'), 5))}"
+        orig = folder / f"{track:06d}.wav"
+        sf.write(orig, (mix / peak).astype(np.float32), RATE, subtype="PCM_16")
+        rows.append((f"T{track:06d}", artist, title, f"{seconds:.2f}", str(orig.relative_to(root))))
+        written += 1
+        if rng.random() < 0.6:  # an instrumental release
+            inst = folder / f"{track:06d}-inst.wav"
+            mislabelled = rng.random() < MISLABEL_SHARE
+            sf.write(inst, ((mix if mislabelled else acc) / peak).astype(np.float32), RATE, subtype="PCM_16")
+            rows.append((f"T{track:06d}I", artist, f"{title} (Instrumental)", f"{seconds:.2f}",
+                         str(inst.relative_to(root))))
+            written += 1
+            truth["pairs"] += 1
+            if mislabelled:
+                truth["mislabelled"].append(f"T{track:06d}I")
+            elif rng.random() < REISSUE_SHARE:  # the same two recordings again, on a later release
+                for suffix, src in (("R", orig), ("RI", inst)):
+                    copy = folder / f"{track:06d}-{suffix}.wav"
+                    copy.write_bytes(src.read_bytes())
+                    name = title + " (2011 Remaster)" + (" (Instrumental)" if suffix == "RI" else "")
+                    rows.append((f"T{track:06d}{suffix}", artist, name, f"{seconds:.2f}", str(copy.relative_to(root))))
+                    written += 1
+                truth["reissued"].append(f"T{track:06d}RI")
+        track += 1
+    with (root / "catalog.csv").open("w", encoding="utf-8") as fh:
+        fh.write("track_id,artist,title,duration,audio_path\n")
+        for r in rows:
+            fh.write(",".join(f'"{v}"' for v in r) + "\n")
+    (root / "truth.json").write_text(json.dumps(truth))
+    return truth
+
+
+YAML = """tracks:
+  path: {root}/catalog.csv
+  audio_root: {root}
+  duration_unit: s
+  columns: {{track_id: track_id, artist: artist, title: title, duration: duration, audio_path: audio_path}}
+pairs: {work}/pairs.parquet
+rejects: {work}/rejects.parquet
+unpaired: {work}/unpaired.parquet
+fingerprints: {work}/fingerprints.parquet
+shards: {work}/shards
+report: {work}/report
+models: {work}/models
+eval_set: {{path: {work}/eval.csv, audio_root: {work}}}
+evaluation: {work}/evaluation
+separated: {work}/separated
+"""
+
+
+def tree_run(cmd: list[str], log: Path) -> dict:
+    """Run ``cmd``; wall seconds and peak RSS summed over its process tree (sampled every 0.2 s)."""
+    import psutil
+
+    start = time.perf_counter()
+    with log.open("w") as err:
+        proc = subprocess.Popen(cmd, stdout=err, stderr=subprocess.STDOUT)
+        root, peak = psutil.Process(proc.pid), 0
+        while proc.poll() is None:
+            total = 0
+            try:
+                for p in [root, *root.children(recursive=True)]:
+                    try:
+                        total += p.memory_info().rss
+                    except psutil.Error:
+                        pass
+            except psutil.Error:
+                pass
+            peak = max(peak, total)
+            time.sleep(0.2)
+    return {"rc": proc.returncode, "wall_s": time.perf_counter() - start, "peak_gb": peak / 2**30}
+
+
+def fingerprint_speed(paths: list[str], work: Path, workers: int) -> dict:
+    """files/s of decode + fingerprint, batched tasks against one task per file, same files, same cluster size."""
+    from vocalmine.mining.fingerprint_cache import FILES_PER_TASK, fingerprint_paths
+
+    out = {}
+    for label, per_task in (("one task per file", 1), (f"{FILES_PER_TASK} files per task", FILES_PER_TASK)):
+        cache = work / f"fp-{per_task}.parquet"
+        cache.unlink(missing_ok=True)
+        start = time.perf_counter()
+        fingerprint_paths(paths, cache_path=cache, seconds=90.0, scheduler=None, n_workers=workers,
+                          files_per_task=per_task)
+        wall = time.perf_counter() - start
+        out[label] = {"files": len(paths), "wall_s": wall, "files_per_s_per_core": len(paths) / wall / workers}
+        print(f"  decode+fingerprint, {label:>22}: {len(paths):,} files in {wall:6.1f} s = "
+              f"{len(paths) / wall / workers:6.1f} files/s per core ({workers} workers)")
+    return out
+
+
+def dedupe_growth(cache: Path, truth: dict, catalog_csv: Path, root: Path) -> list[dict]:
+    """Comparisons of the content index against the old duration window, at growing sizes; planted copies found."""
+    import pandas as pd
+
+    from vocalmine.core.contract.pairs import FINGERPRINTS_SCHEMA
+    from vocalmine.core.tables import read_table
+    from vocalmine.mining.fingerprint import Fingerprint, content_groups
+
+    table = read_table(cache, FINGERPRINTS_SCHEMA)
+    prints = {p: Fingerprint(bytes(f), int(n), float(d), e) for p, n, d, f, e in
+              zip(table["path"], table["n_frames"], table["duration_s"], table["features"], table["error"])}
+    rows = pd.read_csv(catalog_csv, dtype=str)
+    path_of = {t: str(root / p) for t, p in zip(rows["track_id"], rows["audio_path"])}
+    planted = [(path_of[t], path_of[t[:-2] + "I"]) for t in truth["reissued"]] + \
+              [(path_of[t], path_of[t[:-1]]) for t in truth["mislabelled"]]
+    keys = sorted(prints)
+    out = []
+    for size in sorted({len(keys) // 100, len(keys) // 10, len(keys)}):
+        chosen = set(keys[:: max(1, len(keys) // size)][:size])
+        # keep every planted copy whose two files were both chosen
+        subset = {k: prints[k] for k in chosen}
+        start = time.perf_counter()
+        canonical, compared = content_groups(subset, threshold_db=1.0)
+        wall = time.perf_counter() - start
+        d = np.sort([fp.duration_s for fp in subset.values()])
+        window = int(sum(np.searchsorted(d, d + 1.0, side="right") - np.arange(len(d)) - 1))
+        found = [canonical.get(a) is not None and canonical.get(a) == canonical.get(b) for a, b in planted
+                 if a in subset and b in subset]
+        out.append({"files": len(subset), "compared": compared, "window_pairs": window, "seconds": wall,
+                    "planted": len(found), "found": int(sum(found))})
+        print(f"  dedupe {len(subset):>7,} files: {compared:>9,} full comparisons (previous window: {window:>14,}), "
+              f"{wall:6.1f} s; planted copies found {sum(found)}/{len(found)}")
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--files", type=int, default=100_000)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/vocalmine-audio-scale"))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--speed-files", type=int, default=4000, help="files for the batched vs per-file decode")
+    parser.add_argument("--build-pairs", type=int, default=2000, help="pairs for the one-task-per-pair build")
+    parser.add_argument("--json", type=Path, help="write the figures here")
+    args = parser.parse_args()
+    root, work = args.work / "corpus", args.work / "work"
+    work.mkdir(parents=True, exist_ok=True)
+    vm = [str(Path(sys.executable).with_name("vocalmine"))]
+    if (root / "truth.json").is_file():
+        truth = json.loads((root / "truth.json").read_text())
+    else:
+        start = time.perf_counter()
+        truth = generate(root, args.files, args.seed)
+        print(f"(generated {args.files:,} files in {time.perf_counter() - start:.0f} s)")
+    yaml_file = work / "data_catalog.yaml"
+    yaml_file.write_text(YAML.format(root=root, work=work), encoding="utf-8")
+    n_files = sum(1 for _ in open(root / "catalog.csv")) - 1
+    print(f"# audio at scale: {n_files:,} files, {truth['pairs']:,} true pairs, {len(truth['reissued'])} re-releases, "
+          f"{len(truth['mislabelled'])} mislabelled, {os.cpu_count()} CPUs")
+    figures: dict = {"files": n_files, "truth": {k: (v if isinstance(v, int) else len(v)) for k, v in truth.items()}}
+
+    paths = sorted(str(p) for p in (root / "audio").rglob("*.wav"))[: args.speed_files]
+    figures["fingerprint"] = fingerprint_speed(paths, work, args.workers)
+
+    for f in (work / "fingerprints.parquet",):
+        f.unlink(missing_ok=True)
+    mine = tree_run([*vm, "--catalog", str(yaml_file), "mine", "--engine", "dask", "--workers", str(args.workers)],
+                    work / "mine.log")
+    import pandas as pd
+
+    pairs = pd.read_parquet(work / "pairs.parquet")
+    rejects = pd.read_parquet(work / "rejects.parquet")
+    content = rejects[rejects["stage"] == "content"]["reason"].value_counts().to_dict()
+    decoded = pd.read_parquet(work / "fingerprints.parquet")
+    figures["mine"] = {**mine, "pairs": len(pairs), "content_rejects": content, "files_decoded": len(decoded),
+                       "files_per_s_per_core": len(decoded) / mine["wall_s"] / args.workers}
+    print(f"  vocalmine mine: {mine['wall_s']:.1f} s wall, peak {mine['peak_gb']:.2f} GB over all processes, "
+          f"{len(decoded):,} files decoded ({len(decoded) / mine['wall_s'] / args.workers:.1f} files/s per core "
+          f"including pairing), {len(pairs):,} pairs, content rejects {content}")
+    figures["dedupe"] = dedupe_growth(work / "fingerprints.parquet", truth, root / "catalog.csv", root)
+
+    build = tree_run([*vm, "--catalog", str(yaml_file), "build", "--workers", str(args.workers), "--set",
+                      "pairs_per_shard=64"], work / "build.log")
+    seconds = float(pairs["original_duration_s"].sum())
+    figures["build"] = {**build, "pairs": len(pairs), "pair_seconds": seconds,
+                        "realtime_per_core": seconds / build["wall_s"] / args.workers}
+    print(f"  vocalmine build (64 pairs per task): {len(pairs):,} pairs, {build['wall_s']:.1f} s wall, peak "
+          f"{build['peak_gb']:.2f} GB, {len(pairs) / build['wall_s'] / args.workers:.1f} pairs/s per core "
+          f"({seconds / build['wall_s'] / args.workers:.0f}x realtime per core, start-up included)")
+    # one task per pair against 64 per task, on the same first pairs
+    sub = work / "sub"
+    sub.mkdir(exist_ok=True)
+    (sub / "data_catalog.yaml").write_text(YAML.format(root=root, work=sub), encoding="utf-8")
+    table = pq.read_table(work / "pairs.parquet")  # its provenance kept: build reads it as mine wrote it
+    order = np.argsort(np.asarray(table.column("pair_id").to_pylist()))[: args.build_pairs]
+    pq.write_table(table.take(order), sub / "pairs.parquet")
+    figures["build_tasks"] = {}
+    for per_task in (1, 64):
+        shutil.rmtree(sub / "shards", ignore_errors=True)
+        run = tree_run([*vm, "--catalog", str(sub / "data_catalog.yaml"), "build", "--workers", str(args.workers),
+                        "--set", f"pairs_per_shard={per_task}"], sub / f"build-{per_task}.log")
+        rate = args.build_pairs / run["wall_s"] / args.workers
+        figures["build_tasks"][per_task] = {**run, "pairs_per_s_per_core": rate}
+        print(f"  build {args.build_pairs:,} pairs, {per_task:>2} per task: {run['wall_s']:6.1f} s, "
+              f"{rate:6.1f} pairs/s per core, peak {run['peak_gb']:.2f} GB")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1, default=float))
+
+
+if __name__ == "__main__":
+    main()
