@@ -181,12 +181,15 @@ def mine(*, catalog: DataCatalog, engine: str = "pandas", scheduler: str | None 
 
     frames = [f for f in (ingest_rejects, pairing_rejects, content_rejects) if len(f)]
     rejects = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=REJECTS_SCHEMA.names)
+    settled = time.perf_counter()
     if paired.unpaired_parts is not None:
         unpaired = settle_unpaired(paired.unpaired_parts, decisions, pairs, rejects)  # an Arrow table
     else:
         unpaired = unpaired_rows(paired.tracks, decisions, pairs, rejects)
+    log.info("unpaired rows: %d in %.1f s", len(unpaired), time.perf_counter() - settled)
     check_accounting(n_rows=n_rows, pairs=pairs, unpaired=unpaired, rejects=rejects)
     settings = {"engine": engine, **dataclasses.asdict(config)}  # recorded in every artifact (their provenance)
+    written = time.perf_counter()
     for df, path, schema in ((pairs, catalog.pairs, PAIRS_SCHEMA), (rejects, catalog.rejects, REJECTS_SCHEMA),
                              (unpaired, catalog.unpaired, UNPAIRED_SCHEMA)):
         try:
@@ -195,6 +198,7 @@ def mine(*, catalog: DataCatalog, engine: str = "pandas", scheduler: str | None 
             raise storage_error(exc, path) from exc
     if parts is not None:
         remove_parts(parts)
+    log.info("tables written in %.1f s", time.perf_counter() - written)
 
     rejected: dict[str, dict[str, int]] = {}
     for (stage, reason), n in Counter(zip(rejects["stage"], rejects["reason"])).items():

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -347,11 +348,76 @@ def title_columns(values: Iterable[str] | pa.Array, markers: tuple[MarkerGroup, 
     for name in ("other", "marker", "family", "edits"):
         out[name] = np.full(n, "", dtype=object)
     if len(reading):
-        texts = folded.take(pa.array(reading)).to_pylist()
-        infos = [_analyze_one_part(t, vocab) or _analyze(t, vocab) for t in texts]
+        texts = folded.take(pa.array(reading))
+        split, main, segment = _split_one_part(texts, needs)
+        if split.any():
+            _read_one_part(out, reading[split], main[split], segment[split], vocab)
+        rest = reading[~split]
+        infos = [_analyze_one_part(t, vocab) or _analyze(t, vocab) for t in texts.filter(pa.array(~split)).to_pylist()]
         for name in TITLE_FIELDS:
-            out[name][reading] = [getattr(i, name) for i in infos]
+            out[name][rest] = [getattr(i, name) for i in infos]
     return out
+
+
+# Python's \s (str.isspace) beyond RE2's [\t\n\f\r ]: titles holding one are split by _analyze_one_part instead.
+_WIDE_SPACE = r"[\x0b\x1c-\x1f\x85\xa0\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
+_ONE_BRACKET_RE2 = (f"^(?P<main>[^{re.escape(_OPEN + _CLOSE)}]*)[{re.escape(_OPEN)}]"
+                    f"(?P<segment>[^{re.escape(_OPEN + _CLOSE)}]*)[{re.escape(_CLOSE)}]\\s*$")
+_ONE_DASH_RE2 = f"^(?P<main>.*?)\\s[{_DASHES}]+\\s(?P<segment>.*)$"
+
+
+def _split_one_part(texts: pa.Array, needs: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_analyze_one_part`'s split of many titles at once (RE2; equal to Python's re here, see _WIDE_SPACE).
+
+    Returns:
+        (split, main, segment): (n,) bool, and (n,) object str (meaningful where split).
+    """
+    n = len(texts)
+    plain_space = ~pc.match_substring_regex(texts, _WIDE_SPACE).to_numpy(zero_copy_only=False)
+    bracket = pc.extract_regex(texts, _ONE_BRACKET_RE2)
+    is_bracket = bracket.is_valid().to_numpy(zero_copy_only=False)
+    no_bracket = ~pc.match_substring_regex(texts, _ANY_BRACKET.pattern).to_numpy(zero_copy_only=False)
+    no_wrapper = ~pc.match_substring_regex(texts, "[\\-~\u301c]\\s*$").to_numpy(zero_copy_only=False)
+    dash = pc.extract_regex(texts, _ONE_DASH_RE2)
+    is_dash = ~is_bracket & no_bracket & no_wrapper & dash.is_valid().to_numpy(zero_copy_only=False)
+    main = pc.if_else(pa.array(is_bracket), pc.fill_null(bracket.field("main"), ""),
+                      pc.fill_null(dash.field("main"), ""))
+    segment = pc.if_else(pa.array(is_bracket), pc.fill_null(bracket.field("segment"), ""),
+                         pc.fill_null(dash.field("segment"), ""))
+    # what _analyze sees of the main text: a bracket group is blanked to spaces
+    seen = pc.if_else(pa.array(is_bracket), pc.binary_join_element_wise(main, pa.scalar(" "), ""), main)
+    has_text = pc.not_equal(pc.utf8_trim_whitespace(main), "").to_numpy(zero_copy_only=False)
+    quiet = ~pc.match_substring_regex(seen, needs).to_numpy(zero_copy_only=False)
+    split = plain_space & (is_bracket | is_dash) & has_text & quiet if n else np.zeros(0, dtype=bool)
+    as_object = lambda a: np.asarray(a.to_numpy(zero_copy_only=False), dtype=object)  # noqa: E731
+    return split, as_object(main), as_object(segment)
+
+
+def _read_one_part(out: dict[str, np.ndarray], rows: np.ndarray, main: np.ndarray, segment: np.ndarray,
+                   vocab: Vocabulary) -> None:
+    """Fill ``out`` at ``rows`` for titles split into a main text and one segment: each distinct segment is read
+    once, main texts are squashed as plain titles are."""
+    codes, uniques = pd.factorize(segment)
+    readings = [_read_segment(text, vocab) for text in uniques.tolist()]
+    pick = lambda field: np.array([getattr(r, field) for r in readings] + [None], dtype=object)[:-1][codes]  # noqa
+    squashed = _squash_arrow(as_arrow(main))
+    core = _join_arrow(squashed, as_arrow(pick("kept_squashed")))
+    other = pick("other_squashed")
+    marker = pick("marker")
+    out["core"][rows] = core.to_numpy(zero_copy_only=False)
+    out["full"][rows] = _join_arrow(core, as_arrow(other)).to_numpy(zero_copy_only=False)
+    out["other"][rows] = other
+    out["instrumental"][rows] = marker != ""
+    out["marker"][rows] = marker
+    out["family"][rows] = pick("family")
+    out["edits"][rows] = np.array(["; ".join(e for e in r.edits if e) for r in readings] + [None],
+                                  dtype=object)[:-1][codes]
+
+
+def _join_arrow(a: pa.Array, b: pa.Array) -> pa.Array:
+    """:func:`_join` element-wise: "a b", or whichever is not empty."""
+    both = pc.binary_join_element_wise(a, b, " ")
+    return pc.if_else(pc.equal(a, ""), b, pc.if_else(pc.equal(b, ""), a, both))
 
 
 def split_titles(values: Iterable[str] | pa.Array,
