@@ -1,13 +1,17 @@
 """Mining benchmark: wall time, peak memory and pairs found on generated catalogs.
 
 Catalogs have realistic artist blocks (log-normal sizes, median ~8 tracks, a
-tail up to 2000) and ~15% instrumentals spelled as in real exports. Each run
-is a fresh subprocess so peak RSS (ru_maxrss) is the run's own. The baseline
-is what a user would otherwise write: all-pairs rapidfuzz over instrumental x
-original titles (process.cdist, every core), same-artist filtered afterwards;
-it runs on the sizes where it finishes and is extrapolated quadratically.
+tail up to 2000) and ~15% instrumentals spelled as in real exports. Each run is
+the `vocalmine mine` command as a user runs it (the dask engine on its
+LocalCluster of 2 worker processes), with wall time and the peak memory summed
+over every process it starts, sampled every 0.2 s. The bench prints the growth
+of time and memory per 10x rows, and checks that the engines write identical
+pairs, rejects and unpaired tables where both ran. The baseline is what a user
+would otherwise write: all-pairs rapidfuzz over instrumental x original titles
+(process.cdist, every core), same-artist filtered afterwards; it runs on the
+sizes where it finishes and is extrapolated quadratically.
 
-    python bench/bench_mining.py --sizes 1e5 1e6 [--engine pandas|dask] [--baseline-sizes 1e3 1e4]
+    python bench/bench_mining.py --sizes 1e5 1e6 1e7 --engines pandas dask [--baseline-sizes 1e3 1e4]
 
 Real catalogs (../shared/data/catalogs) are mined by bench/bench_real_catalogs.py.
 """
@@ -15,9 +19,8 @@ Real catalogs (../shared/data/catalogs) are mined by bench/bench_real_catalogs.p
 from __future__ import annotations
 
 import argparse
-import json
+import contextlib
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -89,30 +92,50 @@ separated: {work}/separated
 """
 
 
-def run_child(args: argparse.Namespace) -> None:
-    """Inside the measuring subprocess: mine once and print JSON."""
-    from vocalmine.core.catalog import load_catalog
-    from vocalmine.mining.config import MiningConfig
-    from vocalmine.mining.mine import mine
+def measure(csv: Path, work: Path, engine: str) -> dict:
+    """`vocalmine mine` on ``csv``: wall seconds, peak RSS summed over its process tree, and its summary."""
+    import psutil
 
-    catalog = load_catalog(args.child)
-    start = time.perf_counter()
-    summary = mine(catalog=catalog, engine=args.engine, scheduler="sync", config=MiningConfig(dask_partitions=args.partitions))
-    wall = time.perf_counter() - start
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    peak_mb = usage.ru_maxrss / 1024
-    print(json.dumps({"cpu_s": usage.ru_utime + usage.ru_stime, "wall_s": wall, "peak_mb": peak_mb, "pairs": summary.pairs, "rows": summary.rows_read, "candidates": summary.candidates}))
-
-
-def measure(csv: Path, work: Path, engine: str, partitions: int) -> dict:
     work.mkdir(parents=True, exist_ok=True)
+    for old in work.glob("*.parquet"):
+        old.unlink()
     yaml_file = work / "data_catalog.yaml"
     yaml_file.write_text(YAML.format(csv=csv, work=work), encoding="utf-8")
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", str(yaml_file), "--engine", engine, "--partitions", str(partitions)],
-        capture_output=True, text=True, check=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    cmd = [str(Path(sys.executable).with_name("vocalmine")), "--catalog", str(yaml_file), "mine", "--engine", engine]
+    start = time.perf_counter()
+    with (work / "mine.log").open("w") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        root, peak = psutil.Process(proc.pid), 0
+        while proc.poll() is None:
+            total = 0
+            with contextlib.suppress(psutil.Error):
+                for child in [root, *root.children(recursive=True)]:
+                    with contextlib.suppress(psutil.Error):
+                        total += child.memory_info().rss
+            peak = max(peak, total)
+            time.sleep(0.2)
+    wall = time.perf_counter() - start
+    if proc.returncode:
+        raise SystemExit(f"vocalmine mine failed (exit {proc.returncode}); see {work / 'mine.log'}")
+    import pandas as pd
+
+    pairs = pd.read_parquet(work / "pairs.parquet")
+    unpaired = pd.read_parquet(work / "unpaired.parquet", columns=["track_id"])
+    rejects = pd.read_parquet(work / "rejects.parquet", columns=["stage"])
+    return {"wall_s": wall, "peak_mb": peak / 2**20, "pairs": len(pairs), "unpaired": len(unpaired),
+            "rows": len(pairs) * 2 + len(unpaired) + int((rejects["stage"] == "ingest").sum())}
+
+
+def same_tables(a: Path, b: Path) -> bool:
+    """Whether two mine runs wrote identical pairs, rejects and unpaired tables."""
+    import pandas as pd
+
+    for name in ("pairs", "rejects", "unpaired"):
+        try:
+            pd.testing.assert_frame_equal(pd.read_parquet(a / f"{name}.parquet"), pd.read_parquet(b / f"{name}.parquet"))
+        except AssertionError:
+            return False
+    return True
 
 
 def baseline(csv: Path) -> dict:
@@ -137,17 +160,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", nargs="*", default=["1e5", "1e6"], help="catalog rows, e.g. 1e5 1e6 1e7")
     parser.add_argument("--baseline-sizes", nargs="*", default=["1e3", "1e4"], help="sizes for the all-pairs baseline")
-    parser.add_argument("--engine", choices=["pandas", "dask"], default="pandas")
-    parser.add_argument("--partitions", type=int, default=8, help="dask engine partitions")
+    parser.add_argument("--engines", nargs="+", choices=["pandas", "dask"], default=["pandas", "dask"])
     parser.add_argument("--repeats", type=int, default=1, help="runs per size (median reported)")
-    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "vocalmine-bench", help="where generated catalogs are kept")
-    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "vocalmine-bench",
+                        help="where generated catalogs are kept")
     args = parser.parse_args()
-    if args.child:
-        run_child(args)
-        return
     args.cache.mkdir(parents=True, exist_ok=True)
-    print(f"# mining benchmark, engine={args.engine}, {os.cpu_count()} CPUs")
+    print(f"# mining benchmark: `vocalmine mine` per engine, {os.cpu_count()} CPUs")
     base_rate = None
     for size in args.baseline_sizes:
         n = int(float(size))
@@ -156,9 +175,9 @@ def main() -> None:
             generate(n, csv)
         b = baseline(csv)
         base_rate = b["wall_s"] / max(1, b["comparisons"])
-        mined = measure(csv, args.cache / f"work-{n}-{args.engine}", args.engine, args.partitions)
-        print(f"baseline all-pairs n={n:>9,}: {b['wall_s']:8.2f} s, {b['comparisons']:,} comparisons, {b['matches_same_artist']} same-artist matches "
-              f"| vocalmine {mined['wall_s']:.2f} s, {mined['pairs']} pairs")
+        print(f"baseline all-pairs n={n:>9,}: {b['wall_s']:8.2f} s, {b['comparisons']:,} comparisons, "
+              f"{b['matches_same_artist']} same-artist matches")
+    previous: dict[str, dict] = {}
     for size in args.sizes:
         n = int(float(size))
         csv = args.cache / f"catalog-{n}.csv"
@@ -166,18 +185,29 @@ def main() -> None:
             t0 = time.perf_counter()
             generate(n, csv)
             print(f"(generated {csv} in {time.perf_counter() - t0:.0f} s)")
-        runs = [measure(csv, args.cache / f"work-{n}-{args.engine}", args.engine, args.partitions) for _ in range(args.repeats)]
-        wall = float(np.median([r["wall_s"] for r in runs]))
-        peak = max(r["peak_mb"] for r in runs)
-        cpu = float(np.median([r["cpu_s"] for r in runs]))
-        line = f"vocalmine n={runs[0]['rows']:>10,}: {wall:8.2f} s wall (median of {len(runs)}), {cpu:.1f} s CPU incl. imports, peak {peak:7.0f} MB, {runs[0]['candidates']:,} candidates, {runs[0]['pairs']:,} pairs"
-        if base_rate:
-            inst = 0.15 * runs[0]["rows"]
-            est = base_rate * inst * (runs[0]["rows"] - inst)
-            line += f" | all-pairs baseline extrapolated {est:,.0f} s ({est / wall:,.0f}x)"
-        print(line)
+        for engine in args.engines:
+            work = args.cache / f"work-{n}-{engine}"
+            runs = [measure(csv, work, engine) for _ in range(args.repeats)]
+            wall = float(np.median([r["wall_s"] for r in runs]))
+            peak = max(r["peak_mb"] for r in runs)
+            line = (f"{engine:>6} n={runs[0]['rows']:>10,}: {wall:7.1f} s wall (median of {len(runs)}), peak "
+                    f"{peak:7.0f} MB summed over processes, {runs[0]['pairs']:,} pairs")
+            last = previous.get(engine)
+            if last:
+                line += (f" | growth per {n / last['n']:.0f}x rows: time {wall / last['wall']:.1f}x, "
+                         f"memory {peak / last['peak']:.1f}x")
+            if base_rate:
+                inst = 0.15 * runs[0]["rows"]
+                est = base_rate * inst * (runs[0]["rows"] - inst)
+                line += f" | all-pairs baseline extrapolated {est:,.0f} s ({est / wall:,.0f}x)"
+            print(line, flush=True)
+            previous[engine] = {"n": n, "wall": wall, "peak": peak}
+        if len(args.engines) == 2:
+            same = same_tables(args.cache / f"work-{n}-pandas", args.cache / f"work-{n}-dask")
+            print(f"  n={n:,}: pandas and dask tables {'identical' if same else 'DIFFER'}")
     if (SHARED / "catalogs").is_dir():
-        print("real catalogs: run bench/bench_real_catalogs.py (every pair and every unpaired marker row, per --missing-duration)")
+        print("real catalogs: run bench/bench_real_catalogs.py (every pair and every unpaired marker row, "
+              "per --missing-duration)")
     else:
         print(f"skipped real catalogs: {SHARED / 'catalogs'} is absent")
 
