@@ -168,7 +168,7 @@ def pair_catalog(tracks: TrackCatalog, *, config: MiningConfig, engine: str = "p
     get = _dask_scheduler(scheduler)
     # Blocks of whole lines, parsed by the reader of the pandas path (block 0 starts with the header row).
     _, (blocks,) = read_bytes(str(tracks.path), delimiter=b"\n", blocksize=config.dask_blocksize, sample=False)
-    # artist partitions of ~100k rows at most (a block of 16 MiB holds ~250k): bounded memory per task
+    # artist partitions of ~150k rows (a block of 16 MiB holds ~300k of 57 bytes): bounded memory per task
     n_partitions = config.dask_partitions or max(8, 2 * len(blocks))
 
     def read(data: bytes, number: int, first_row: int = 0) -> CsvBlock:
