@@ -142,7 +142,15 @@ def fractional_shift(y: np.ndarray, delay: float) -> np.ndarray:
 
 
 def refine_alignment(original: np.ndarray, instrumental: np.ndarray, *, segment: int = FINE_SEGMENT) -> FineAlignment:
-    """The fractional delay and least-squares gain that best explain ``original`` by ``instrumental``.
+    """The fractional delay and least-squares gain that best explain ``original`` by ``instrumental``
+    (:func:`refine_and_shift` without the shifted instrumental)."""
+    return refine_and_shift(original, instrumental, segment=segment)[0]
+
+
+def refine_and_shift(original: np.ndarray, instrumental: np.ndarray, *,
+                     segment: int = FINE_SEGMENT) -> tuple[FineAlignment, np.ndarray]:
+    """The fractional delay and least-squares gain that best explain ``original`` by ``instrumental``,
+    and the instrumental shifted by that delay (float32, the overlap's length; the gain is not applied).
 
     Both signals are already aligned to the sample (equal length). The delay
     maximises the band-limited cross-correlation <o, i(· + d)> over
@@ -151,7 +159,7 @@ def refine_alignment(original: np.ndarray, instrumental: np.ndarray, *, segment:
     """
     n = min(len(original), len(instrumental))
     if n == 0:
-        return FineAlignment(0.0, 0.0, 0.0)
+        return FineAlignment(0.0, 0.0, 0.0), np.zeros(0, dtype=np.float32)
     lo = max(0, (n - segment) // 2)
     o = original[lo : lo + segment].astype(np.float64)
     i = instrumental[lo : lo + segment].astype(np.float64)
@@ -192,4 +200,4 @@ def refine_alignment(original: np.ndarray, instrumental: np.ndarray, *, segment:
     residual = o_all - gain * shifted
     energy = float(np.dot(o_all, o_all))
     residual_db = 10 * np.log10(max(float(np.dot(residual, residual)), 1e-30) / energy) if energy > 0 else 0.0
-    return FineAlignment(delay=delay, gain=gain, residual_db=float(residual_db))
+    return FineAlignment(delay=delay, gain=gain, residual_db=float(residual_db)), shifted

@@ -18,7 +18,7 @@ from vocalmine.core.spec import ANALYSIS_RATE
 from vocalmine.core.constants import HOP_LENGTH, PATCH_FRAMES, SAMPLE_RATE, SHARD_DTYPE
 from vocalmine.core.errors import AudioError
 from vocalmine.core.contract import features_reasons as reasons
-from vocalmine.features.align import FineAlignment, apply_offset, estimate_offset, fractional_shift, refine_alignment
+from vocalmine.features.align import (FineAlignment, apply_offset, estimate_offset, refine_alignment, refine_and_shift)
 from vocalmine.features.coherence import phase_coherence
 from vocalmine.features.config import FeaturesConfig
 from vocalmine.features.gain import estimate_gain
@@ -117,10 +117,11 @@ def aligned_waveforms(orig: np.ndarray, inst: np.ndarray) -> tuple[np.ndarray, F
     Returns:
         (2, L) SHARD_DTYPE waveforms, and the fractional delay and least-squares gain applied.
     """
-    fine = refine_alignment(orig, inst)
+    fine, shifted = refine_and_shift(orig, inst)  # the shift the gain was fitted on, not computed twice
     out = np.empty((2, len(orig)), dtype=SHARD_DTYPE)
     out[0] = orig
-    out[1] = fine.gain * fractional_shift(inst, fine.delay)
+    out[1, : len(shifted)] = fine.gain * shifted
+    out[1, len(shifted):] = 0.0
     return out, fine
 
 
@@ -246,7 +247,7 @@ def decode_pair(original_path, instrumental_path) -> tuple[Decoded, Decoded]:
     decoded = []
     for side, path in (("original", original_path), ("instrumental", instrumental_path)):
         try:
-            data, rate = read_audio(path)
+            data, rate = read_audio(path, contiguous=False)
             decoded.append(Decoded(data, rate, mono_at(data, rate, ANALYSIS_RATE, source=path)))
         except AudioError as exc:
             exc.side = side

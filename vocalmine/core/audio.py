@@ -86,8 +86,14 @@ def _decode_failure(path: Path, exc: Exception) -> str:
     return text
 
 
-def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
+def read_audio(path: str | os.PathLike, *, contiguous: bool = True) -> tuple[np.ndarray, int]:
     """Decode ``path`` keeping its rate and channels.
+
+    Args:
+        path: the file.
+        contiguous: False returns the (channels, n) transpose of the decoded (n, channels) frames without
+            copying them (a multichannel song's copy costs as much as a third of its decoding); downmix,
+            resample_channels and to_channels read it as they read a contiguous one.
 
     Returns:
         (float32 array (channels, n_samples), sample rate in Hz).
@@ -106,7 +112,7 @@ def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
         raise AudioError(f"{path}: contains no samples")
     if not np.all(np.isfinite(data)):
         raise AudioError(f"{path}: contains NaN or infinite samples")
-    return np.ascontiguousarray(data.T), int(rate)
+    return (np.ascontiguousarray(data.T) if contiguous else data.T), int(rate)
 
 
 def load_audio(path: str | os.PathLike, sr: int = SAMPLE_RATE) -> np.ndarray:
