@@ -93,3 +93,15 @@ def test_a_full_disk_while_mine_writes_is_one_error_naming_the_file(tmp_path, mo
         mine(catalog=catalog, scheduler="sync")
     message = str(info.value)
     assert "\n" not in message and "disk full" in message and victim in message
+
+
+def test_files_are_decoded_in_batches_that_cover_every_file_once():
+    from vocalmine.mining.fingerprint_cache import FILES_PER_TASK, file_batches
+
+    paths = [f"f{k:05d}.wav" for k in range(1000)]
+    batches = file_batches(paths, n_workers=2)
+    assert [p for b in batches for p in b] == paths
+    assert max(map(len, batches)) == FILES_PER_TASK and len(batches) == -(-1000 // FILES_PER_TASK)
+    small = file_batches(paths[:40], n_workers=2)  # few files: at least four batches per worker
+    assert len(small) == 8 and [p for b in small for p in b] == paths[:40]
+    assert [len(b) for b in file_batches(paths[:5], n_workers=2, files_per_task=1)] == [1] * 5
