@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -31,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import soundfile as sf
+from process_tree import run_measured
 
 RATE = 8000  # telephone rate: the fingerprint and the gate run at 8192 Hz, and 10^5 files fit in 5 GB
 DURATIONS = np.arange(2.0, 4.01, 0.5)  # seconds: five values, so each is shared by a fifth of the catalog
@@ -143,29 +143,6 @@ separated: {work}/separated
 """
 
 
-def tree_run(cmd: list[str], log: Path) -> dict:
-    """Run ``cmd``; wall seconds and peak RSS summed over its process tree (sampled every 0.2 s)."""
-    import psutil
-
-    start = time.perf_counter()
-    with log.open("w") as err:
-        proc = subprocess.Popen(cmd, stdout=err, stderr=subprocess.STDOUT)
-        root, peak = psutil.Process(proc.pid), 0
-        while proc.poll() is None:
-            total = 0
-            try:
-                for p in [root, *root.children(recursive=True)]:
-                    try:
-                        total += p.memory_info().rss
-                    except psutil.Error:
-                        pass
-            except psutil.Error:
-                pass
-            peak = max(peak, total)
-            time.sleep(0.2)
-    return {"rc": proc.returncode, "wall_s": time.perf_counter() - start, "peak_gb": peak / 2**30}
-
-
 def fingerprint_speed(paths: list[str], work: Path, workers: int) -> dict:
     """files/s of decode + fingerprint, batched tasks against one task per file, same files, same cluster size."""
     from vocalmine.mining.fingerprint_cache import FILES_PER_TASK, fingerprint_paths
@@ -248,7 +225,7 @@ def main() -> None:
 
     for f in (work / "fingerprints.parquet",):
         f.unlink(missing_ok=True)
-    mine = tree_run([*vm, "--catalog", str(yaml_file), "mine", "--engine", "dask", "--workers", str(args.workers)],
+    mine = run_measured([*vm, "--catalog", str(yaml_file), "mine", "--engine", "dask", "--workers", str(args.workers)],
                     work / "mine.log")
     import pandas as pd
 
@@ -263,7 +240,7 @@ def main() -> None:
           f"including pairing), {len(pairs):,} pairs, content rejects {content}")
     figures["dedupe"] = dedupe_growth(work / "fingerprints.parquet", truth, root / "catalog.csv", root)
 
-    build = tree_run([*vm, "--catalog", str(yaml_file), "build", "--workers", str(args.workers), "--set",
+    build = run_measured([*vm, "--catalog", str(yaml_file), "build", "--workers", str(args.workers), "--set",
                       "pairs_per_shard=64"], work / "build.log")
     seconds = float(pairs["original_duration_s"].sum())
     figures["build"] = {**build, "pairs": len(pairs), "pair_seconds": seconds,
@@ -281,7 +258,7 @@ def main() -> None:
     figures["build_tasks"] = {}
     for per_task in (1, 64):
         shutil.rmtree(sub / "shards", ignore_errors=True)
-        run = tree_run([*vm, "--catalog", str(sub / "data_catalog.yaml"), "build", "--workers", str(args.workers),
+        run = run_measured([*vm, "--catalog", str(sub / "data_catalog.yaml"), "build", "--workers", str(args.workers),
                         "--set", f"pairs_per_shard={per_task}"], sub / f"build-{per_task}.log")
         rate = args.build_pairs / run["wall_s"] / args.workers
         figures["build_tasks"][per_task] = {**run, "pairs_per_s_per_core": rate}

@@ -19,15 +19,14 @@ Real catalogs (../shared/data/catalogs) are mined by bench/bench_real_catalogs.p
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from process_tree import run_measured
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
@@ -40,7 +39,8 @@ def generate(n: int, path: Path, seed: int = 0) -> None:
     rng = np.random.default_rng(seed)
     # pseudo-words of 3-9 letters: "w0001"-style tokens would share characters and inflate fuzzy scores
     letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
-    vocab = np.array(["".join(rng.choice(letters, size=int(rng.integers(3, 10)))).title() for _ in range(4000)], dtype=object)
+    vocab = np.array(["".join(rng.choice(letters, size=int(rng.integers(3, 10)))).title() for _ in range(4000)],
+                     dtype=object)
     sizes = []
     total = 0
     while total < n:
@@ -94,29 +94,16 @@ separated: {work}/separated
 
 def measure(csv: Path, work: Path, engine: str) -> dict:
     """`vocalmine mine` on ``csv``: wall seconds, peak RSS summed over its process tree, and its summary."""
-    import psutil
-
     work.mkdir(parents=True, exist_ok=True)
     for old in work.glob("*.parquet"):
         old.unlink()
     yaml_file = work / "data_catalog.yaml"
     yaml_file.write_text(YAML.format(csv=csv, work=work), encoding="utf-8")
     cmd = [str(Path(sys.executable).with_name("vocalmine")), "--catalog", str(yaml_file), "mine", "--engine", engine]
-    start = time.perf_counter()
-    with (work / "mine.log").open("w") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-        root, peak = psutil.Process(proc.pid), 0
-        while proc.poll() is None:
-            total = 0
-            with contextlib.suppress(psutil.Error):
-                for child in [root, *root.children(recursive=True)]:
-                    with contextlib.suppress(psutil.Error):
-                        total += child.memory_info().rss
-            peak = max(peak, total)
-            time.sleep(0.2)
-    wall = time.perf_counter() - start
-    if proc.returncode:
-        raise SystemExit(f"vocalmine mine failed (exit {proc.returncode}); see {work / 'mine.log'}")
+    run = run_measured(cmd, work / "mine.log")
+    wall, peak = run["wall_s"], run["peak_gb"] * 2**30
+    if run["rc"]:
+        raise SystemExit(f"vocalmine mine failed (exit {run['rc']}); see {work / 'mine.log'}")
     import pandas as pd
 
     pairs = pd.read_parquet(work / "pairs.parquet")
@@ -132,7 +119,8 @@ def same_tables(a: Path, b: Path) -> bool:
 
     for name in ("pairs", "rejects", "unpaired"):
         try:
-            pd.testing.assert_frame_equal(pd.read_parquet(a / f"{name}.parquet"), pd.read_parquet(b / f"{name}.parquet"))
+            pd.testing.assert_frame_equal(pd.read_parquet(a / f"{name}.parquet"),
+                                          pd.read_parquet(b / f"{name}.parquet"))
         except AssertionError:
             return False
     return True
@@ -145,7 +133,8 @@ def baseline(csv: Path) -> dict:
 
     df = pd.read_csv(csv, dtype=str)
     inst = df["title"].str.contains("instrumental|inst\\.", case=False)
-    ti = df.loc[inst, "title"].str.lower().str.replace(r"[\(\[\-].*instrument.*|\(inst\.\)", "", regex=True).str.strip().tolist()
+    ti = (df.loc[inst, "title"].str.lower().str.replace(r"[\(\[\-].*instrument.*|\(inst\.\)", "", regex=True)
+          .str.strip().tolist())
     to = df.loc[~inst, "title"].str.lower().tolist()
     start = time.perf_counter()
     scores = process.cdist(ti, to, scorer=fuzz.ratio, score_cutoff=90, workers=-1, dtype=np.uint8)
