@@ -105,8 +105,8 @@ def unpaired_rows(tracks: pd.DataFrame, decisions: pd.DataFrame, pairs: pd.DataF
     return pd.DataFrame({
         "track_id": pd.Series(ids, dtype=object),
         "role": pd.Series(np.where(is_inst, "instrumental", "original"), dtype=object),
-        "artist": left["artist"].to_numpy(dtype=object),
-        "title": left["title"].to_numpy(dtype=object),
+        "artist": pd.Series(left["artist"].to_numpy(dtype=object), dtype=object),
+        "title": pd.Series(left["title"].to_numpy(dtype=object), dtype=object),
         "duration_s": left["duration_s"].to_numpy(dtype=np.float64),
         "marker": pd.Series(left["marker"].to_numpy(dtype=object), dtype=object),
         "marker_family": pd.Series(left["marker_family"].to_numpy(dtype=object), dtype=object),
