@@ -323,7 +323,9 @@ def analyze_titles(values: Iterable[str] | pa.Array, markers: tuple[MarkerGroup,
     """One :class:`TitleInfo` per title (None titles read as "").
 
     Plain titles (no bracket, dash part, feat. credit or trailing marker) are squashed
-    vectorised; the others are read one distinct spelling at a time.
+    vectorised; titles of a plain main text and one segment ("Song (Radio Edit)", "Song -
+    Instrumental") are split vectorised, each distinct segment read once; the others are read
+    one distinct spelling at a time. All three give what :func:`_analyze` gives.
 
     Args:
         values: (n,) titles as in the catalog.
