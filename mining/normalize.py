@@ -162,11 +162,10 @@ def _read_segment(text: str, vocab: Vocabulary) -> SegmentReading:
         elif kind == "other":
             other.append(part)
 
-    credit = _FEAT_START.match(text)  # "(feat. X)", "(with X)": nothing of the song
-    hits = [] if credit else list(vocab.in_segment.pattern.finditer(text))
-    if credit:
-        pass
-    elif not hits:
+    if _FEAT_START.match(text):  # "(feat. X)", "(with X)": nothing of the song
+        return SegmentReading("", "", (), (), (), "", "")
+    hits = list(vocab.in_segment.pattern.finditer(text))
+    if not hits:
         alone = vocab.alone.pattern.fullmatch(text)
         if alone:  # "(MR)", "- Playback": the whole segment is the marker
             marker, family = alone.group(0).strip(), vocab.alone.family(alone)
@@ -242,51 +241,6 @@ def _analyze(folded: str, vocab: Vocabulary) -> TitleInfo:
     return TitleInfo(core, full, other_text, bool(marker), marker, family, "; ".join(e for e in edits if e))
 
 
-# The common title shapes: "main (segment)" and "main - segment", with a main text that needs no reading.
-_ONE_BRACKET = re.compile(f"([^{re.escape(_OPEN + _CLOSE)}]*)[{re.escape(_OPEN)}]([^{re.escape(_OPEN + _CLOSE)}]*)"
-                          f"[{re.escape(_CLOSE)}]\\s*")
-_ANY_BRACKET = re.compile(f"[{re.escape(_OPEN + _CLOSE)}]")
-_ENDS_WRAPPER = re.compile(r"[\-~\u301c]\s*$")
-
-
-@functools.lru_cache(maxsize=16)
-def _main_needs_reading(vocab: Vocabulary) -> re.Pattern:
-    """Python's reading of _NEEDS_READING and the trailing words (its \\s is wider than RE2's: never fewer hits)."""
-    return re.compile(_NEEDS_READING + "|" + vocab.trailing_words)
-
-
-def _join(a: str, b: str) -> str:
-    return f"{a} {b}" if a and b else a or b
-
-
-def _analyze_one_part(folded: str, vocab: Vocabulary) -> TitleInfo | None:
-    """:func:`_analyze` of a title made of a main text and one segment, or None for any other title.
-
-    The segment is one bracket group at the end or the part after the first " - ". The main text must
-    hold nothing _analyze would read (checked as _analyze sees it: a bracket group is blanked to spaces),
-    so the result is _analyze's by construction, at a fifth of its cost: the segment reading is cached,
-    and a catalog's segments repeat. tests/mining/test_title_fast_path.py compares the two.
-    """
-    shape = _ONE_BRACKET.fullmatch(folded)
-    if shape is not None:
-        main, segment = shape.group(1), shape.group(2)
-        seen = main + " "
-    elif _ANY_BRACKET.search(folded) or _ENDS_WRAPPER.search(folded):
-        return None
-    else:
-        cut = _DASH.search(folded)
-        if cut is None:
-            return None
-        main, segment = folded[: cut.start()], folded[cut.end():]
-        seen = main
-    if not main.strip() or _main_needs_reading(vocab).search(seen):
-        return None
-    reading = _read_segment(segment, vocab)
-    core = _join(_squash(main), reading.kept_squashed)
-    return TitleInfo(core, _join(core, reading.other_squashed), reading.other_squashed, bool(reading.marker),
-                     reading.marker, reading.family, "; ".join(e for e in reading.edits if e))
-
-
 def _squash_arrow(values: pa.Array) -> pa.Array:
     """Punctuation to single spaces, trimmed."""
     out = pc.replace_substring(values, "&", " and ")
@@ -355,21 +309,28 @@ def title_columns(values: Iterable[str] | pa.Array, markers: tuple[MarkerGroup, 
         if split.any():
             _read_one_part(out, reading[split], main[split], segment[split], vocab)
         rest = reading[~split]
-        infos = [_analyze_one_part(t, vocab) or _analyze(t, vocab) for t in texts.filter(pa.array(~split)).to_pylist()]
+        infos = [_analyze(t, vocab) for t in texts.filter(pa.array(~split)).to_pylist()]
         for name in TITLE_FIELDS:
             out[name][rest] = [getattr(i, name) for i in infos]
     return out
 
 
-# Python's \s (str.isspace) beyond RE2's [\t\n\f\r ]: titles holding one are split by _analyze_one_part instead.
+# Python's \s (str.isspace) beyond RE2's [\t\n\f\r ]: titles holding one are left to _analyze.
 _WIDE_SPACE = r"[\x0b\x1c-\x1f\x85\xa0\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
+_ANY_BRACKET = f"[{re.escape(_OPEN + _CLOSE)}]"
 _ONE_BRACKET_RE2 = (f"^(?P<main>[^{re.escape(_OPEN + _CLOSE)}]*)[{re.escape(_OPEN)}]"
                     f"(?P<segment>[^{re.escape(_OPEN + _CLOSE)}]*)[{re.escape(_CLOSE)}]\\s*$")
 _ONE_DASH_RE2 = f"^(?P<main>.*?)\\s[{_DASHES}]+\\s(?P<segment>.*)$"
 
 
 def _split_one_part(texts: pa.Array, needs: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`_analyze_one_part`'s split of many titles at once (RE2; equal to Python's re here, see _WIDE_SPACE).
+    """Titles made of a main text and one segment, split as :func:`_analyze` splits them, all at once in RE2.
+
+    The segment is one bracket group at the end, or the part after the first " - " of a title without
+    brackets. A title is split only where its main text holds nothing _analyze would read (checked as
+    _analyze sees it: a bracket group is blanked to spaces) and no space RE2 reads otherwise than Python's
+    re (_WIDE_SPACE), so that :func:`_read_one_part` gives _analyze's result by construction;
+    tests/mining/test_title_fast_path.py compares the two.
 
     Returns:
         (split, main, segment): (n,) bool, and (n,) object str (meaningful where split).
@@ -378,7 +339,7 @@ def _split_one_part(texts: pa.Array, needs: str) -> tuple[np.ndarray, np.ndarray
     plain_space = ~pc.match_substring_regex(texts, _WIDE_SPACE).to_numpy(zero_copy_only=False)
     bracket = pc.extract_regex(texts, _ONE_BRACKET_RE2)
     is_bracket = bracket.is_valid().to_numpy(zero_copy_only=False)
-    no_bracket = ~pc.match_substring_regex(texts, _ANY_BRACKET.pattern).to_numpy(zero_copy_only=False)
+    no_bracket = ~pc.match_substring_regex(texts, _ANY_BRACKET).to_numpy(zero_copy_only=False)
     no_wrapper = ~pc.match_substring_regex(texts, "[\\-~\u301c]\\s*$").to_numpy(zero_copy_only=False)
     dash = pc.extract_regex(texts, _ONE_DASH_RE2)
     is_dash = ~is_bracket & no_bracket & no_wrapper & dash.is_valid().to_numpy(zero_copy_only=False)
@@ -417,7 +378,7 @@ def _read_one_part(out: dict[str, np.ndarray], rows: np.ndarray, main: np.ndarra
 
 
 def _join_arrow(a: pa.Array, b: pa.Array) -> pa.Array:
-    """:func:`_join` element-wise: "a b", or whichever is not empty."""
+    """"a b" element-wise, or whichever of the two is not empty."""
     both = pc.binary_join_element_wise(a, b, " ")
     return pc.if_else(pc.equal(a, ""), b, pc.if_else(pc.equal(b, ""), a, both))
 
