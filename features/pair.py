@@ -120,8 +120,7 @@ def aligned_waveforms(orig: np.ndarray, inst: np.ndarray) -> tuple[np.ndarray, F
     fine, shifted = refine_and_shift(orig, inst)  # the shift the gain was fitted on, not computed twice
     out = np.empty((2, len(orig)), dtype=SHARD_DTYPE)
     out[0] = orig
-    out[1, : len(shifted)] = fine.gain * shifted
-    out[1, len(shifted):] = 0.0
+    out[1] = fine.gain * shifted
     return out, fine
 
 

@@ -118,11 +118,6 @@ def unpaired_rows(tracks: pd.DataFrame, decisions: pd.DataFrame, pairs: pd.DataF
     })[UNPAIRED_SCHEMA.names]
 
 
-def parts_folder(unpaired: Path) -> Path:
-    """Where the artist partitions of the dask engine write their unpaired rows (beside unpaired.parquet)."""
-    return Path(unpaired).with_name(Path(unpaired).name + ".parts")
-
-
 def write_unpaired_part(folder: Path, number: int, tracks: pd.DataFrame, decisions: pd.DataFrame) -> None:
     """One artist partition's unpaired rows as if each of its matched pairs were kept (atomic; Parquet)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -171,11 +166,11 @@ def remove_parts(folder: Path) -> None:
 
 def reason_counts(reasons) -> dict[str, int]:
     """reason -> rows, of a pandas or Arrow column."""
-    counts = pc.value_counts(_arrow_ids(reasons))
+    counts = pc.value_counts(_arrow_strings(reasons))
     return dict(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist()))
 
 
-def _arrow_ids(values) -> pa.ChunkedArray:
+def _arrow_strings(values) -> pa.ChunkedArray:
     if isinstance(values, pa.ChunkedArray):
         return values.cast(pa.string())
     return pa.chunked_array([pa.array(np.asarray(values, dtype=object), type=pa.string(), from_pandas=True)])
@@ -188,7 +183,7 @@ def check_accounting(*, n_rows: int, pairs: pd.DataFrame, unpaired: pd.DataFrame
     content = rejects.loc[rejects["stage"] == "content", "track_id"]
     placed = pa.chunked_array([chunk for values in (pairs["original_id"], pairs["instrumental_id"],
                                                     unpaired["track_id"], content)
-                               for chunk in _arrow_ids(values).chunks], type=pa.string())
+                               for chunk in _arrow_strings(values).chunks], type=pa.string())
     counts = pc.value_counts(placed)
     twice = counts.filter(pc.greater(counts.field("counts"), 1))
     assert len(twice) == 0, f"rows in more than one place: {twice.field('values')[:5].to_pylist()}"

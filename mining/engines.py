@@ -107,11 +107,11 @@ def match_tracks(tracks: pd.DataFrame, *, config: MiningConfig, engine: str = "p
     import dask
     import dask.dataframe as dd
 
-    n_in = max(1, min(config.dask_partitions or 8, len(tracks) // 50_000 + 1))
+    n_partitions = config.dask_partitions or 8  # 0 (auto) follows the CSV's blocks, and there are none here
+    n_in = max(1, min(n_partitions, len(tracks) // 50_000 + 1))
     valid = dd.from_pandas(tracks.reset_index(drop=True), npartitions=n_in, sort=False)
     (result,) = dask.compute(_match_dask(_prepare_dask(valid, config=config), config=config,
-                                         n_partitions=config.dask_partitions or 8),
-                             scheduler=_dask_scheduler(scheduler))
+                                         n_partitions=n_partitions), scheduler=_dask_scheduler(scheduler))
     return sort_decisions(result) if len(result) else empty_decisions()
 
 
@@ -243,7 +243,7 @@ def pair_catalog(tracks: TrackCatalog, *, config: MiningConfig, engine: str = "p
         rejects = pd.concat([rejects, audio_rejects(late)], ignore_index=True)
     decisions = sort_decisions(decisions) if len(decisions) else empty_decisions()
     log.info("dask engine: %d rows in %d blocks, %d partitions by artist; count %.1f s, duplicate ids %.1f s, "
-             "validate + titles + shuffle + match %.1f s, gather %.1f s", int(lengths.sum()), len(lengths),
-             n_partitions, t_count, t_ids, t_match, lap())
+             "validate + titles + shuffle + match %.1f s, rejects and decisions sorted %.1f s", int(lengths.sum()),
+             len(lengths), n_partitions, t_count, t_ids, t_match, lap())
     return Paired(int(lengths.sum()), int(n_valid), rejects.reset_index(drop=True), decisions, kept,
                   undated=tuple(sorted(undated)), unpaired_parts=unpaired_parts)

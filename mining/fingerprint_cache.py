@@ -25,7 +25,7 @@ import pandas as pd
 from vocalmine.core.dask_client import dask_client
 from vocalmine.core.errors import CatalogError, storage_error
 from vocalmine.core.progress import progress
-from vocalmine.core.tables import read_table, write_table
+from vocalmine.core.tables import parts_folder, read_table, write_table
 from vocalmine.mining.fingerprint import Fingerprint, file_key, fingerprint_file
 from vocalmine.core.contract.pairs import FINGERPRINTS_SCHEMA
 
@@ -34,11 +34,6 @@ log = logging.getLogger(__name__)
 SYNC = "sync"  # scheduler value that decodes in this process (tests, tiny catalogs)
 CHECKPOINT_S = 2.0  # decoded fingerprints reach the disk at least this often (a killed run loses no more)
 Key = tuple[str, int, int]  # (absolute path, size, mtime_ns)
-
-
-def parts_folder(path: Path) -> Path:
-    """The folder of the cache's checkpoint parts (``fingerprints.parquet.parts`` beside it)."""
-    return Path(path).with_name(Path(path).name + ".parts")
 
 
 def _read(path: Path, seconds: float) -> dict[Key, Fingerprint]:

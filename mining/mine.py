@@ -17,10 +17,9 @@ from vocalmine.core.dask_client import dask_client
 from vocalmine.core.errors import NothingUsableError, storage_error
 from vocalmine.core.lock import holding
 from vocalmine.core.paths import relative_under
-from vocalmine.core.tables import REJECTS_SCHEMA, write_table
+from vocalmine.core.tables import REJECTS_SCHEMA, parts_folder, write_table
 from vocalmine.core.contract import mining_reasons as R
-from vocalmine.mining.accounting import (check_accounting, parts_folder, reason_counts, remove_parts,
-                                          settle_unpaired, unpaired_rows)
+from vocalmine.mining.accounting import check_accounting, reason_counts, remove_parts, settle_unpaired, unpaired_rows
 from vocalmine.mining.config import MiningConfig
 from vocalmine.mining.fingerprint_cache import SYNC, fingerprint_paths
 from vocalmine.mining.dedupe import dedupe_pairs

@@ -83,7 +83,7 @@ def test_demo_corpus_precision_recall_and_traps(demo_catalog, demo_corpus):
     pd.testing.assert_frame_equal(read_table(demo_catalog.rejects, REJECTS_SCHEMA), rejects)
     pd.testing.assert_frame_equal(read_table(demo_catalog.unpaired, UNPAIRED_SCHEMA), unpaired)
     # its artist partitions' unpaired parts (settled with the content stage's outcome) are gone
-    from vocalmine.mining.accounting import parts_folder
+    from vocalmine.core.tables import parts_folder
 
     assert not parts_folder(demo_catalog.unpaired).exists()
 

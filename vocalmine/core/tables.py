@@ -44,6 +44,12 @@ class ArtifactMeta:
     written_at: str | None = None  # UTC time of writing, ISO 8601
 
 
+def parts_folder(path: str | os.PathLike) -> Path:
+    """The folder of a table's part files, beside it (``NAME.parquet.parts``): a stage writes parts there while it
+    runs (checkpoints, or one part per partition) and removes them once the table holds them."""
+    return Path(path).with_name(Path(path).name + ".parts")
+
+
 def optional(name: str, type_: pa.DataType) -> pa.Field:
     """A column added to a schema after files of it were written: a file or frame without it reads and writes as nulls.
 

@@ -31,8 +31,8 @@ import pandas as pd
 import soundfile as sf
 
 from vocalmine.core.catalog import load_catalog
-from vocalmine.mining.fingerprint_cache import parts_folder
 from vocalmine.core.lock import LOCK_PREFIX, lock_path
+from vocalmine.core.tables import parts_folder
 from vocalmine.testing.faults import CLI, cli_env, reap_group, run_cli, write_catalog
 
 SLOW_ENV = "VOCALMINE_FAULT_SLOW_READ_S"  # seconds every soundfile.read sleeps first
