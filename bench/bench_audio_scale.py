@@ -32,6 +32,8 @@ import pyarrow.parquet as pq
 import soundfile as sf
 from process_tree import run_measured
 
+from vocalmine.core.catalog import catalog_for_corpus
+
 RATE = 8000  # telephone rate: the fingerprint and the gate run at 8192 Hz, and 10^5 files fit in 5 GB
 DURATIONS = np.arange(2.0, 4.01, 0.5)  # seconds: five values, so each is shared by a fifth of the catalog
 TRACKS_PER_ARTIST = 40
@@ -118,29 +120,12 @@ def generate(root: Path, n_files: int, seed: int, workers: int) -> dict:
             truth["mislabelled"] += artist_truth["mislabelled"]
     order = np.random.default_rng(seed).permutation(len(rows))  # catalogs are not sorted by artist
     with (root / "catalog.csv").open("w", encoding="utf-8") as fh:
-        fh.write("track_id,artist,title,duration,audio_path\n")
+        # the demo corpus's columns (core/catalog.py's template maps them; album, isrc and date left empty)
+        fh.write("track_id,artist,title,duration,audio_path,album,isrc,release_date\n")
         for i in order:
-            fh.write(",".join(f'"{v}"' for v in rows[i]) + "\n")
+            fh.write(",".join(f'"{v}"' for v in rows[i]) + ",,,\n")
     (root / "truth.json").write_text(json.dumps(truth))
     return truth
-
-
-YAML = """tracks:
-  path: {root}/catalog.csv
-  audio_root: {root}
-  duration_unit: s
-  columns: {{track_id: track_id, artist: artist, title: title, duration: duration, audio_path: audio_path}}
-pairs: {work}/pairs.parquet
-rejects: {work}/rejects.parquet
-unpaired: {work}/unpaired.parquet
-fingerprints: {work}/fingerprints.parquet
-shards: {work}/shards
-report: {work}/report
-models: {work}/models
-eval_set: {{path: {work}/eval.csv, audio_root: {work}}}
-evaluation: {work}/evaluation
-separated: {work}/separated
-"""
 
 
 def fingerprint_speed(paths: list[str], work: Path, workers: int) -> dict:
@@ -214,7 +199,7 @@ def main() -> None:
         truth = generate(root, args.files, args.seed, args.workers)
         print(f"(generated {args.files:,} files in {time.perf_counter() - start:.0f} s)")
     yaml_file = work / "data_catalog.yaml"
-    yaml_file.write_text(YAML.format(root=root, work=work), encoding="utf-8")
+    yaml_file.write_text(catalog_for_corpus(yaml_file, root, work), encoding="utf-8")
     n_files = sum(1 for _ in open(root / "catalog.csv")) - 1
     print(f"# audio at scale: {n_files:,} files, {truth['pairs']:,} true pairs, {len(truth['reissued'])} re-releases, "
           f"{len(truth['mislabelled'])} mislabelled, {os.cpu_count()} CPUs")
@@ -251,7 +236,7 @@ def main() -> None:
     # one task per pair against 64 per task, on the same first pairs
     sub = work / "sub"
     sub.mkdir(exist_ok=True)
-    (sub / "data_catalog.yaml").write_text(YAML.format(root=root, work=sub), encoding="utf-8")
+    (sub / "data_catalog.yaml").write_text(catalog_for_corpus(sub / "data_catalog.yaml", root, sub), encoding="utf-8")
     table = pq.read_table(work / "pairs.parquet")  # its provenance kept: build reads it as mine wrote it
     order = np.argsort(np.asarray(table.column("pair_id").to_pylist()))[: args.build_pairs]
     pq.write_table(table.take(order), sub / "pairs.parquet")
