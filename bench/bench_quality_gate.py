@@ -47,7 +47,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import scipy.signal  # noqa: E402
 
-from vocalmine.features import reasons  # noqa: E402
+from vocalmine.core.contract import features_reasons as reasons  # noqa: E402
 from vocalmine.features.config import FeaturesConfig, config_from_overrides  # noqa: E402
 from vocalmine.features.pair import load_pair, pair_features  # noqa: E402
 from vocalmine.demo.release import AudioFormat, delayed, fade_out, master, write_release  # noqa: E402

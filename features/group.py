@@ -58,16 +58,14 @@ def _featurise(pair: dict, audio_root: str, config: FeaturesConfig) -> tuple[Pai
     """Features of one pair record; returns (result, track id a reject names, decoded seconds)."""
     try:
         paths = [resolve_under(audio_root, pair[k]) for k in ("original_path", "instrumental_path")]
-        original, instrumental = decode_pair(*paths)
+        original, instrumental = decode_pair(*paths, channels=config.spec != PAPER)
     except (AudioError, CatalogError) as exc:
         side = getattr(exc, "side", "original")
         return PairFeatures(reason=reasons.UNDECODABLE, detail=str(exc)), pair[f"{side}_id"], 0.0
-    spec = config.spec
-    result = pair_features(original.analysis, instrumental.analysis, config=config, waveforms=spec == PAPER)
-    if not result.reason and spec != PAPER:  # the paper's spec is the analysis signal itself: stored as it is
-        store_at_spec(result, original, instrumental, spec)
-    decoded = original.data.shape[1] / original.rate + instrumental.data.shape[1] / instrumental.rate
-    return result, pair["instrumental_id"], decoded
+    result = pair_features(original.analysis, instrumental.analysis, config=config, waveforms=config.spec == PAPER)
+    if not result.reason and config.spec != PAPER:  # the paper's spec is the analysis signal itself: stored as it is
+        store_at_spec(result, original, instrumental, config.spec)
+    return result, pair["instrumental_id"], original.seconds + instrumental.seconds
 
 
 def process_group(*, group: int, pairs: list[dict], folder: str | os.PathLike, audio_root: str | os.PathLike,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vocalmine.core.audio import mono_at, read_audio
+from vocalmine.core.audio import mono_at, read_audio, read_mono
 from vocalmine.core.spec import ANALYSIS_RATE
 from vocalmine.core.constants import HOP_LENGTH, PATCH_FRAMES, SAMPLE_RATE, SHARD_DTYPE
 from vocalmine.core.errors import AudioError
@@ -32,9 +32,10 @@ CLIP_LEVEL = 0.99  # |sample| at or above this counts as clipped (after resampli
 class Decoded:
     """A decoded file at its own rate, and the mono signal the analysis runs on."""
 
-    data: np.ndarray  # float32 (channels, n) at ``rate``
+    data: np.ndarray | None  # float32 (channels, n) at ``rate``; None when decoded for the analysis only
     rate: int  # Hz
     analysis: np.ndarray  # float32 (m,): the mono downmix at the analysis rate (8192 Hz)
+    seconds: float  # the file's duration
 
     @property
     def channels(self) -> int:
@@ -120,7 +121,7 @@ def aligned_waveforms(orig: np.ndarray, inst: np.ndarray) -> tuple[np.ndarray, F
     fine, shifted = refine_and_shift(orig, inst)  # the shift the gain was fitted on, not computed twice
     out = np.empty((2, len(orig)), dtype=SHARD_DTYPE)
     out[0] = orig
-    out[1] = fine.gain * shifted
+    np.multiply(shifted, np.float32(fine.gain), out=out[1], casting="same_kind")
     return out, fine
 
 
@@ -236,8 +237,9 @@ def pair_features(original: np.ndarray, instrumental: np.ndarray, *,
     return out
 
 
-def decode_pair(original_path, instrumental_path) -> tuple[Decoded, Decoded]:
-    """Decode both files of a pair at their own rate and channels, with their analysis signals.
+def decode_pair(original_path, instrumental_path, *, channels: bool = True) -> tuple[Decoded, Decoded]:
+    """Decode both files of a pair at their own rate, with their analysis signals; ``channels`` keeps
+    every channel's samples too (a shard at a spec other than the paper's is rendered from them).
 
     Raises:
         AudioError: naming the file that cannot be decoded (its ``side`` attribute is
@@ -246,8 +248,13 @@ def decode_pair(original_path, instrumental_path) -> tuple[Decoded, Decoded]:
     decoded = []
     for side, path in (("original", original_path), ("instrumental", instrumental_path)):
         try:
-            data, rate = read_audio(path, contiguous=False)
-            decoded.append(Decoded(data, rate, mono_at(data, rate, ANALYSIS_RATE, source=path)))
+            if channels:
+                data, rate = read_audio(path, contiguous=False)
+                mono = data
+            else:
+                data, (mono, rate) = None, read_mono(path)
+                mono = mono[None]
+            decoded.append(Decoded(data, rate, mono_at(mono, rate, ANALYSIS_RATE, source=path), mono.shape[1] / rate))
         except AudioError as exc:
             exc.side = side
             raise
@@ -256,7 +263,7 @@ def decode_pair(original_path, instrumental_path) -> tuple[Decoded, Decoded]:
 
 def load_pair(original_path, instrumental_path) -> tuple[np.ndarray, np.ndarray]:
     """Decode both files of a pair to mono float32 at the analysis rate, 8192 Hz (see :func:`decode_pair`)."""
-    original, instrumental = decode_pair(original_path, instrumental_path)
+    original, instrumental = decode_pair(original_path, instrumental_path, channels=False)
     return original.analysis, instrumental.analysis
 
 

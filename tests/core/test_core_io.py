@@ -12,7 +12,7 @@ import pytest
 import soundfile as sf
 
 from vocalmine.core.atomic import atomic_path, remove_stale_temps, save_npy_atomic, write_text_atomic
-from vocalmine.core.audio import load_audio, to_pcm16, write_audio
+from vocalmine.core.audio import downmix, load_audio, read_audio, read_mono, to_pcm16, write_audio
 from vocalmine.core.constants import N_BINS, SAMPLE_RATE
 from vocalmine.core.errors import AudioError, CatalogError
 from vocalmine.core.paths import resolve_under
@@ -138,6 +138,25 @@ def test_load_audio_downmixes_and_resamples(tmp_path, suffix, sr, channels):
     spectrum = np.abs(np.fft.rfft(y[:SAMPLE_RATE // 2]))
     peak_hz = np.argmax(spectrum) * SAMPLE_RATE / (SAMPLE_RATE // 2)
     assert abs(peak_hz - 440) < 5
+
+
+@pytest.mark.parametrize("fmt, subtype, channels", [
+    ("WAV", "PCM_16", 2), ("WAV", "PCM_24", 2), ("AIFF", "PCM_24", 1), ("RF64", "PCM_16", 3),
+    ("WAV", "FLOAT", 2), ("WAV", "PCM_32", 2), ("FLAC", "PCM_16", 2)])
+def test_integer_reads_give_libsndfiles_floats_exactly(tmp_path, fmt, subtype, channels):
+    rng = np.random.default_rng(channels)
+    y = np.clip(rng.standard_normal((3000, channels)) * 0.5, -1, 1).astype(np.float32)
+    y[:4] = 1.0  # full scale both ways: the sums of two channels need 25 bits at 24-bit
+    y[4:8] = -1.0
+    path = tmp_path / f"x.{fmt.lower()}"
+    sf.write(path, y, 44100, format=fmt, subtype=subtype)
+    reference, _ = sf.read(path, dtype="float32", always_2d=True)
+    data, rate = read_audio(path)
+    assert rate == 44100 and data.flags.c_contiguous and data.dtype == np.float32
+    assert np.array_equal(data, reference.T)
+    mono, rate = read_mono(path)
+    assert rate == 44100 and mono.dtype == np.float32 and mono.ndim == 1
+    assert np.array_equal(mono, np.asarray(downmix(reference), dtype=np.float32))
 
 
 def test_load_audio_errors(tmp_path):

@@ -86,12 +86,38 @@ def _decode_failure(path: Path, exc: Exception) -> str:
     return text
 
 
+# libsndfile turns 16- and 24-bit PCM into floats by an exact power-of-two scaling (a 24-bit sample is read
+# left-justified in an int32). On uncompressed files its integer read is a copy, so reading the integers and
+# scaling them here gives the very same floats in less than half the time of its float read.
+_INTEGER_READS = {"PCM_16": ("int16", 2.0**-15), "PCM_24": ("int32", 2.0**-31)}
+_UNCOMPRESSED = {"WAV", "WAVEX", "AIFF", "W64", "RF64"}
+
+
+def _decode(path: str | os.PathLike) -> tuple[np.ndarray, float | None, int]:
+    """(frames (n, channels) as libsndfile reads them, the scale that turns integer frames into floats or None
+    when they are floats already, rate); raises AudioError as :func:`read_audio` documents."""
+    path = Path(path)
+    _regular_file(path)
+    try:
+        with sf.SoundFile(path) as file:
+            integer = _INTEGER_READS.get(file.subtype) if file.format in _UNCOMPRESSED else None
+            frames = file.read(dtype=integer[0] if integer else "float32", always_2d=True)
+            rate = int(file.samplerate)
+    except (sf.LibsndfileError, RuntimeError, ValueError, TypeError) as exc:
+        raise AudioError(f"{path}: cannot decode audio ({_decode_failure(path, exc)})") from exc
+    if frames.shape[0] == 0:
+        raise AudioError(f"{path}: contains no samples")
+    if not integer and not np.all(np.isfinite(frames)):
+        raise AudioError(f"{path}: contains NaN or infinite samples")
+    return frames, (integer[1] if integer else None), rate
+
+
 def read_audio(path: str | os.PathLike, *, contiguous: bool = True) -> tuple[np.ndarray, int]:
     """Decode ``path`` keeping its rate and channels.
 
     Args:
         path: the file.
-        contiguous: False returns the (channels, n) transpose of the decoded (n, channels) frames without
+        contiguous: False may return the (channels, n) transpose of the decoded (n, channels) frames without
             copying them (a multichannel song's copy costs as much as a third of its decoding); downmix,
             resample_channels and to_channels read it as they read a contiguous one.
 
@@ -102,17 +128,33 @@ def read_audio(path: str | os.PathLike, *, contiguous: bool = True) -> tuple[np.
         AudioError: missing ("does not exist"), not a regular file, undecodable
             ("cannot decode"), empty, or holding NaN/inf samples.
     """
-    path = Path(path)
-    _regular_file(path)
-    try:
-        data, rate = sf.read(path, dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, ValueError, TypeError) as exc:
-        raise AudioError(f"{path}: cannot decode audio ({_decode_failure(path, exc)})") from exc
-    if data.shape[0] == 0:
-        raise AudioError(f"{path}: contains no samples")
-    if not np.all(np.isfinite(data)):
-        raise AudioError(f"{path}: contains NaN or infinite samples")
-    return (np.ascontiguousarray(data.T) if contiguous else data.T), int(rate)
+    frames, scale, rate = _decode(path)
+    if scale is not None:  # integers to contiguous (channels, n) floats in one pass
+        floats = np.empty(frames.shape[::-1], dtype=np.float32)
+        np.multiply(frames.T, np.float32(scale), out=floats)
+        return floats, rate
+    return (np.ascontiguousarray(frames.T) if contiguous else frames.T), rate
+
+
+def read_mono(path: str | os.PathLike) -> tuple[np.ndarray, int]:
+    """Decode ``path`` to its mono downmix at its own rate, without the per-channel floats of :func:`read_audio`
+    (the same values as its downmix, at half the cost on 16-bit stereo).
+
+    Returns:
+        (float32 array (n_samples,), sample rate in Hz). Raises AudioError as :func:`read_audio` does.
+    """
+    frames, scale, rate = _decode(path)
+    if scale is None:
+        return np.ascontiguousarray(downmix(frames), dtype=np.float32), rate
+    if frames.shape[1] > 2:
+        return downmix(np.multiply(frames, np.float32(scale), dtype=np.float32)), rate
+    mono = np.empty(frames.shape[0], dtype=np.float32)
+    if frames.shape[1] == 1:
+        np.multiply(frames[:, 0], np.float32(scale), out=mono)
+    else:  # (l + r)·scale/2 rounds as 0.5·(l·scale + r·scale) does: both scalings are powers of two
+        np.add(frames[:, 0], frames[:, 1], out=mono, dtype=np.float32)
+        mono *= np.float32(0.5 * scale)
+    return mono, rate
 
 
 def load_audio(path: str | os.PathLike, sr: int = SAMPLE_RATE) -> np.ndarray:
@@ -124,8 +166,8 @@ def load_audio(path: str | os.PathLike, sr: int = SAMPLE_RATE) -> np.ndarray:
     Raises:
         AudioError: when the file is missing, not a file, undecodable or empty.
     """
-    data, sr_in = read_audio(path)
-    return mono_at(data, sr_in, sr, source=path)
+    mono, sr_in = read_mono(path)
+    return mono_at(mono[None], sr_in, sr, source=path)
 
 
 def mono_at(data: np.ndarray, sr_in: int, sr: int, *, source: str | os.PathLike = "audio") -> np.ndarray:
