@@ -339,6 +339,8 @@ def main() -> int:
                              "dataset/mir-1k/Wavfile of andabi/music-source-separation): train on them and score at "
                              "their rate (default: the 8192 Hz copies in ../shared/data/mir1k)")
     parser.add_argument("--preset", default="paper", help="signal spec the shards are built at: paper | 16k | fullband")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="build setting over the preset's, e.g. patch_frames=256 (as `vocalmine build --set`)")
     parser.add_argument("--score-model", action="append", default=[], metavar="NAME=CHECKPOINT",
                         help="also score this trained vocal model (another work folder's best.pt) on the same clips")
     parser.add_argument("--models", default="vocals,instrumental,vocals-noskip,instrumental-noskip",
@@ -409,8 +411,9 @@ def main() -> int:
         mine(catalog=catalog)
     timings["mine"] = time.perf_counter() - t
     t = time.perf_counter()
-    config = config_from_overrides({"workers": args.workers, "seed": args.seed, "split_fractions": (0.9, 0.1, 0.0)},
-                                   preset_name=args.preset)
+    settings = dict(item.split("=", 1) for item in args.set if "=" in item)
+    config = config_from_overrides({"workers": args.workers, "seed": args.seed, "split_fractions": (0.9, 0.1, 0.0),
+                                    **settings}, preset_name=args.preset)
     built = build(catalog=catalog, config=config)
     timings["build"] = time.perf_counter() - t
     print(f"build: {built.kept}/{built.pairs} pairs kept, {built.patches} grid patches, "

@@ -38,7 +38,7 @@ def _ids(values) -> pd.Index:
 
 
 def unpaired_rows(tracks: pd.DataFrame, decisions: pd.DataFrame, pairs: pd.DataFrame,
-                  rejects: pd.DataFrame) -> pd.DataFrame:
+                  rejects: pd.DataFrame, *, sort: bool = True) -> pd.DataFrame:
     """The valid rows that are in no written pair and carry no row-level reject.
 
     Args:
@@ -48,8 +48,8 @@ def unpaired_rows(tracks: pd.DataFrame, decisions: pd.DataFrame, pairs: pd.DataF
         rejects: every reject of the run (REJECTS columns).
 
     Returns:
-        UNPAIRED_SCHEMA frame sorted by track_id; the nearest candidate is the best
-        ranked one (title score, full-title score, |duration delta|, id).
+        UNPAIRED_SCHEMA frame, sorted by track_id unless ``sort`` is False (in the order of ``tracks``);
+        the nearest candidate is the best ranked one (title score, full-title score, |duration delta|, id).
     """
     placed = np.concatenate([pairs["original_id"].to_numpy(dtype=object),
                              pairs["instrumental_id"].to_numpy(dtype=object),
@@ -58,7 +58,7 @@ def unpaired_rows(tracks: pd.DataFrame, decisions: pd.DataFrame, pairs: pd.DataF
     track_ids = tracks["track_id"].to_numpy(dtype=object)
     # hash joins throughout: a catalog of 10^7 rows leaves millions of rows unpaired
     left = tracks[~_ids(track_ids).isin(placed)]
-    left = left.sort_values("track_id", kind="mergesort").reset_index(drop=True)
+    left = (left.sort_values("track_id", kind="mergesort") if sort else left).reset_index(drop=True)
     ids = left["track_id"].to_numpy(dtype=object)
     is_inst = left["is_instrumental"].to_numpy(dtype=bool)
 
@@ -122,7 +122,8 @@ def write_unpaired_part(folder: Path, number: int, tracks: pd.DataFrame, decisio
     """One artist partition's unpaired rows as if each of its matched pairs were kept (atomic; Parquet)."""
     folder.mkdir(parents=True, exist_ok=True)
     matched = decisions[decisions["status"] == PAIRED]
-    rows = unpaired_rows(tracks, decisions, matched, pd.DataFrame(columns=REJECTS_SCHEMA.names))
+    # unsorted: settle_unpaired sorts every part's rows together
+    rows = unpaired_rows(tracks, decisions, matched, pd.DataFrame(columns=REJECTS_SCHEMA.names), sort=False)
     write_table(rows, folder / f"part-{number:05d}.parquet", UNPAIRED_SCHEMA)
 
 

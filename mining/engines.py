@@ -3,7 +3,8 @@
 Both parse with the same reader (csv_reader.read_csv_block: malformed records become
 malformed_row rejects with the same row numbers), run the same row-local
 validation (ingest.validate_rows), the same
-duplicate-id rule (ingest.duplicate_rows, on partitions holding whole ids),
+duplicate-id rule (ingest.duplicate_rows; the dask engine applies it to the rows whose id hash is
+shared, found from every block's 64-bit id hashes),
 and the same partition function on whole artist blocks (matching.match_partition,
 partitioned by matching.artist_partition), and end with the same canonical
 sorts, so their outputs are equal row for row. The dask engine reads the CSV in
@@ -119,6 +120,25 @@ def match_tracks(tracks: pd.DataFrame, *, config: MiningConfig, engine: str = "p
 KEPT_COLUMNS = ["track_id", "artist", "title", "duration_s", "audio_path", "is_instrumental", "marker", "marker_family"]
 
 
+def id_hashes(raw: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """(block-relative rows int32, uint64 hashes) of the non-empty track ids of a parsed CSV block."""
+    ids = track_ids(raw, column).to_numpy(dtype=object)
+    present = ids != ""
+    return (raw.index.to_numpy()[present].astype(np.int32),
+            pd.util.hash_array(ids[present], categorize=False))
+
+
+def _shared_hashes(hashes: np.ndarray) -> np.ndarray:
+    """(n,) bool: the hashes that occur more than once."""
+    order = np.argsort(hashes, kind="stable")
+    ordered = hashes[order]
+    same = ordered[1:] == ordered[:-1]
+    shared = np.zeros(len(hashes), dtype=bool)
+    shared[order[1:][same]] = True
+    shared[order[:-1][same]] = True
+    return shared
+
+
 def _undated(tracks: pd.DataFrame) -> tuple[str, ...]:
     paths = tracks.loc[tracks["duration_s"].isna(), "audio_path"]
     return tuple(p for p in paths.tolist() if p)
@@ -175,8 +195,11 @@ def pair_catalog(tracks: TrackCatalog, *, config: MiningConfig, engine: str = "p
         return read_csv_block(bytes(data), names=names, path=tracks.path, delimiter=tracks.delimiter,
                               header=number == 0, first_row=first_row, block=number)
 
-    def count(data: bytes, number: int) -> CsvBlock:
-        return dataclasses.replace(read(data, number), raw=None)  # the malformed records only: few and small
+    def count(data: bytes, number: int) -> tuple[CsvBlock, np.ndarray, np.ndarray]:
+        """The block's malformed records (few and small), and the rows and 64-bit hashes of its non-empty ids."""
+        block = read(data, number)
+        rows, hashes = id_hashes(block.raw, tracks.columns.track_id)
+        return dataclasses.replace(block, raw=None), rows, hashes
 
     clock = [time.perf_counter()]  # phase times, logged: where a large catalog's time goes
 
@@ -186,13 +209,31 @@ def pair_catalog(tracks: TrackCatalog, *, config: MiningConfig, engine: str = "p
 
     counted = dask.compute([dask.delayed(count)(b, i) for i, b in enumerate(blocks)], scheduler=get)[0]
     t_count = lap()
-    lengths = np.array([c.n_records for c in counted], dtype=np.int64)
+    lengths = np.array([c.n_records for c, _, _ in counted], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-    malformed = [dataclasses.replace(c, bad_rows=c.bad_rows + off) for c,
+    malformed = [dataclasses.replace(c, bad_rows=c.bad_rows + off) for (c, _, _),
                  off in zip(counted, offsets.tolist()) if len(c.bad_rows)]
 
     def rows_of(data: bytes, number: int, first_row: int) -> pd.DataFrame:
         return read(data, number, first_row).raw
+
+    def ids_at(data: bytes, number: int, first_row: int, rows: np.ndarray) -> pd.DataFrame:
+        part = rows_of(data, number, first_row)
+        part = part.loc[part.index.isin(rows)]
+        return pd.DataFrame({"track_id": track_ids(part, tracks.columns.track_id).to_numpy(dtype=object),
+                             "_row": part.index.to_numpy(dtype=np.int64)})
+
+    # Duplicate ids: rows whose id hash is shared are the only candidates; their ids are read again and
+    # compared exactly (a catalog without duplicates, and no hash collision, reads nothing more).
+    rows = np.concatenate([r.astype(np.int64) + off for (_, r, _), off in zip(counted, offsets.tolist())])
+    shared = _shared_hashes(np.concatenate([h for _, _, h in counted]))
+    candidates = rows[shared]
+    wanted = [(i, candidates[(candidates >= off) & (candidates < off + n)])
+              for i, (off, n) in enumerate(zip(offsets.tolist(), lengths.tolist()))]
+    del counted, rows, shared
+    found = dask.compute([dask.delayed(ids_at)(blocks[i], i, int(offsets[i]), r) for i, r in wanted if len(r)],
+                         scheduler=get)[0]
+    dups = duplicate_rows(pd.concat(found, ignore_index=True)) if found else np.zeros(0, dtype=np.int64)
 
     raw_meta = read_csv_block(b"", names=names, path=tracks.path, header=False).raw
     raw = dd.from_delayed(
@@ -202,15 +243,6 @@ def pair_catalog(tracks: TrackCatalog, *, config: MiningConfig, engine: str = "p
     meta = validate_rows(raw_meta, tracks=tracks, config=config)
     validated = raw.map_partitions(validate_rows, tracks=tracks, config=config, meta=meta)
 
-    def id_rows(part: pd.DataFrame) -> pd.DataFrame:
-        ids = track_ids(part.reset_index(drop=True), tracks.columns.track_id)
-        return pd.DataFrame({"track_id": ids.to_numpy(dtype=object), "_row": part.index.to_numpy(dtype=np.int64)})
-
-    # Duplicate ids: a shuffle of (id, row) only, so that every id's rows meet in one partition.
-    id_meta = pd.DataFrame({"track_id": pd.Series(dtype=object), "_row": pd.Series(dtype=np.int64)})
-    ids = raw.map_partitions(id_rows, meta=id_meta).shuffle(on="track_id", npartitions=n_partitions)
-    dups = ids.map_partitions(lambda d: pd.Series(duplicate_rows(d), dtype=np.int64), meta=("_row", "int64"))
-    (dups,) = dask.compute(dups, scheduler=get)
     t_ids = lap()
     dups = np.sort(np.asarray(dups, dtype=np.int64))
     final = validated.map_partitions(finalize_rows, duplicates=dups, meta=finalize_rows(meta, duplicates=dups))

@@ -230,3 +230,16 @@ def test_symlink_loop_is_audio_not_found(tmp_path):
     assert n == 3 and valid["track_id"].tolist() == ["T2"]
     assert rejects["reason"].tolist() == [R.AUDIO_NOT_FOUND, R.PATH_ESCAPES_ROOT]
     assert "'loop.wav' cannot be resolved" in rejects["detail"].iloc[0] and "oop" in rejects["detail"].iloc[0]
+
+
+def test_missing_duration_cells_read_in_re2_as_pythons_re_reads_them():
+    import re
+
+    from vocalmine.mining.ingest import MISSING_DURATION, missing_durations
+
+    cells = ["", " ", "n/a", "N/A", "na", "?", "???", "-", "---", ":", "-:-", " - : - ", "--:--:--", "none", "NULL",
+             "NaN", "Unknown", "un\u212anown", "tbd", "\u00a0", "-\u00a0:\u00a0-", "\u3000n/a\u3000", "-\u2003:", "\x1c:",
+             "n/a\n", "\tnull\t", "3:45", "0", "245000", "n / a", "nana", "??a", "1:-", "\u200b", "x"]
+    expected = [re.fullmatch(MISSING_DURATION, c, flags=re.IGNORECASE) is not None for c in cells]
+    assert missing_durations(pd.Series(cells, dtype=object)).tolist() == expected
+    assert 0 < sum(expected) < len(cells)  # both kinds are present

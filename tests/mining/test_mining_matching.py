@@ -129,9 +129,16 @@ def test_dask_engine_equals_pandas_row_for_row(partitions):
     pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True), check_dtype=False)
 
 
-def test_dask_ingest_and_pairing_in_blocks_equal_pandas(tmp_path):
+@pytest.mark.parametrize("colliding", [False, True])
+def test_dask_ingest_and_pairing_in_blocks_equal_pandas(tmp_path, monkeypatch, colliding):
     from vocalmine.core.catalog import ColumnMap, TrackCatalog
+    from vocalmine.mining import engines
     from vocalmine.mining.engines import pair_catalog
+
+    if colliding:  # id hashes that collide everywhere: the exact comparison alone must find the duplicates
+        real = engines.id_hashes
+        monkeypatch.setattr(engines, "id_hashes", lambda raw, column: (real(raw, column)[0],
+                                                                      real(raw, column)[1] % np.uint64(3)))
 
     df = random_catalog(80, seed=5)
     lines = ["id,artist,title,duration_ms"]

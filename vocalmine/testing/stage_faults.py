@@ -4,7 +4,7 @@ The companion of vocalmine/testing/faults.py (which covers `build` and `train`),
 and bench/robustness.py. Faults reach the CLI's processes (Dask workers included) through a
 sitecustomize on PYTHONPATH, switched on by environment variables:
 
-- a slow decode (every ``soundfile.read`` sleeps), so that a kill lands while a stage decodes and so
+- a slow decode (every ``SoundFile.read`` sleeps), so that a kill lands while a stage decodes and so
   that a run holds its folder long enough for a second run to meet it;
 - a slow write (an atomic write waits between its whole temp file and the rename), so that a kill lands
   while an output is being written;
@@ -35,7 +35,7 @@ from vocalmine.core.lock import LOCK_PREFIX, lock_path
 from vocalmine.core.tables import parts_folder
 from vocalmine.testing.faults import CLI, cli_env, reap_group, run_cli, write_catalog
 
-SLOW_ENV = "VOCALMINE_FAULT_SLOW_READ_S"  # seconds every soundfile.read sleeps first
+SLOW_ENV = "VOCALMINE_FAULT_SLOW_READ_S"  # seconds every SoundFile.read sleeps first
 SLOW_WRITE_ENV = "VOCALMINE_FAULT_SLOW_WRITE_S"  # seconds an atomic write waits between its temp file and the rename
 ENOSPC_ENV = "VOCALMINE_FAULT_ENOSPC_PATH"  # an atomic write to a path containing this fails (ENOSPC)
 MINE_ARGS = ["mine", "--workers", "1"]
@@ -50,11 +50,11 @@ _full = os.environ.get("{full}")
 _slow_write = float(os.environ.get("{slow_write}") or 0)
 if _slow:
     import soundfile as _sf
-    _real_read = _sf.read
-    def _read(*args, **kwargs):
+    _real_read = _sf.SoundFile.read  # soundfile.read reads through it too
+    def _read(self, *args, **kwargs):
         time.sleep(_slow)
-        return _real_read(*args, **kwargs)
-    _sf.read = _read
+        return _real_read(self, *args, **kwargs)
+    _sf.SoundFile.read = _read
 if _full or _slow_write:
     import vocalmine.core.atomic as _atomic  # before any module takes atomic_path from it
     _real_atomic = _atomic.atomic_path
