@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vocalmine.core.audio import mono_at, read_audio, read_mono
+from vocalmine.core.audio import mono_at, read_audio, read_mono, to_float16
 from vocalmine.core.spec import ANALYSIS_RATE
 from vocalmine.core.constants import HOP_LENGTH, PATCH_FRAMES, SAMPLE_RATE, SHARD_DTYPE
 from vocalmine.core.errors import AudioError
@@ -120,8 +120,9 @@ def aligned_waveforms(orig: np.ndarray, inst: np.ndarray) -> tuple[np.ndarray, F
     """
     fine, shifted = refine_and_shift(orig, inst)  # the shift the gain was fitted on, not computed twice
     out = np.empty((2, len(orig)), dtype=SHARD_DTYPE)
-    out[0] = orig
-    np.multiply(shifted, np.float32(fine.gain), out=out[1], casting="same_kind")
+    to_float16(orig, out[0])
+    shifted *= np.float32(fine.gain)
+    to_float16(shifted, out[1])
     return out, fine
 
 

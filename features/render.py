@@ -14,8 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vocalmine.core.audio import resample_channels, to_channels
-from vocalmine.core.constants import SHARD_DTYPE
+from vocalmine.core.audio import resample_channels, to_channels, to_float16
 from vocalmine.core.spec import ANALYSIS_RATE, SignalSpec
 from vocalmine.core.stft import max_magnitude, n_frames
 from vocalmine.features.align import FINE_SEGMENT_S, fractional_shift, overlap_bounds, refine_alignment
@@ -72,7 +71,7 @@ def store_at_spec(result: PairFeatures, original: Decoded, instrumental: Decoded
     rendered = render_pair(original, instrumental, lag=result.offset + result.delay, sample_rate=spec.sample_rate,
                            channels=spec.channels)
     waves = rendered.waveforms
-    result.waveforms = waves.reshape(2 * spec.channels, waves.shape[-1]).astype(SHARD_DTYPE)
+    result.waveforms = to_float16(waves.reshape(2 * spec.channels, waves.shape[-1]))
     result.delay, result.wave_gain = rendered.delay, rendered.gain
     result.scale = max_magnitude(waves[0], n_fft=spec.n_fft, hop=spec.hop, bins=spec.bins)
     frames = n_frames(waves.shape[-1], hop=spec.hop)

@@ -193,3 +193,15 @@ def test_pcm16_conversion_matches_libsndfile_within_one_step_and_clips(tmp_path)
     assert ours.shape == (4003, 2) and np.abs(ours.astype(int) - theirs).max() <= 1
     assert ours[-3:].tolist() == [[32767, -32768], [16384, -16384], [0, 32767]]  # full scale, exact halves, clipped
     assert to_pcm16(y.T).flags["C_CONTIGUOUS"]  # a transposed (channels, n) view comes out ready to write
+
+
+def test_float16_conversion_rounds_as_numpy_does():
+    from vocalmine.core.audio import to_float16
+
+    rng = np.random.default_rng(3)
+    y = np.concatenate([rng.standard_normal(5000) * 0.3, [65504.0, 70000.0, -1e-8, 6e-8, 0.0, -0.0, 1 + 2**-11]])
+    y = y.astype(np.float32)
+    out = np.empty((2, len(y)), dtype=np.float16)
+    to_float16(y, out[1])
+    assert out[1].tobytes() == y.astype(np.float16).tobytes()
+    assert to_float16(y[::2]).tobytes() == y[::2].astype(np.float16).tobytes()  # a strided view too

@@ -203,6 +203,20 @@ def to_pcm16(y: np.ndarray) -> np.ndarray:
     return np.rint(out, out=out).astype(np.int16)
 
 
+def to_float16(y: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """float32 samples as float16 (the shards' dtype), into ``out`` when given.
+
+    Through torch, whose conversion is vectorised: numpy's casts one value at a time, 30x slower,
+    with the same round-to-nearest-even result.
+    """
+    import torch  # a dependency anyway; imported here so that what does not write shards never loads it
+
+    y = np.ascontiguousarray(y, dtype=np.float32)
+    out = np.empty(y.shape, dtype=np.float16) if out is None else out
+    torch.from_numpy(out).copy_(torch.from_numpy(y))
+    return out
+
+
 def write_audio(path: str | os.PathLike, y: np.ndarray, sr: int = SAMPLE_RATE, subtype: str | None = None) -> Path:
     """Write ``y`` (n_samples,) or (n_samples, n_channels) atomically.
 
