@@ -199,7 +199,7 @@ def test_float16_conversion_rounds_as_numpy_does():
     from vocalmine.core.audio import to_float16
 
     rng = np.random.default_rng(3)
-    y = np.concatenate([rng.standard_normal(5000) * 0.3, [65504.0, 70000.0, -1e-8, 6e-8, 0.0, -0.0, 1 + 2**-11]])
+    y = np.concatenate([rng.standard_normal(5000) * 0.3, [65504.0, -1e-8, 6e-8, 0.0, -0.0, 1 + 2**-11, 1 + 3 * 2**-11]])
     y = y.astype(np.float32)
     out = np.empty((2, len(y)), dtype=np.float16)
     to_float16(y, out[1])
