@@ -62,6 +62,18 @@ def fold(values: pa.Array) -> pa.Array:
     Returns:
         (n,) folded string array.
     """
+    # An ASCII text has nothing to decompose, no marks and no special letters: lower case and apostrophes
+    # are all its folding, and most catalog texts are ASCII. The others take every step.
+    ascii_rows = pc.fill_null(pc.string_is_ascii(values), True)
+    out = pc.replace_substring_regex(pc.utf8_lower(values), r"['`]", "")
+    if pc.all(ascii_rows).as_py():
+        return out
+    other = pc.invert(ascii_rows)
+    return pc.replace_with_mask(out, other, _fold_unicode(values.filter(other)))
+
+
+def _fold_unicode(values: pa.Array) -> pa.Array:
+    """Every step of :func:`fold`, on texts that are not all ASCII."""
     out = pc.utf8_normalize(values, "NFKD")
     out = pc.replace_substring_regex(out, r"\p{Mn}+", "")
     out = pc.utf8_lower(out)
