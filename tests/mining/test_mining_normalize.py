@@ -81,3 +81,20 @@ def test_version_qualifiers_stay_in_the_title_edit_qualifiers_do_not():
     assert qualifiers(normalize_title("Song (Live)")[0]) == {"live"}
     assert qualifiers(normalize_title("Song (Remix) [Instrumental]")[0]) == {"remix"}
     assert qualifiers(normalize_title("Song (Album Version)")[0]) == frozenset()
+
+
+def test_fold_takes_the_ascii_shortcut_without_changing_any_text():
+    import random
+
+    import pyarrow as pa
+
+    from vocalmine.mining import fold as F
+
+    alphabet = list("abcXYZ 019'`’´‘-()&.ßÉéñüİıłøカラオケﾊﾞ周杰倫ボ-カル・ＬｏｖｅＯ\u00a0\u0301") + ["\U0001F600"]
+    rng = random.Random(0)
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 10))) for _ in range(3000)]
+    texts += ["Don't Stop", "rock `n` roll", "", None]
+    values = pa.array(texts, type=pa.string())
+    assert F.fold(values).equals(F._fold_unicode(values))
+    ascii_only = pa.array(["Don't Stop", "ROCK `N` ROLL", None], type=pa.string())
+    assert F.fold(ascii_only).to_pylist() == ["dont stop", "rock n roll", None]
