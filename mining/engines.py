@@ -225,13 +225,15 @@ def pair_catalog(tracks: TrackCatalog, *, config: MiningConfig, engine: str = "p
 
     # Duplicate ids: rows whose id hash is shared are the only candidates; their ids are read again and
     # compared exactly (a catalog without duplicates, and no hash collision, reads nothing more).
-    rows = np.concatenate([r.astype(np.int64) + off for (_, r, _), off in zip(counted, offsets.tolist())])
     shared = _shared_hashes(np.concatenate([h for _, _, h in counted]))
-    candidates = rows[shared]
-    wanted = [(i, candidates[(candidates >= off) & (candidates < off + n)])
-              for i, (off, n) in enumerate(zip(offsets.tolist(), lengths.tolist()))]
-    del counted, rows, shared
-    found = dask.compute([dask.delayed(ids_at)(blocks[i], i, int(offsets[i]), r) for i, r in wanted if len(r)],
+    wanted, start = [], 0
+    for i, ((_, rows, hashes), off) in enumerate(zip(counted, offsets.tolist())):
+        mine = shared[start: start + len(hashes)]
+        start += len(hashes)
+        if mine.any():
+            wanted.append((i, rows[mine].astype(np.int64) + off))
+    del counted, shared
+    found = dask.compute([dask.delayed(ids_at)(blocks[i], i, int(offsets[i]), r) for i, r in wanted],
                          scheduler=get)[0]
     dups = duplicate_rows(pd.concat(found, ignore_index=True)) if found else np.zeros(0, dtype=np.int64)
 
