@@ -251,11 +251,12 @@ def decode_pair(original_path, instrumental_path, *, channels: bool = True) -> t
         try:
             if channels:
                 data, rate = read_audio(path, contiguous=False)
-                mono = data
+                signal = data
             else:
-                data, (mono, rate) = None, read_mono(path)
-                mono = mono[None]
-            decoded.append(Decoded(data, rate, mono_at(mono, rate, ANALYSIS_RATE, source=path), mono.shape[1] / rate))
+                mono, rate = read_mono(path)
+                data, signal = None, mono[None]
+            analysis = mono_at(signal, rate, ANALYSIS_RATE, source=path)
+            decoded.append(Decoded(data, rate, analysis, signal.shape[1] / rate))
         except AudioError as exc:
             exc.side = side
             raise
