@@ -73,7 +73,7 @@ def _settle_partition(part: pd.DataFrame, *, config: MiningConfig, parts: str | 
                       partition_info=None) -> pd.DataFrame:
     """Decisions of one artist partition; with ``parts``, its provisional unpaired rows written there too."""
     tracks = part.drop(columns="_part").reset_index(drop=True)
-    decisions = match_partition(tracks, config=config)
+    decisions = match_partition(tracks, config=config, threads=1)  # a worker is one thread: no more
     if parts is not None and partition_info is not None:
         write_unpaired_part(Path(parts), partition_info["number"], tracks[KEPT_COLUMNS], decisions)
     return decisions

@@ -89,7 +89,7 @@ BIG_BLOCK = 256  # n_instrumental * n_original from which a block is scored as a
 
 
 def scored_candidates(artist_norm: np.ndarray, is_instrumental: np.ndarray, base: np.ndarray, *,
-                      floor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                      floor: float, threads: int = -1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The blocking join and title scores: same-artist (instrumental, original) pairs scoring >= floor.
 
     Never all-pairs: only the n_instrumental x n_original combinations inside each
@@ -102,6 +102,7 @@ def scored_candidates(artist_norm: np.ndarray, is_instrumental: np.ndarray, base
         is_instrumental: (n,) bool.
         base: (n,) normalised base titles.
         floor: minimum score of a candidate.
+        threads: rapidfuzz's threads (-1: every core; 1 in a Dask worker, which is one thread of its own).
 
     Returns:
         (pi, po, scores): (m,) instrumental positions, original positions, float64 scores,
@@ -121,7 +122,7 @@ def scored_candidates(artist_norm: np.ndarray, is_instrumental: np.ndarray, base
         inst = members[is_instrumental[members]]
         orig = members[~is_instrumental[members]]
         matrix = process.cdist(base[inst].tolist(), base[orig].tolist(), scorer=fuzz.ratio, score_cutoff=floor,
-                               workers=-1)
+                               workers=threads)
         r, c = np.nonzero(matrix >= floor) if floor <= 0 else np.nonzero(matrix)
         out_i.append(inst[r])
         out_o.append(orig[c])
@@ -145,7 +146,7 @@ def scored_candidates(artist_norm: np.ndarray, is_instrumental: np.ndarray, base
         reachable = 200.0 * np.minimum(la, lb) >= floor * np.maximum(la + lb, 1) - 1e-9
         pi, po = pi[reachable], po[reachable]
     scores = process.cpdist(base[pi].tolist(), base[po].tolist(), scorer=fuzz.ratio, score_cutoff=floor,
-                            workers=-1) if len(pi) else np.zeros(0, np.float32)
+                            workers=threads) if len(pi) else np.zeros(0, np.float32)
     keep = (scores >= floor) & (scores > 0) if floor > 0 else np.ones(len(pi), dtype=bool)
     out_i.append(pi[keep])
     out_o.append(po[keep])
@@ -173,7 +174,8 @@ class Candidates:
     delta: np.ndarray  # (m,) float64 instrumental minus original duration, seconds; NaN when either is unknown
 
 
-def find_candidates(tracks: pd.DataFrame, is_instrumental: np.ndarray, *, config: MiningConfig) -> Candidates:
+def find_candidates(tracks: pd.DataFrame, is_instrumental: np.ndarray, *, config: MiningConfig,
+                    threads: int = -1) -> Candidates:
     """Same-artist (instrumental, original) candidates with their title scores and duration deltas.
 
     Other bracketed text (credits, translations) counts in the score only when both titles
@@ -183,16 +185,17 @@ def find_candidates(tracks: pd.DataFrame, is_instrumental: np.ndarray, *, config
         tracks: (n rows) prepared tracks (PREPARED_COLUMNS, track_id, duration_s), positional index.
         is_instrumental: (n,) bool.
         config: candidate_floor.
+        threads: rapidfuzz's threads (:func:`scored_candidates`).
 
     Returns:
         the candidates scoring at least candidate_floor on their base titles.
     """
     base = tracks["base_title"].to_numpy(dtype=object)
     pi, po, scores = scored_candidates(tracks["artist_norm"].to_numpy(dtype=object), is_instrumental, base,
-                                       floor=config.candidate_floor)
+                                       floor=config.candidate_floor, threads=threads)
     full = tracks["full_title"].to_numpy(dtype=object)
     full_scores = (np.round(process.cpdist(full[pi].tolist(), full[po].tolist(), scorer=fuzz.ratio,
-                                           workers=-1).astype(np.float64), 4)
+                                           workers=threads).astype(np.float64), 4)
                    if len(pi) else np.zeros(0))
     other = tracks["has_other"].to_numpy(dtype=bool)
     scores = np.where(other[pi] & other[po], full_scores, scores)
@@ -341,13 +344,14 @@ def no_original_frame(tracks: pd.DataFrame, lonely: np.ndarray, *, config: Minin
     )
 
 
-def match_partition(tracks: pd.DataFrame, *, config: MiningConfig) -> pd.DataFrame:
+def match_partition(tracks: pd.DataFrame, *, config: MiningConfig, threads: int = -1) -> pd.DataFrame:
     """Candidates, their verdicts and the one-to-one assignment for whole artist blocks.
 
     Args:
         tracks: (n rows) prepared tracks (see :func:`prepare_tracks`) holding every
             track of each artist_norm it contains.
         config: thresholds and tolerance.
+        threads: rapidfuzz's threads (:func:`scored_candidates`).
 
     Returns:
         DECISION_COLUMNS frame sorted by (instrumental_id, original_id): status is
@@ -359,7 +363,7 @@ def match_partition(tracks: pd.DataFrame, *, config: MiningConfig) -> pd.DataFra
     is_inst = tracks["is_instrumental"].to_numpy(dtype=bool)
     if not is_inst.any():
         return empty_decisions()
-    cand = find_candidates(tracks, is_inst, config=config)
+    cand = find_candidates(tracks, is_inst, config=config, threads=threads)
     status, detail = candidate_verdicts(tracks["qualifiers"].to_numpy(dtype=np.int64), cand, config=config)
     status, detail = assign_one_to_one(tracks["track_id"].to_numpy(dtype=object), cand, status, detail)
     frame = candidate_frame(tracks, cand, status, detail, config=config)
