@@ -203,16 +203,23 @@ def to_pcm16(y: np.ndarray) -> np.ndarray:
     return np.rint(out, out=out).astype(np.int16)
 
 
+TORCH_CAST_MIN = 1 << 20  # samples from which to_float16 goes through torch (importing it costs a second once)
+
+
 def to_float16(y: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """float32 samples as float16 (the shards' dtype), into ``out`` when given.
 
-    Through torch, whose conversion is vectorised: numpy's casts one value at a time, 30x slower,
-    with the same round-to-nearest-even result.
+    A song's worth goes through torch, whose conversion is vectorised: numpy's casts one value at a time,
+    30x slower, with the same round-to-nearest-even result. Short signals stay in numpy, so that a worker
+    that only meets them never imports torch.
     """
-    import torch  # a dependency anyway; imported here so that what does not write shards never loads it
-
     y = np.ascontiguousarray(y, dtype=np.float32)
     out = np.empty(y.shape, dtype=np.float16) if out is None else out
+    if y.size < TORCH_CAST_MIN:
+        np.copyto(out, y, casting="same_kind")
+        return out
+    import torch  # a dependency anyway; imported here so that what does not write shards never loads it
+
     torch.from_numpy(out).copy_(torch.from_numpy(y))
     return out
 
