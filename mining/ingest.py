@@ -34,10 +34,10 @@ TRACK_COLUMNS = ("track_id", "artist", "title", "duration_s", "audio_path")
 _MMSS = r"^\s*(?:(\d+):)?(\d+):(\d{1,2}(?:\.\d*)?)\s*$"
 # Duration cells that mean "unknown" rather than a wrong value (--missing-duration keep keeps their rows).
 MISSING_DURATION = r"\s*(?:|n/?a|\?+|-+|[-\s]*:[-\s]*(?::[-\s]*)?|none|null|nan|unknown|tbd)\s*"
-# The same in RE2, a column at a time (Python's re costs a call per row), \s spelled as Python's re reads it:
+# The same for RE2, which reads a column at a time (Python's re costs a call per row), with \s spelled as
+# Python's re reads it in a str (RE2's \s is ASCII only); the classes first, then the bare \s* at the ends.
 _SPACE = r"\s\x0b\x1c-\x1f\x85\xa0\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}"
-_MISSING_DURATION_RE2 = (f"^[{_SPACE}]*(?:|n/?a|\\?+|-+|[-{_SPACE}]*:[-{_SPACE}]*(?::[-{_SPACE}]*)?"
-                         f"|none|null|nan|unknown|tbd)[{_SPACE}]*$")
+_MISSING_DURATION_RE2 = "^" + MISSING_DURATION.replace(r"[-\s]", f"[-{_SPACE}]").replace(r"\s*", f"[{_SPACE}]*") + "$"
 
 
 def missing_durations(text: pd.Series) -> np.ndarray:

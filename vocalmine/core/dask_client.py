@@ -70,7 +70,7 @@ def local_cluster(workers: int, *, silence_logs: int = logging.WARNING) -> Itera
     (a song, its spectrogram) is mapped afresh and page-faulted in: `build` ran 1.6x slower per core in a
     worker than in one process, `mine` of 10^7 rows 1.2x. Our tasks hold a bounded working set each, so the
     default tuning is kept, with two malloc arenas instead of one per thread: a worker's threads (event
-    loop, comms, the task) each held freed memory of their own, 0.7 GB more over `mine`'s 10^7 rows.
+    loop, comms, the task) each held freed memory of their own, 0.6 GB more over `mine`'s 10^7 rows.
     """
     import dask
     from dask.distributed import LocalCluster
