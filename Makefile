@@ -31,10 +31,11 @@ demo: $(STAMP_RUN)
 browser:
 	@command -v chromium >/dev/null 2>&1 || { (apt-get update -qq && apt-get install -y -qq chromium chromium-driver) >/dev/null 2>&1 || echo "chromium not installed: the browser test will be skipped"; }
 
-# ruff: the product code's lint (pyproject.toml [tool.ruff]); then the tests
+# ruff: the product code's lint (pyproject.toml [tool.ruff]); then the tests, two processes (pytest-xdist), one
+# test file per process at a time so that a file's fixtures are built once
 test: $(STAMP_DEV) browser
 	$(BIN)/ruff check vocalmine mining features model evaluation report
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # The dev extras too: bench/robustness.py's catalog section runs the hypothesis properties.
 bench: $(STAMP_DEV)
