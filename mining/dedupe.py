@@ -7,7 +7,7 @@ import json
 import pandas as pd
 
 from vocalmine.core.contract import mining_reasons as R
-from vocalmine.mining.fingerprint import Fingerprint
+from vocalmine.mining.fingerprint import FileSummary
 
 STAGE = "content"
 
@@ -20,13 +20,13 @@ def _reject(pair: pd.Series, reason: str, track_id: str, detail: str) -> dict:
             "row": json.dumps(row, ensure_ascii=False)}
 
 
-def dedupe_pairs(pairs: pd.DataFrame, *, prints: dict[str, Fingerprint],
+def dedupe_pairs(pairs: pd.DataFrame, *, summaries: dict[str, FileSummary],
                  canonical: dict[str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Set aside pairs decided on decoded audio.
 
     Args:
         pairs: (n rows) pairs with original_path / instrumental_path.
-        prints: path -> Fingerprint (error set when undecodable).
+        summaries: path -> FileSummary (error set when undecodable).
         canonical: path -> hex fingerprint, equal for files of the same content.
 
     Returns:
@@ -43,8 +43,8 @@ def dedupe_pairs(pairs: pd.DataFrame, *, prints: dict[str, Fingerprint],
     keep: list[int] = []
     seen: dict[tuple[str, str], str] = {}
     for _, pair in pairs.iterrows():
-        bad_i = prints[pair["instrumental_path"]].error
-        bad_o = prints[pair["original_path"]].error
+        bad_i = summaries[pair["instrumental_path"]].error
+        bad_o = summaries[pair["original_path"]].error
         if bad_i or bad_o:
             track = pair["instrumental_id"] if bad_i else pair["original_id"]
             rejects.append(_reject(pair, R.UNDECODABLE, track, bad_i or bad_o))

@@ -22,6 +22,7 @@ import hashlib
 import logging
 import os
 from dataclasses import dataclass
+from typing import Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -54,6 +55,25 @@ class Fingerprint:
     n_frames: int  # frames in features
     duration_s: float  # decoded duration, seconds
     error: str  # "" or the decode error message
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    """What mining holds of a fingerprinted file in memory (~0.5 KB); the envelope itself (11.5 KB at the default
+    90 s) stays in the cache on disk and is read back only for the files the content index compares."""
+
+    duration_s: float  # decoded duration, seconds
+    error: str  # "" or the decode error message
+    signature: np.ndarray | None  # content_signature; None when undecodable
+    digest: str  # first 16 hex digits of the envelope's sha1 ("" when undecodable)
+    key: tuple = ()  # the cache key (path, size, mtime_ns) the envelope is stored under
+
+
+def summarize(fp: Fingerprint, key: tuple = ()) -> FileSummary:
+    """The in-memory summary of ``fp``."""
+    if fp.error:
+        return FileSummary(fp.duration_s, fp.error, None, "", key)
+    return FileSummary(fp.duration_s, "", content_signature(fp), hashlib.sha1(fp.features).hexdigest()[:16], key)
 
 
 def envelope(y: np.ndarray, *, seconds: float) -> np.ndarray:
@@ -196,10 +216,10 @@ def candidate_pairs(signatures: np.ndarray, durations: np.ndarray) -> np.ndarray
         (m, 2) int64 unique pairs, sorted.
     """
     planes, offsets = _projections()
-    cells = np.floor((np.einsum("nd,tkd->tnk", signatures, planes) + offsets[:, None, :]) / LSH_WIDTH_DB)
     found = []
-    for table in cells.astype(np.int64):
-        bucket = _buckets(table)
+    for t in range(LSH_TABLES):  # one table's cells at a time: 96 bytes per file, not 768
+        table = np.floor((np.einsum("nd,kd->nk", signatures, planes[t]) + offsets[t]) / LSH_WIDTH_DB)
+        bucket = _buckets(table.astype(np.int64))
         order = np.lexsort((durations, bucket))
         b, d = bucket[order], durations[order]
         # a sliding window inside each bucket over files sorted by duration
@@ -214,9 +234,23 @@ def candidate_pairs(signatures: np.ndarray, durations: np.ndarray) -> np.ndarray
     return np.unique(np.concatenate(found), axis=0)
 
 
-def content_groups(prints: dict[str, Fingerprint], *, threshold_db: float) -> tuple[dict[str, str], int]:
-    """:func:`canonical_fingerprints`, and how many file pairs were compared (the content index's cost)."""
-    keys = sorted((k for k, fp in prints.items() if not fp.error), key=lambda k: (prints[k].duration_s, k))
+COMPARE_CHUNK = 20_000  # candidate pairs whose envelopes are read back from the cache at a time
+
+
+def group_contents(summaries: Mapping[str, FileSummary], *, load: Callable[[Iterable[str]], Mapping[str, Fingerprint]],
+                   threshold_db: float, chunk: int = COMPARE_CHUNK) -> tuple[dict[str, str], int]:
+    """Same-content groups from file summaries, reading envelopes only for the pairs the content index compares.
+
+    Args:
+        summaries: name -> FileSummary (undecodable ones are skipped).
+        load: names -> their Fingerprints (the cache on disk, or a dict in memory); called once per chunk.
+        threshold_db: see :func:`same_content`.
+        chunk: candidate pairs compared per :func:`load` call (bounds the envelopes held at once).
+
+    Returns:
+        (name -> hex string of its group, file pairs compared).
+    """
+    keys = sorted((k for k, s in summaries.items() if not s.error), key=lambda k: (summaries[k].duration_s, k))
     parent = {k: k for k in keys}
 
     def root(k: str) -> str:
@@ -226,22 +260,30 @@ def content_groups(prints: dict[str, Fingerprint], *, threshold_db: float) -> tu
         return k
 
     if len(keys) < 2:
-        return {k: hashlib.sha1(prints[k].features).hexdigest()[:16] for k in keys}, 0
-    signatures = np.stack([content_signature(prints[k]) for k in keys])
-    durations = np.array([prints[k].duration_s for k in keys])
+        return {k: summaries[k].digest for k in keys}, 0
+    signatures = np.stack([summaries[k].signature for k in keys])
+    durations = np.array([summaries[k].duration_s for k in keys])
     pairs = candidate_pairs(signatures, durations)
-    close = np.abs(signatures[pairs[:, 0]] - signatures[pairs[:, 1]]).max(axis=1) <= SIGNATURE_GAP_DB
-    pairs = pairs[close]
+    pairs = pairs[np.abs(signatures[pairs[:, 0]] - signatures[pairs[:, 1]]).max(axis=1) <= SIGNATURE_GAP_DB]
     compared = 0
-    for i, j in pairs.tolist():
-        a, b = keys[i], keys[j]
-        if root(a) != root(b):
-            compared += 1
-            if same_content(prints[a], prints[b], threshold_db=threshold_db):
-                ra, rb = root(a), root(b)
-                parent[max(ra, rb)] = min(ra, rb)
-    # the group's smallest path is its root whatever the order of the merges
-    return {k: hashlib.sha1(prints[root(k)].features).hexdigest()[:16] for k in keys}, compared
+    for start in range(0, len(pairs), chunk):
+        part = pairs[start: start + chunk].tolist()
+        prints = load(sorted({keys[i] for pair in part for i in pair}))
+        for i, j in part:
+            a, b = keys[i], keys[j]
+            if root(a) != root(b):
+                compared += 1
+                if same_content(prints[a], prints[b], threshold_db=threshold_db):
+                    ra, rb = root(a), root(b)
+                    parent[max(ra, rb)] = min(ra, rb)
+    # the group's smallest name is its root whatever the order of the merges
+    return {k: summaries[root(k)].digest for k in keys}, compared
+
+
+def content_groups(prints: Mapping[str, Fingerprint], *, threshold_db: float) -> tuple[dict[str, str], int]:
+    """:func:`canonical_fingerprints`, and how many file pairs were compared (the content index's cost)."""
+    return group_contents({k: summarize(fp) for k, fp in prints.items()},
+                          load=lambda names: {k: prints[k] for k in names}, threshold_db=threshold_db)
 
 
 def canonical_fingerprints(prints: dict[str, Fingerprint], *, threshold_db: float) -> dict[str, str]:

@@ -21,10 +21,10 @@ from vocalmine.core.tables import REJECTS_SCHEMA, parts_folder, write_table
 from vocalmine.core.contract import mining_reasons as R
 from vocalmine.mining.accounting import check_accounting, reason_counts, remove_parts, settle_unpaired, unpaired_rows
 from vocalmine.mining.config import MiningConfig
-from vocalmine.mining.fingerprint_cache import SYNC, fingerprint_paths
+from vocalmine.mining.fingerprint_cache import SYNC, envelope_loader, fingerprint_paths
 from vocalmine.mining.dedupe import dedupe_pairs
 from vocalmine.mining.engines import pair_catalog
-from vocalmine.mining.fingerprint import canonical_fingerprints
+from vocalmine.mining.fingerprint import group_contents
 from vocalmine.mining.matching import split_decisions
 from vocalmine.core.contract.pairs import PAIRS_SCHEMA, UNPAIRED_SCHEMA
 
@@ -148,30 +148,31 @@ def mine(*, catalog: DataCatalog, engine: str = "pandas", scheduler: str | None 
 
     paired = run_pairing()
     decoded = cached = 0
-    prints = {}
+    summaries = {}
     has_audio = catalog.tracks.columns.audio_path is not None
     if has_audio:
         cand = paired.decisions[paired.decisions["original_id"].notna()]
         paths = (set(cand["original_path"]) | set(cand["instrumental_path"]) | set(paired.undated)) - {"", None}
         if paths:
-            prints, decoded, cached = fingerprints(paths)
-            paired = run_pairing({p: (fp.duration_s, fp.error) for p, fp in prints.items()})
+            summaries, decoded, cached = fingerprints(paths)
+            paired = run_pairing({p: (s.duration_s, s.error) for p, s in summaries.items()})
     ingest_rejects, decisions, n_rows = paired.rejects, paired.decisions, paired.n_rows
     pairs, pairing_rejects = split_decisions(decisions)
     n_matched = len(pairs)
     content_rejects = pd.DataFrame(columns=REJECTS_SCHEMA.names)
     if has_audio and len(pairs):
         paths = set(pairs["original_path"]) | set(pairs["instrumental_path"])
-        if paths - set(prints):
-            more, d2, c2 = fingerprints(paths - set(prints))
-            prints, decoded, cached = {**prints, **more}, decoded + d2, cached + c2
+        if paths - set(summaries):
+            more, d2, c2 = fingerprints(paths - set(summaries))
+            summaries, decoded, cached = {**summaries, **more}, decoded + d2, cached + c2
         # From here on paths are as pairs.parquet stores them: relative to the audio root.
         stored = {p: relative_under(catalog.tracks.audio_root, p) for p in paths}
         pairs = pairs.assign(original_path=pairs["original_path"].map(stored),
                              instrumental_path=pairs["instrumental_path"].map(stored))
-        prints = {stored[p]: prints[p] for p in paths}
-        canonical = canonical_fingerprints(prints, threshold_db=config.same_content_db)
-        pairs, content_rejects = dedupe_pairs(pairs, prints=prints, canonical=canonical)
+        summaries = {stored[p]: summaries[p] for p in paths}
+        load = envelope_loader(catalog.fingerprints, summaries, seconds=config.fingerprint_seconds)
+        canonical, _ = group_contents(summaries, load=load, threshold_db=config.same_content_db)
+        pairs, content_rejects = dedupe_pairs(pairs, summaries=summaries, canonical=canonical)
     else:
         pairs = pairs.assign(original_fingerprint="", instrumental_fingerprint="")
         pairs = pairs.sort_values(["original_id", "instrumental_id"], kind="mergesort").reset_index(drop=True)

@@ -73,6 +73,33 @@ def test_parts_left_by_a_run_killed_after_decoding_are_absorbed_by_the_next(tmp_
     pd.testing.assert_frame_equal(cache_rows(catalog.fingerprints), rows)
 
 
+def test_parts_merged_while_decoding_give_the_same_cache_and_pairs(tmp_path, monkeypatch):
+    """Parts are merged MAX_PARTS at a time while files decode (so that the final merge reads few files), and
+    the cache and pairs are those of a run that merged none."""
+    catalog = load_catalog(build_corpus(tmp_path))
+    mine(catalog=catalog, scheduler="sync")
+    expected_cache, expected_pairs = cache_rows(catalog.fingerprints), read_table(catalog.pairs, PAIRS_SCHEMA)
+    for path in (catalog.fingerprints, catalog.pairs, catalog.rejects, catalog.unpaired):
+        path.unlink()
+    monkeypatch.setattr(fc, "CHECKPOINT_S", 0.0)
+    monkeypatch.setattr(fc, "MAX_PARTS", 2)
+    monkeypatch.setattr(fc, "BATCH_ROWS", 3)  # several row groups per file: the merge reads them in turn
+    seen = []
+    real_save = fc.save_cache
+
+    def save(path, **kwargs):
+        seen.append(sorted(p.name.rsplit("-", 1)[1] for p in fc.cache_files(path)))
+        return real_save(path, **kwargs)
+
+    monkeypatch.setattr(fc, "save_cache", save)
+    mine(catalog=catalog, scheduler="sync")
+    assert seen == [["m.parquet"] * 4]  # 8 files, one part each, merged two by two
+    pd.testing.assert_frame_equal(cache_rows(catalog.fingerprints), expected_cache)
+    pd.testing.assert_frame_equal(read_table(catalog.pairs, PAIRS_SCHEMA), expected_pairs)
+    rows = read_table(catalog.fingerprints, FINGERPRINTS_SCHEMA)
+    assert rows["path"].is_monotonic_increasing  # the merge writes in key order
+
+
 @pytest.mark.parametrize("victim", ["fingerprints.parquet.parts", "fingerprints.parquet", "pairs.parquet"])
 def test_a_full_disk_while_mine_writes_is_one_error_naming_the_file(tmp_path, monkeypatch, victim):
     import vocalmine.core.tables as tables
@@ -80,15 +107,16 @@ def test_a_full_disk_while_mine_writes_is_one_error_naming_the_file(tmp_path, mo
 
     catalog = load_catalog(build_corpus(tmp_path))
     monkeypatch.setattr(fc, "CHECKPOINT_S", 0.0)
-    real = tables.write_table
 
-    def full(df, path, *args, **kwargs):
-        if victim in os.fspath(path):
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # as pyarrow raises it: no file name
-        return real(df, path, *args, **kwargs)
+    def filling(real):
+        def full(df, path, *args, **kwargs):
+            if victim in os.fspath(path):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # as pyarrow raises it: no file name
+            return real(df, path, *args, **kwargs)
+        return full
 
-    monkeypatch.setattr(fc, "write_table", full)
-    monkeypatch.setattr(mine_module, "write_table", full)
+    monkeypatch.setattr(fc, "write_batches", filling(tables.write_batches))
+    monkeypatch.setattr(mine_module, "write_table", filling(tables.write_table))
     with pytest.raises(VocalmineError) as info:
         mine(catalog=catalog, scheduler="sync")
     message = str(info.value)

@@ -17,7 +17,8 @@ from vocalmine.core.tables import REJECTS_SCHEMA, read_table
 from vocalmine.core.contract import mining_reasons as R
 from vocalmine.mining.config import MiningConfig
 from vocalmine.mining.fingerprint import (SAME_P95_DB, Fingerprint, canonical_fingerprints, content_distance,
-                                          content_groups, content_stats, fingerprint_file, same_content)
+                                          content_groups, content_stats, fingerprint_file, group_contents,
+                                          same_content, summarize)
 from vocalmine.mining.mine import mine
 from vocalmine.core.contract.pairs import PAIRS_SCHEMA, pair_id_for
 
@@ -208,6 +209,18 @@ def test_content_index_finds_every_copy_without_comparing_every_equal_duration_p
         if k < 60:
             prints[f"copy-{k:03d}.mp3"] = _synthetic_print(levels + rng.normal(0, 0.4, levels.shape), 3.0)
     canonical, compared = content_groups(prints, threshold_db=1.0)
+    # From summaries, envelopes are read back only for the files of the pairs compared, a chunk at a time.
+    loads = []
+
+    def load(names):
+        loads.append(list(names))
+        return {k: prints[k] for k in names}
+
+    summaries = {k: summarize(fp) for k, fp in prints.items()}
+    assert all(not hasattr(v, "features") for v in summaries.values())
+    assert group_contents(summaries, load=load, threshold_db=1.0, chunk=7) == (canonical, compared)
+    assert len(loads) > 1 and max(map(len, loads)) <= 14
+    assert len({k for names in loads for k in names}) < len(prints) / 2
     exhaustive = len(prints) * (len(prints) - 1) // 2
     assert compared < 0.02 * exhaustive, (compared, exhaustive)
     copies = {k for k in prints if k.startswith("copy")}

@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 import pandas as pd
 import pyarrow as pa
@@ -108,6 +108,13 @@ def write_table(df: pd.DataFrame | pa.Table, path: str | os.PathLike, schema: pa
         if missing:
             raise CatalogError(f"{path}: table to write lacks column(s) {missing}")
         table = pa.Table.from_pandas(df[schema.names], schema=schema, preserve_index=False)
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **_meta_entry(schema, stage, settings)})
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp)
+    return Path(path)
+
+
+def _meta_entry(schema: pa.Schema, stage: str | None, settings: Mapping[str, Any] | Any) -> dict[bytes, bytes]:
     meta = ArtifactMeta(
         schema_version=schema_version(schema),
         vocalmine_version=__version__,
@@ -115,10 +122,18 @@ def write_table(df: pd.DataFrame | pa.Table, path: str | os.PathLike, schema: pa
         settings=_plain(settings) if settings is not None else {},
         written_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}),
-                                           META_KEY: json.dumps(dataclasses.asdict(meta)).encode()})
+    return {META_KEY: json.dumps(dataclasses.asdict(meta)).encode()}
+
+
+def write_batches(batches: Iterable[pa.RecordBatch | pa.Table], path: str | os.PathLike, schema: pa.Schema, *,
+                  stage: str | None = None, settings: Mapping[str, Any] | Any = None) -> Path:
+    """:func:`write_table` for a table too large to hold: ``batches`` (of ``schema``'s columns) are written one
+    row group each, atomically, with the same metadata."""
+    schema = schema.with_metadata({**(schema.metadata or {}), **_meta_entry(schema, stage, settings)})
     with atomic_path(path) as tmp:
-        pq.write_table(table, tmp)
+        with pq.ParquetWriter(tmp, schema) as writer:
+            for batch in batches:
+                writer.write(pa.Table.from_batches([batch]) if isinstance(batch, pa.RecordBatch) else batch)
     return Path(path)
 
 
