@@ -12,7 +12,8 @@ Presets (``vocalmine build --preset NAME``):
 - ``16k``: MIR-1K's own rate, at which its published figures are scored: 16 kHz
   mono, window 1024, hop 256, 512 bins (up to 7.98 kHz), 256-frame patches (4.1 s).
   Measured on MIR-1K at 16 kHz (bench/bench_mir1k.py, 60 minutes of training on one
-  thread): 256 frames 8.39 dB vocal GNSDR, 128 frames (2.0 s) 8.08 dB; the steps cost
+  thread): 256 frames 8.39 dB vocal GNSDR, 128 frames (2.0 s) 8.08 dB, 384 frames (6.1 s)
+  8.40 dB (fewer steps, no real gain); the steps cost
   about the same on a CPU, so the longer patch shows the model twice the context and audio.
 - ``fullband``: Spleeter's front end, 44.1 kHz stereo, window 4096, hop 1024,
   1024 bins (up to 11 kHz), the mask extended above at separation. Patches of
