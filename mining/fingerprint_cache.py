@@ -229,8 +229,9 @@ def fingerprint_paths(
     keys = {p: file_key(p) for p in sorted(set(paths))}
     path_of = {k: p for p, k in keys.items()}
     out: dict[str, FileSummary] = {}
+    wanted = set(keys)
     for file in cache_files(cache_path):  # summarised as read: the envelopes are never all in memory
-        for key, fp in _rows(file, seconds, set(keys)):
+        for key, fp in _rows(file, seconds, wanted):
             if key in path_of:
                 out[path_of[key]] = summarize(fp, key)
     todo = [p for p in keys if p not in out]
