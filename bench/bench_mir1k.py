@@ -302,7 +302,7 @@ def train_model(catalog, name: str, *, budget: dict, args, stages: list[float]) 
     record_path = run_dir / "bench.json"
     base = dict(batch_size=args.batch_size, seed=args.seed, workers=1, lr=args.lr, schedule=args.schedule,
                 epoch_patches=args.epoch_patches, patience=args.patience, precision=args.precision,
-                remix_pitch_semitones=args.pitch,
+                remix_pitch_semitones=args.pitch, ema_decay=args.ema,
                 checkpoint_every=25, log_every=10, threads=args.threads, **overrides)
     if budget.get("minutes"):
         base["schedule_minutes"] = budget["minutes"]
@@ -356,6 +356,8 @@ def main() -> int:
     parser.add_argument("--patience", type=int, default=1000, help="early stopping patience (validations); best.pt is kept anyway")
     parser.add_argument("--precision", default="auto", help="auto | fp32 | bf16")
     parser.add_argument("--pitch", type=float, default=3.0, help="remixed voices resampled by up to ± this many semitones")
+    parser.add_argument("--ema", type=float, default=0.0,
+                        help="validate and keep a moving average of the weights with this decay per step (0 = off)")
     parser.add_argument("--mask-power", type=float, default=0.5,
                         help="also score the vocal model's mask softened to m^p / (m^p + (1 - m)^p) (p chosen on the dev split)")
     parser.add_argument("--synthesis", default="overlap,paper",

@@ -13,7 +13,7 @@ from vocalmine.core.overrides import coerce
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 # Fields that define the experiment: a resumed run must keep them, or it is another run.
-RESUME_FIXED = ("skips", "lr", "batch_size", "seed", "precision", "schedule", "remix", "epoch_patches")
+RESUME_FIXED = ("skips", "lr", "batch_size", "seed", "precision", "schedule", "remix", "epoch_patches", "ema_decay")
 SCHEDULES = ("constant", "cosine")
 
 
@@ -40,6 +40,9 @@ class TrainConfig:
     remix_wrap: bool = True  # a remixed crop of a pair shorter than a crop reads the pair circularly: no padding
     # remixed voices are resampled by up to ± this (pitch, tempo and formants); 0 = off
     remix_pitch_semitones: float = 0.0
+    # validation and best.pt use an exponential moving average of the weights with this decay per step
+    # (warmed up: min(decay, (1 + n) / (10 + n)) at step n); 0 = off, the weights as trained
+    ema_decay: float = 0.0
     seed: int = 0  # seeds weights, data order and dropout: same seed, same run
     skips: bool = True  # U-Net skip connections; False = the paper's encoder-decoder baseline
     patience: int = 5  # early stopping: epochs without a validation improvement before stopping
@@ -112,6 +115,8 @@ def _validate(config: TrainConfig) -> None:
             raise ConfigError(f"train config: {key}={getattr(config, key)} must be >= 0")
     if not (math.isfinite(config.lr) and 0 < config.lr < 1):
         raise ConfigError(f"train config: lr={config.lr} must be in (0, 1)")
+    if not (math.isfinite(config.ema_decay) and 0 <= config.ema_decay < 1):
+        raise ConfigError(f"train config: ema_decay={config.ema_decay} must be in [0, 1)")
     if not (math.isfinite(config.min_delta) and config.min_delta >= 0):
         raise ConfigError(f"train config: min_delta={config.min_delta} must be >= 0")
     if config.schedule not in SCHEDULES:

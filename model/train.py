@@ -32,6 +32,7 @@ from vocalmine.core.errors import ConfigError, NothingUsableError
 from vocalmine.core.lock import holding
 from vocalmine.core.progress import progress
 from vocalmine.model import distributed
+from vocalmine.model.averaging import WeightAverage
 from vocalmine.model.checkpoint import TARGETS, checkpoint_spec, load_checkpoint, make_payload, save_checkpoint
 from vocalmine.model.config import TrainConfig, check_resumable
 from vocalmine.core.contract.shards import pairs_of, read_spec
@@ -246,6 +247,9 @@ class _Run:
         self.net = torch.compile(net) if self.config.compile else net
 
         extra = payload["extra"] if payload is not None else {}
+        self.average = WeightAverage(self.model, self.config.ema_decay) if self.config.ema_decay else None
+        if self.average is not None and extra.get("weight_average"):
+            self.average.load_state_dict(extra["weight_average"])
         self.step = payload["step"] if payload is not None else 0
         self.epoch = payload["epoch"] if payload is not None else 0
         self.batch_in_epoch = extra.get("batch_in_epoch", 0)
@@ -303,6 +307,8 @@ class _Run:
         self.scaler.scale(loss).backward()
         self.scaler.step(self.optimizer)
         self.scaler.update()
+        if self.average is not None:
+            self.average.update(self.model)
         return loss.detach()
 
     def _out_of_time(self) -> bool:
@@ -325,21 +331,27 @@ class _Run:
             progress = self.step / max(cfg.epochs * self.steps_per_epoch, 1)
         return cfg.lr * 0.5 * (1 + math.cos(math.pi * min(max(progress, 0.0), 1.0)))
 
+    @property
+    def validated_model(self) -> torch.nn.Module:
+        """The weights validation scores and best.pt keeps: the moving average when there is one."""
+        return self.average.module if self.average is not None else self.model
+
     @torch.no_grad()
     def evaluate(self, *, identity: bool = False) -> tuple[float, float]:
         """Validation L1 and SDR proxy over all ranks; ``identity`` scores mask = 1 instead."""
         if not self.val_recipes:
             return math.nan, math.nan
         # The plain module, not DDP: ranks may hold different numbers of validation batches.
-        distributed.broadcast_buffers(self.model, self.env)
-        self.model.eval()
+        model = self.validated_model
+        distributed.broadcast_buffers(model, self.env)
+        model.eval()
         totals = [torch.zeros((), device=self.device) for _ in range(4)]
         for batch in self.val_loader:
             x, y, valid, inp = self._batch(batch)
-            mask = torch.ones_like(x) if identity else self._forward(self.model, inp)
+            mask = torch.ones_like(x) if identity else self._forward(model, inp)
             for i, value in enumerate((*l1_sums(mask, x, y, valid), *sdr_sums(mask, x, y, valid))):
                 totals[i] += value
-        self.model.train()
+        model.train()
         error, count, sdr, patches = distributed.all_sum(totals, self.env)
         return error / max(count, 1.0), (sdr / patches if patches else math.nan)
 
@@ -355,12 +367,17 @@ class _Run:
                  "identity_val_loss": self.identity[0], "identity_val_sdr": self.identity[1],
                  "world_size": self.env.world_size,
                  "rng": {"torch": [r["torch"] for r in ranks], "cuda": [r["cuda"] for r in ranks]}}
+        if self.average is not None:
+            extra["weight_average"] = self.average.state_dict()
         payload = make_payload(model=self.model, target=self.target, config=self.config.to_dict(), step=self.step,
                                epoch=self.epoch, optimizer=self.optimizer.state_dict(), scaler=self.scaler.state_dict(),
                                extra=extra,
                                spec=self.spec)
         for name in names:
-            save_checkpoint(self.run_dir / name, payload)
+            if name == BEST and self.average is not None:  # best.pt carries the validated weights
+                save_checkpoint(self.run_dir / name, {**payload, "state_dict": extra["weight_average"]["weights"]})
+            else:
+                save_checkpoint(self.run_dir / name, payload)
 
     def _validate_and_save(self, *, wall: float, epoch_done: bool) -> bool:
         """Validation, best/last checkpoints, metrics; True when early stopping says stop."""
