@@ -22,10 +22,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from vocalmine.core.contract import mining_reasons as R
-from vocalmine.core.tables import REJECTS_SCHEMA, write_table
+from vocalmine.core.atomic import atomic_path
+from vocalmine.core.tables import REJECTS_SCHEMA
 from vocalmine.mining.matching import PAIRED
 from vocalmine.core.contract.pairs import UNPAIRED_SCHEMA, pair_id_for
 
@@ -119,15 +119,21 @@ def unpaired_rows(tracks: pd.DataFrame, decisions: pd.DataFrame, pairs: pd.DataF
 
 
 def write_unpaired_part(folder: Path, number: int, tracks: pd.DataFrame, decisions: pd.DataFrame) -> None:
-    """One artist partition's unpaired rows as if each of its matched pairs were kept (atomic; Parquet)."""
+    """One artist partition's unpaired rows as if each of its matched pairs were kept (atomic).
+
+    An uncompressed Arrow IPC file, not Parquet: the part lives for one run and :func:`settle_unpaired` maps it
+    without decoding (reading 66 Parquet parts of 10^7 rows' unpaired tracks took 2.5 s of the client's time).
+    """
     folder.mkdir(parents=True, exist_ok=True)
     matched = decisions[decisions["status"] == PAIRED]
     rows = unpaired_rows(tracks, decisions, matched, pd.DataFrame(columns=REJECTS_SCHEMA.names), sort=False)
     # sorted in Arrow, not in pandas: a third of the cost, and settle_unpaired's sort of every part together
     # runs 4x faster on sorted runs
     table = pa.Table.from_pandas(rows, schema=UNPAIRED_SCHEMA, preserve_index=False)
-    write_table(table.take(pc.sort_indices(table, [("track_id", "ascending")])),
-                folder / f"part-{number:05d}.parquet", UNPAIRED_SCHEMA)
+    table = table.take(pc.sort_indices(table, [("track_id", "ascending")]))
+    with atomic_path(folder / f"part-{number:05d}.arrow") as tmp, pa.OSFile(str(tmp), "wb") as sink, \
+            pa.ipc.new_file(sink, UNPAIRED_SCHEMA) as writer:
+        writer.write_table(table)
 
 
 def settle_unpaired(folder: Path, decisions: pd.DataFrame, pairs: pd.DataFrame, rejects: pd.DataFrame) -> pa.Table:
@@ -146,7 +152,8 @@ def settle_unpaired(folder: Path, decisions: pd.DataFrame, pairs: pd.DataFrame, 
     matched = decisions[decisions["status"] == PAIRED]
     # a pair set aside by content dedupe leaves both of its tracks (one may carry a content reject)
     dropped = matched[~_ids(matched["original_id"]).isin(pairs["original_id"].to_numpy(dtype=object))]
-    tables = [pq.read_table(part, schema=UNPAIRED_SCHEMA) for part in sorted(Path(folder).glob("part-*.parquet"))]
+    tables = [pa.ipc.open_file(pa.memory_map(str(part))).read_all()
+              for part in sorted(Path(folder).glob("part-*.arrow"))]
     if len(dropped):
         sides = [pd.DataFrame({"track_id": dropped["original_id"], "artist": dropped["artist"],
                                "title": dropped["original_title"], "duration_s": dropped["original_duration_s"],

@@ -3,21 +3,27 @@ unpaired."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
-from vocalmine.core.atomic import remove_stale_temps
+from vocalmine.core.atomic import atomic_path, remove_stale_temps
 from vocalmine.core.catalog import DataCatalog
 from vocalmine.core.dask_client import dask_client
 from vocalmine.core.errors import NothingUsableError, storage_error
 from vocalmine.core.lock import holding
 from vocalmine.core.paths import relative_under
-from vocalmine.core.tables import REJECTS_SCHEMA, parts_folder, write_table
+from vocalmine.core.tables import REJECTS_SCHEMA, artifact_table, parts_folder
 from vocalmine.core.contract import mining_reasons as R
 from vocalmine.mining.accounting import check_accounting, reason_counts, remove_parts, settle_unpaired, unpaired_rows
 from vocalmine.mining.config import MiningConfig
@@ -96,6 +102,28 @@ class MiningSummary:
         lines.append(f"fingerprints         {self.files_decoded} decoded, {self.files_cached} cached")
         lines.append(f"time                 {self.seconds:.1f} s")
         return "\n".join(lines)
+
+
+def write_checked(tables: list[tuple[Path, pa.Table]], *, check: Callable[[], None]) -> None:
+    """Write Parquet ``tables`` (path, table) while ``check`` runs, and put them under their names once it has
+    passed; if it fails, none is written. The encoding (Arrow's, outside the GIL) and the check overlap: about
+    3 s of the client's time at 10^7 rows.
+
+    Raises:
+        StorageError: a write failed (a full disk): one line naming the file.
+    """
+    path = tables[0][0]
+    try:
+        with contextlib.ExitStack() as temps:  # renamed in place on a clean exit, removed on an exception
+            targets = [(path, temps.enter_context(atomic_path(path))) for path, _ in tables]
+            with ThreadPoolExecutor(len(tables)) as pool:
+                writes = [pool.submit(pq.write_table, table, tmp) for (_, tmp), (_, table) in zip(targets, tables)]
+                check()
+                for (path, _), write in zip(targets, writes):
+                    write.result()
+            path = tables[0][0]
+    except OSError as exc:
+        raise storage_error(exc, path) from exc
 
 
 @holding("mine", lambda catalog, **_: catalog.pairs.parent)  # the folder of pairs, rejects and unpaired
@@ -187,15 +215,13 @@ def mine(*, catalog: DataCatalog, engine: str = "pandas", scheduler: str | None 
     else:
         unpaired = unpaired_rows(paired.tracks, decisions, pairs, rejects)
     log.info("unpaired rows: %d in %.1f s", len(unpaired), time.perf_counter() - settled)
-    check_accounting(n_rows=n_rows, pairs=pairs, unpaired=unpaired, rejects=rejects)
     settings = {"engine": engine, **dataclasses.asdict(config)}  # recorded in every artifact (their provenance)
     written = time.perf_counter()
-    for df, path, schema in ((pairs, catalog.pairs, PAIRS_SCHEMA), (rejects, catalog.rejects, REJECTS_SCHEMA),
-                             (unpaired, catalog.unpaired, UNPAIRED_SCHEMA)):
-        try:
-            write_table(df, path, schema, stage="mine", settings=settings)
-        except OSError as exc:  # a full disk: one line naming the file
-            raise storage_error(exc, path) from exc
+    tables = [(path, artifact_table(df, path, schema, stage="mine", settings=settings)) for df, path, schema in
+              ((pairs, catalog.pairs, PAIRS_SCHEMA), (rejects, catalog.rejects, REJECTS_SCHEMA),
+               (unpaired, catalog.unpaired, UNPAIRED_SCHEMA))]
+    write_checked(tables, check=lambda: check_accounting(n_rows=n_rows, pairs=pairs, unpaired=unpaired,
+                                                         rejects=rejects))
     if parts is not None:
         remove_parts(parts)
     log.info("tables written in %.1f s", time.perf_counter() - written)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -115,8 +116,15 @@ def test_a_full_disk_while_mine_writes_is_one_error_naming_the_file(tmp_path, mo
             return real(df, path, *args, **kwargs)
         return full
 
+    def filling_temp(real):  # mine writes its tables to temp files named .STEM.TOKEN.tmp.parquet
+        def full(table, path, *args, **kwargs):
+            if Path(path).name.startswith(f".{Path(victim).stem}."):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return real(table, path, *args, **kwargs)
+        return full
+
     monkeypatch.setattr(fc, "write_batches", filling(tables.write_batches))
-    monkeypatch.setattr(mine_module, "write_table", filling(tables.write_table))
+    monkeypatch.setattr(mine_module.pq, "write_table", filling_temp(mine_module.pq.write_table))
     with pytest.raises(VocalmineError) as info:
         mine(catalog=catalog, scheduler="sync")
     message = str(info.value)

@@ -81,9 +81,9 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str, sort_keys=True))
 
 
-def write_table(df: pd.DataFrame | pa.Table, path: str | os.PathLike, schema: pa.Schema, *, stage: str | None = None,
-                settings: Mapping[str, Any] | Any = None) -> Path:
-    """Write ``df`` to Parquet at ``path`` atomically, cast to ``schema``, with an :class:`ArtifactMeta`.
+def artifact_table(df: pd.DataFrame | pa.Table, path: str | os.PathLike, schema: pa.Schema, *,
+                   stage: str | None = None, settings: Mapping[str, Any] | Any = None) -> pa.Table:
+    """``df`` as the Arrow table :func:`write_table` writes: cast to ``schema``, with an :class:`ArtifactMeta`.
 
     Columns are selected and ordered by the schema; extra columns are dropped, an absent optional one is null.
 
@@ -108,7 +108,18 @@ def write_table(df: pd.DataFrame | pa.Table, path: str | os.PathLike, schema: pa
         if missing:
             raise CatalogError(f"{path}: table to write lacks column(s) {missing}")
         table = pa.Table.from_pandas(df[schema.names], schema=schema, preserve_index=False)
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **_meta_entry(schema, stage, settings)})
+    return table.replace_schema_metadata({**(table.schema.metadata or {}), **_meta_entry(schema, stage, settings)})
+
+
+def write_table(df: pd.DataFrame | pa.Table, path: str | os.PathLike, schema: pa.Schema, *, stage: str | None = None,
+                settings: Mapping[str, Any] | Any = None) -> Path:
+    """Write ``df`` to Parquet at ``path`` atomically, cast to ``schema``, with an :class:`ArtifactMeta`
+    (:func:`artifact_table`).
+
+    Raises:
+        CatalogError: when ``df`` lacks a column of the schema.
+    """
+    table = artifact_table(df, path, schema, stage=stage, settings=settings)
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp)
     return Path(path)
