@@ -112,18 +112,19 @@ def write_checked(tables: list[tuple[Path, pa.Table]], *, check: Callable[[], No
     Raises:
         StorageError: a write failed (a full disk): one line naming the file.
     """
-    path = tables[0][0]
     try:
         with contextlib.ExitStack() as temps:  # renamed in place on a clean exit, removed on an exception
-            targets = [(path, temps.enter_context(atomic_path(path))) for path, _ in tables]
+            targets = [temps.enter_context(atomic_path(path)) for path, _ in tables]
             with ThreadPoolExecutor(len(tables)) as pool:
-                writes = [pool.submit(pq.write_table, table, tmp) for (_, tmp), (_, table) in zip(targets, tables)]
+                writes = [pool.submit(pq.write_table, table, tmp) for tmp, (_, table) in zip(targets, tables)]
                 check()
-                for (path, _), write in zip(targets, writes):
-                    write.result()
-            path = tables[0][0]
-    except OSError as exc:
-        raise storage_error(exc, path) from exc
+                for (path, _), write in zip(tables, writes):
+                    try:
+                        write.result()
+                    except OSError as exc:  # a full disk: one line naming the file
+                        raise storage_error(exc, path) from exc
+    except OSError as exc:  # the fsync or rename of a temp file, which the error names
+        raise storage_error(exc, exc.filename or tables[0][0]) from exc
 
 
 @holding("mine", lambda catalog, **_: catalog.pairs.parent)  # the folder of pairs, rejects and unpaired

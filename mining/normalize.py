@@ -352,14 +352,11 @@ def _split_one_part(texts: pa.Array, needs: str) -> tuple[np.ndarray, np.ndarray
     is_dash = ~is_bracket & no_bracket & no_wrapper & no_newline & has_dash
     # a bracket title: main has no bracket, so it ends at the first opening one, and the segment is the rest
     # less its closing bracket; a dash title: main ends at the first separator (_analyze's lazy ".*?")
-    by_bracket = pc.split_pattern_regex(texts, _OPENING, max_splits=1)
-    by_dash = pc.split_pattern_regex(texts, _DASH_SEPARATOR, max_splits=1)
-    cut = pc.if_else(pa.array(is_bracket), by_bracket, by_dash)
-    main = pc.fill_null(pc.list_element(pc.list_slice(cut, 0, 1), 0), "")
-    rest = pc.list_slice(cut, 1, 2)
-    rest = pc.fill_null(pc.list_element(pc.if_else(pc.greater(pc.list_value_length(rest), 0), rest,
-                                                   pa.scalar([""], type=rest.type)), 0), "")
-    segment = pc.if_else(pa.array(is_bracket), pc.replace_substring_regex(rest, _CLOSING_AT_END, ""), rest)
+    bracketed = pa.array(is_bracket)
+    bracket_main, bracket_rest = _cut_at_first(texts, _OPENING)
+    dash_main, dash_rest = _cut_at_first(texts, _DASH_SEPARATOR)
+    main = pc.if_else(bracketed, bracket_main, dash_main)
+    segment = pc.if_else(bracketed, pc.replace_substring_regex(bracket_rest, _CLOSING_AT_END, ""), dash_rest)
     # what _analyze sees of the main text: a bracket group is blanked to spaces
     seen = pc.if_else(pa.array(is_bracket), pc.binary_join_element_wise(main, pa.scalar(" "), ""), main)
     has_text = pc.not_equal(pc.utf8_trim_whitespace(main), "").to_numpy(zero_copy_only=False)
@@ -367,6 +364,14 @@ def _split_one_part(texts: pa.Array, needs: str) -> tuple[np.ndarray, np.ndarray
     split = plain_space & (is_bracket | is_dash) & has_text & quiet if n else np.zeros(0, dtype=bool)
     as_object = lambda a: np.asarray(a.to_numpy(zero_copy_only=False), dtype=object)  # noqa: E731
     return split, as_object(main), as_object(segment)
+
+
+def _cut_at_first(texts: pa.Array, pattern: str) -> tuple[pa.Array, pa.Array]:
+    """(before, after) the first match of the RE2 ``pattern`` in each text; (text, "") where it has none."""
+    parts = pc.split_pattern_regex(texts, pattern, max_splits=1)
+    after = pc.list_slice(parts, 1, 2)  # [] where nothing matched
+    after = pc.if_else(pc.greater(pc.list_value_length(after), 0), after, pa.scalar([""], type=after.type))
+    return pc.fill_null(pc.list_element(parts, 0), ""), pc.fill_null(pc.list_element(after, 0), "")
 
 
 def _read_one_part(out: dict[str, np.ndarray], rows: np.ndarray, main: np.ndarray, segment: np.ndarray,
