@@ -23,8 +23,6 @@ class WeightAverage:
     """The running average of ``model``'s weights and buffers, updated after each optimizer step."""
 
     def __init__(self, model: torch.nn.Module, decay: float):
-        self.decay = decay
-
         @torch.no_grad()
         def update(averaged: list[torch.Tensor], current: list[torch.Tensor], n_averaged: torch.Tensor) -> None:
             d = warmup_decay(decay, int(n_averaged))

@@ -374,8 +374,10 @@ class _Run:
                                extra=extra,
                                spec=self.spec)
         for name in names:
-            if name == BEST and self.average is not None:  # best.pt carries the validated weights
-                save_checkpoint(self.run_dir / name, {**payload, "state_dict": extra["weight_average"]["weights"]})
+            if name == BEST and self.average is not None:  # best.pt carries the validated weights, once
+                weights = extra["weight_average"]["weights"]
+                save_checkpoint(self.run_dir / name, {**payload, "state_dict": weights, "extra": {
+                    k: v for k, v in extra.items() if k != "weight_average"}})
             else:
                 save_checkpoint(self.run_dir / name, payload)
 

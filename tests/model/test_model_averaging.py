@@ -50,6 +50,7 @@ def test_a_run_keeps_the_average_in_best_and_resumes_it_exactly(shards, tmp_path
     average = last["extra"]["weight_average"]
     assert average["count"] == 4 and best["step"] == 4
     torch.testing.assert_close(best["state_dict"], average["weights"])  # best.pt holds the validated average
+    assert "weight_average" not in best["extra"]  # once: as its weights
     key = next(k for k in average["weights"] if k.endswith("weight"))
     assert not torch.equal(average["weights"][key], last["state_dict"][key])  # last.pt resumes the raw weights
 
