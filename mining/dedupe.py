@@ -8,6 +8,7 @@ import pandas as pd
 
 from vocalmine.core.contract import mining_reasons as R
 from vocalmine.mining.fingerprint import FileSummary
+from vocalmine.mining.matching import sorted_by_ids
 
 STAGE = "content"
 
@@ -35,10 +36,10 @@ def dedupe_pairs(pairs: pd.DataFrame, *, summaries: dict[str, FileSummary],
         recorded on that file's track (the instrumental when both fail); a
         mislabelled instrumental and a re-released pair on the instrumental.
     """
-    pairs = pairs.assign(
+    pairs = sorted_by_ids(pairs.assign(
         original_fingerprint=[canonical.get(p, "") for p in pairs["original_path"]],
         instrumental_fingerprint=[canonical.get(p, "") for p in pairs["instrumental_path"]],
-    ).sort_values(["original_id", "instrumental_id"], kind="mergesort").reset_index(drop=True)
+    ), ["original_id", "instrumental_id"])
     rejects: list[dict] = []
     keep: list[int] = []
     seen: dict[tuple[str, str], str] = {}

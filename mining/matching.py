@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 
 from vocalmine.core.contract import mining_reasons as R
@@ -374,11 +376,22 @@ def match_partition(tracks: pd.DataFrame, *, config: MiningConfig, threads: int 
     return sort_decisions(frame)
 
 
+def sorted_by_ids(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """``frame`` in the stable order of its string columns ``keys`` (a missing id counts as ""), re-indexed.
+
+    The order of pandas' mergesort on the columns, by Arrow's sort (stable; UTF-8 bytes order as code
+    points do): half the time on the million-row tables of a large catalog, where pandas compares
+    Python strings.
+    """
+    table = pa.table({key: pc.fill_null(pa.array(frame[key].to_numpy(dtype=object), pa.string(), from_pandas=True),
+                                        "") for key in keys})
+    order = pc.sort_indices(table, sort_keys=[(key, "ascending") for key in keys]).to_numpy()
+    return frame.take(order).reset_index(drop=True)
+
+
 def sort_decisions(frame: pd.DataFrame) -> pd.DataFrame:
     """The canonical row order of decisions (both engines end with it)."""
-    key = frame["original_id"].fillna("")
-    return frame.assign(_k=key).sort_values(["instrumental_id", "_k"],
-                                            kind="mergesort").drop(columns="_k").reset_index(drop=True)
+    return sorted_by_ids(frame, ["instrumental_id", "original_id"])
 
 
 def split_decisions(decisions: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -31,7 +31,7 @@ from vocalmine.mining.fingerprint_cache import SYNC, envelope_loader, fingerprin
 from vocalmine.mining.dedupe import dedupe_pairs
 from vocalmine.mining.engines import pair_catalog
 from vocalmine.mining.fingerprint import group_contents
-from vocalmine.mining.matching import split_decisions
+from vocalmine.mining.matching import sorted_by_ids, split_decisions
 from vocalmine.core.contract.pairs import PAIRS_SCHEMA, UNPAIRED_SCHEMA
 
 log = logging.getLogger(__name__)
@@ -204,7 +204,7 @@ def mine(*, catalog: DataCatalog, engine: str = "pandas", scheduler: str | None 
         pairs, content_rejects = dedupe_pairs(pairs, summaries=summaries, canonical=canonical)
     else:
         pairs = pairs.assign(original_fingerprint="", instrumental_fingerprint="")
-        pairs = pairs.sort_values(["original_id", "instrumental_id"], kind="mergesort").reset_index(drop=True)
+        pairs = sorted_by_ids(pairs, ["original_id", "instrumental_id"])
     for col in ("original_path", "instrumental_path"):
         pairs[col] = pairs[col].fillna("")
 
