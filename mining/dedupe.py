@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 
 from vocalmine.core.contract import mining_reasons as R
@@ -40,28 +41,33 @@ def dedupe_pairs(pairs: pd.DataFrame, *, summaries: dict[str, FileSummary],
         original_fingerprint=[canonical.get(p, "") for p in pairs["original_path"]],
         instrumental_fingerprint=[canonical.get(p, "") for p in pairs["instrumental_path"]],
     ), ["original_id", "instrumental_id"])
-    rejects: list[dict] = []
-    keep: list[int] = []
-    seen: dict[tuple[str, str], str] = {}
-    for _, pair in pairs.iterrows():
-        bad_i = summaries[pair["instrumental_path"]].error
-        bad_o = summaries[pair["original_path"]].error
-        if bad_i or bad_o:
-            track = pair["instrumental_id"] if bad_i else pair["original_id"]
-            rejects.append(_reject(pair, R.UNDECODABLE, track, bad_i or bad_o))
-            continue
-        if pair["original_fingerprint"] == pair["instrumental_fingerprint"]:
-            detail = (f"instrumental {pair['instrumental_id']} decodes to the same audio as original "
-                      f"{pair['original_id']} (fingerprint {pair['original_fingerprint']})")
-            rejects.append(_reject(pair, R.SAME_CONTENT, pair["instrumental_id"], detail))
-            continue
-        content = (pair["original_fingerprint"], pair["instrumental_fingerprint"])
-        if content in seen:
-            rejects.append(_reject(pair, R.DUPLICATE_RECORDING, pair["instrumental_id"],
-                                   f"same recordings as the kept pair {seen[content]}"))
-            continue
-        # Sorted by (original_id, instrumental_id): the first of a content group is kept.
-        seen[content] = f"{pair['original_id']} + {pair['instrumental_id']}"
-        keep.append(pair.name)
-    kept = pairs.loc[keep].reset_index(drop=True)
+    # Column-wise, not row by row: a catalog with audio has up to millions of pairs (iterrows: ~40 µs a row)
+    error_o = np.array([summaries[p].error for p in pairs["original_path"]], dtype=object)
+    error_i = np.array([summaries[p].error for p in pairs["instrumental_path"]], dtype=object)
+    bad_o, bad_i = error_o.astype(bool), error_i.astype(bool)
+    originals = pairs["original_id"].to_numpy(dtype=object)
+    instrumentals = pairs["instrumental_id"].to_numpy(dtype=object)
+    fingerprints = pairs[["original_fingerprint", "instrumental_fingerprint"]]
+    undecodable = bad_o | bad_i
+    same = ~undecodable & (fingerprints["original_fingerprint"] == fingerprints["instrumental_fingerprint"]).to_numpy()
+    rest = ~undecodable & ~same
+    # Sorted by (original_id, instrumental_id): the first pair of a content group is kept, the others name it.
+    duplicate = np.zeros(len(pairs), dtype=bool)
+    duplicate[rest] = fingerprints[rest].duplicated(keep="first").to_numpy()
+    label = pd.Series(originals + " + " + instrumentals, index=pairs.index)
+    kept_label = label[rest].groupby([fingerprints.loc[rest, c] for c in fingerprints.columns],
+                                     sort=False).transform("first")
+    rejects = []
+    for k in np.flatnonzero(undecodable | same | duplicate).tolist():
+        o, i = originals[k], instrumentals[k]
+        if undecodable[k]:
+            reason, track, detail = R.UNDECODABLE, (i if bad_i[k] else o), (error_i[k] if bad_i[k] else error_o[k])
+        elif same[k]:
+            reason, track = R.SAME_CONTENT, i
+            detail = (f"instrumental {i} decodes to the same audio as original {o} "
+                      f"(fingerprint {fingerprints.iat[k, 0]})")
+        else:
+            reason, track, detail = R.DUPLICATE_RECORDING, i, f"same recordings as the kept pair {kept_label[k]}"
+        rejects.append(_reject(pairs.iloc[k], reason, track, detail))
+    kept = pairs[~(undecodable | same | duplicate)].reset_index(drop=True)
     return kept, pd.DataFrame(rejects, columns=["stage", "reason", "track_id", "pair_id", "detail", "row"])
