@@ -14,10 +14,13 @@ from vocalmine.mining.matching import sorted_by_ids
 STAGE = "content"
 
 
-def _reject(pair: pd.Series, reason: str, track_id: str, detail: str) -> dict:
-    row = {k: pair[k]
-           for k in ("original_id", "instrumental_id", "original_path", "instrumental_path", "original_fingerprint",
-                     "instrumental_fingerprint")}
+ROW_FIELDS = ("original_id", "instrumental_id", "original_path", "instrumental_path", "original_fingerprint",
+              "instrumental_fingerprint")  # what a content reject's row keeps of its pair
+
+
+def _reject(pair, reason: str, track_id: str, detail: str) -> dict:
+    """A content reject of ``pair`` (a mapping of pair_id and ROW_FIELDS: a row or a dict)."""
+    row = {k: pair[k] for k in ROW_FIELDS}
     return {"stage": STAGE, "reason": reason, "track_id": track_id, "pair_id": pair["pair_id"], "detail": detail,
             "row": json.dumps(row, ensure_ascii=False)}
 
@@ -58,6 +61,7 @@ def dedupe_pairs(pairs: pd.DataFrame, *, summaries: dict[str, FileSummary],
     kept_label = label[rest].groupby([fingerprints.loc[rest, c] for c in fingerprints.columns],
                                      sort=False).transform("first")
     rejects = []
+    columns = {k: pairs[k].to_numpy(dtype=object) for k in ("pair_id", *ROW_FIELDS)}
     for k in np.flatnonzero(undecodable | same | duplicate).tolist():
         o, i = originals[k], instrumentals[k]
         if undecodable[k]:
@@ -68,6 +72,6 @@ def dedupe_pairs(pairs: pd.DataFrame, *, summaries: dict[str, FileSummary],
                       f"(fingerprint {fingerprints.iat[k, 0]})")
         else:
             reason, track, detail = R.DUPLICATE_RECORDING, i, f"same recordings as the kept pair {kept_label[k]}"
-        rejects.append(_reject(pairs.iloc[k], reason, track, detail))
+        rejects.append(_reject({key: values[k] for key, values in columns.items()}, reason, track, detail))
     kept = pairs[~(undecodable | same | duplicate)].reset_index(drop=True)
     return kept, pd.DataFrame(rejects, columns=["stage", "reason", "track_id", "pair_id", "detail", "row"])
