@@ -67,8 +67,14 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=16, help="batch size of the mono presets")
     parser.add_argument("--fullband-batch", type=int, default=4, help="batch size of stereo presets")
     parser.add_argument("--parallel", type=int, default=2, help="trainings at a time (one torch thread each)")
+    parser.add_argument("--targets", default="vocals,instrumental",
+                        help="models trained per preset; with vocals alone the instrumental is the complement of "
+                             "the vocal mask (as `separate` does with one model)")
     args = parser.parse_args()
     presets = [p.strip() for p in args.presets.split(",") if p.strip()]
+    targets = [t.strip() for t in args.targets.split(",") if t.strip()]
+    if "vocals" not in targets or set(targets) - {"vocals", "instrumental"}:
+        parser.error("--targets: vocals, or vocals,instrumental")
     work = args.work
     work.mkdir(parents=True, exist_ok=True)
     log = work / "bench.log"
@@ -93,7 +99,7 @@ def main() -> int:
     jobs = []
     for preset in presets:
         batch = args.fullband_batch if preset == "fullband" else args.batch
-        for target in ("vocals", "instrumental"):
+        for target in targets:
             if (models / run_folder(target, preset) / BEST_CHECKPOINT).is_file():
                 continue
             jobs.append(["--catalog", str(yamls[preset]), "train", "--target", target, "--model-set", preset,

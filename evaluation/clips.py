@@ -55,7 +55,7 @@ class ClipJob:
     vocals: Path  # reference vocals
     accompaniment: Path  # reference accompaniment (the "instrumental" source)
     systems: tuple[str, ...]  # reference systems and model set names, in column order
-    model_sets: tuple[tuple[str, str, str], ...]  # (name, vocals best.pt, instrumental best.pt)
+    model_sets: tuple[tuple[str, str, str], ...]  # (name, vocals best.pt, instrumental best.pt or "")
     backend: str = "fast"  # "fast" (BssEvalV3) or "mir_eval"
     silence_db: float = -60.0  # a reference quieter than this vs the mixture (energy, dB) is silent
     device: str = "cpu"  # torch device for the models
@@ -181,10 +181,15 @@ def oracle_irm_native(mixture: np.ndarray, vocals: np.ndarray, accompaniment: np
 @functools.lru_cache(maxsize=4)
 def _cached_separator(vocals_path: str, instrumental_path: str, mtimes: tuple[float, float], device: str,
                       batch_size: int, mask):
-    """A Separator built once per worker process (keyed by files, mtimes and options; ``mask``: MaskOptions)."""
+    """A Separator built once per worker process (keyed by files, mtimes and options; ``mask``: MaskOptions).
+
+    An empty ``instrumental_path`` leaves the vocal model alone: the instrumental is its mask's complement.
+    """
     torch.set_num_threads(1)  # one Dask worker per core
     loaded, specs = {}, set()
     for target, path in (("vocals", vocals_path), ("instrumental", instrumental_path)):
+        if not path:
+            continue
         payload = checked_checkpoint(Path(path), target)
         loaded[target] = build_model(payload["model_kwargs"], payload["state_dict"])
         specs.add(checkpoint_spec(payload, source=path))
@@ -196,7 +201,7 @@ def _cached_separator(vocals_path: str, instrumental_path: str, mtimes: tuple[fl
 
 def job_separator(job: ClipJob, vocals_path: str, instrumental_path: str):
     """The cached :class:`~vocalmine.model.separator.Separator` of a model set for ``job``'s options."""
-    mtimes = (Path(vocals_path).stat().st_mtime, Path(instrumental_path).stat().st_mtime)
+    mtimes = tuple(Path(p).stat().st_mtime if p else 0.0 for p in (vocals_path, instrumental_path))
     return _cached_separator(vocals_path, instrumental_path, mtimes, job.device, job.batch_size, job.masks)
 
 

@@ -116,12 +116,14 @@ def read_eval_set(eval_set: EvalSet) -> pd.DataFrame:
 
 
 def resolve_model_sets(models_dir: Path, names: Sequence[str] | None) -> list[tuple[str, str, str]]:
-    """(name, vocals best.pt, instrumental best.pt) per model set.
+    """(name, vocals best.pt, instrumental best.pt or "") per model set.
 
     ``None`` takes every complete set under ``models_dir`` (unet, baseline, ...).
+    A named set may hold the vocal model alone: its instrumental is then the
+    complement of the vocal mask, as `separate` gives with one model.
 
     Raises:
-        ConfigError: when a named set lacks a checkpoint.
+        ConfigError: when a named set lacks its vocal checkpoint.
     """
     if names is not None and len(names) == 0:
         return []  # reference systems only: no need to import torch
@@ -130,11 +132,12 @@ def resolve_model_sets(models_dir: Path, names: Sequence[str] | None) -> list[tu
     for name in chosen:
         if name in (SYSTEM_MIXTURE, SYSTEM_ORACLE):
             raise ConfigError(f"model set name {name!r} is reserved for a reference system")
-        v_dir, i_dir = model_dirs(models_dir, name)
-        for d in (v_dir, i_dir):
-            if not (d / BEST_CHECKPOINT).is_file():
-                raise ConfigError(f"{d / BEST_CHECKPOINT}: checkpoint of model set {name!r} not found (train it first)")
-        out.append((name, str(v_dir / BEST_CHECKPOINT), str(i_dir / BEST_CHECKPOINT)))
+        vocals, instrumental = (d / BEST_CHECKPOINT for d in model_dirs(models_dir, name))
+        if not vocals.is_file():
+            raise ConfigError(f"{vocals}: checkpoint of model set {name!r} not found (train it first)")
+        if not instrumental.is_file():
+            log.info("model set %s: no %s, its instrumental is the complement of the vocal mask", name, instrumental)
+        out.append((name, str(vocals), str(instrumental) if instrumental.is_file() else ""))
     return out
 
 

@@ -17,7 +17,7 @@ from vocalmine.core.catalog import catalog_for_corpus, load_catalog
 from vocalmine.core.errors import CatalogError, ConfigError
 from vocalmine.core.tables import read_table
 from vocalmine.evaluation.bss import mir_eval_sources
-from vocalmine.evaluation.clips import ClipJob, score_clip
+from vocalmine.evaluation.clips import ClipJob, model_estimates, score_clip
 from vocalmine.evaluation.evaluate import EvaluateConfig, evaluate
 from vocalmine.core.contract.scores import EXCLUDED_SCHEMA, SCORES_SCHEMA
 from vocalmine.model.checkpoint import make_payload, save_checkpoint
@@ -127,6 +127,21 @@ def test_evaluate_writes_scores_tables_and_plots(tmp_path):
     assert "silent_vocals: 1" in text and "GNSDR" in text and "Median" in text
     for metric in ("nsdr", "sir", "sar"):
         assert (catalog.evaluation / f"boxplot_{metric}.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_vocal_model_alone_is_scored_with_the_complement_as_instrumental(tmp_path):
+    catalog = load_catalog(_corpus(tmp_path, clips=(("s1", 2.1, False),)))
+    torch.manual_seed(0)
+    vocals_path = catalog.models / "vocals-solo" / "best.pt"
+    save_checkpoint(vocals_path, make_payload(model=UNet(), target="vocals", config={}, step=0, epoch=0))
+    summary = evaluate(catalog=catalog, models=["solo"], config=EvaluateConfig(engine="serial"))
+    assert summary.systems == ["mixture", "oracle-irm", "solo"]
+    scores = read_table(catalog.evaluation / "scores.parquet", SCORES_SCHEMA)
+    assert sorted(scores.loc[scores["system"] == "solo", "source"]) == ["instrumental", "vocals"]
+    mixture = sf.read(tmp_path / "corpus" / "eval" / "s1.mixture.wav", dtype="float32")[0]
+    vocals, instrumental = model_estimates(mixture, str(vocals_path), "", device="cpu", batch_size=2)
+    assert np.abs(vocals).max() > 0.01 and np.abs(instrumental).max() > 0.01
+    np.testing.assert_allclose(vocals + instrumental, mixture, atol=1e-4)
 
 
 @pytest.mark.slow
