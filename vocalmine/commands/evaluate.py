@@ -10,7 +10,8 @@ from vocalmine.commands.mask_options import mask_options, mask_options_from
 
 @click.command("evaluate")
 @click.option("--models", "models", multiple=True, show_default=True,
-              help="Model set to score (repeatable): unet, baseline, NAME  [default: every trained set].")
+              help="Model set to score (repeatable): unet, baseline, NAME; a named set may hold its vocal "
+                   "model alone (the instrumental is then its mask's complement)  [default: every trained set].")
 @click.option("--no-models", is_flag=True, show_default=True,
               help="Score the reference systems (mixture, oracle-irm) only.")
 @click.option("--sample-rate", "rate", type=click.Choice(["model", "native"]), default="model", show_default=True,
