@@ -2,7 +2,7 @@
 
 Two rates. "model": every file downmixed to mono at 8192 Hz, the paper's
 set-up. "native": the files' own rate and channels; each model set is scored
-twice, full-band (NAME) and as its 8192 Hz output resampled back (NAME@8192),
+twice, full-band (NAME) and as its output at its own rate resampled back (NAME@model),
 beside an oracle ratio mask at the native STFT. Channels are scored as one
 signal (concatenated), and ``snr_high`` is a plain SNR above 5 kHz after a
 steep high-pass of reference and estimate (no distortion filter).
@@ -41,9 +41,9 @@ LENGTH_TOLERANCE = 64  # samples (at 8192 Hz) a stem may differ from the mixture
 HIGH_BAND_HZ = 5000.0  # snr_high: the band above this frequency
 HIGH_PASS_ORDER = 10  # Butterworth order of the high-pass, applied forward and backward (~120 dB/octave)
 RATES = ("model", "native")
-# native rate: NAME@8192 is model set NAME's output at its own rate and channels (8192 Hz mono for the paper's
+# native rate: NAME@model is model set NAME's output at its own rate and channels (8192 Hz mono for the paper's
 # spec) resampled to the file's rate
-SUFFIX_8192 = "@8192"
+SUFFIX_MODEL_RATE = "@model"
 
 
 @dataclass(frozen=True)
@@ -263,7 +263,7 @@ def _estimates(job: ClipJob, mixture: np.ndarray, vocals: np.ndarray, accompanim
     estimates: dict[str, np.ndarray] = {SYSTEM_MIXTURE: np.stack([mixture, mixture])}
     paths = {name: (v, i) for name, v, i in job.model_sets}
     for name in job.systems:
-        base = name[: -len(SUFFIX_8192)] if name.endswith(SUFFIX_8192) else name
+        base = name[: -len(SUFFIX_MODEL_RATE)] if name.endswith(SUFFIX_MODEL_RATE) else name
         if name in estimates:
             continue
         if name == SYSTEM_ORACLE:
@@ -272,7 +272,7 @@ def _estimates(job: ClipJob, mixture: np.ndarray, vocals: np.ndarray, accompanim
                                else oracle_irm(mixture, vocals, accompaniment, job.masks.synthesis))
         elif base in paths and job.rate == "native":
             full, low = model_estimates_native(mixture, rate, *paths[base], job)
-            estimates[base], estimates[base + SUFFIX_8192] = full, low
+            estimates[base], estimates[base + SUFFIX_MODEL_RATE] = full, low
         elif base in paths:
             estimates[name] = model_estimates(mixture, *paths[base], device=job.device, batch_size=job.batch_size,
                                               job=job)

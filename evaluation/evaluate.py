@@ -29,7 +29,7 @@ from vocalmine.core.paths import resolve_under
 from vocalmine.core.progress import progress
 from vocalmine.core.tables import write_table
 from vocalmine.evaluation.bss import BACKENDS
-from vocalmine.evaluation.clips import RATES, SUFFIX_8192, ClipJob, score_clip
+from vocalmine.evaluation.clips import RATES, SUFFIX_MODEL_RATE, ClipJob, score_clip
 from vocalmine.core.contract.scores import (
     EXCLUDED_FILE,
     EXCLUDED_SCHEMA,
@@ -205,7 +205,7 @@ def evaluate(
         log.warning(notes[-1])
     names = [m[0] for m in model_sets]
     if config.rate == "native":
-        names = [n for m in names for n in (m, m + SUFFIX_8192)]
+        names = [n for m in names for n in (m, m + SUFFIX_MODEL_RATE)]
     systems = (SYSTEM_MIXTURE,) + ((SYSTEM_ORACLE,) if config.oracle else ()) + tuple(names)
     jobs = [
         ClipJob(

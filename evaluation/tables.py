@@ -163,7 +163,8 @@ def tables_markdown(scores: pd.DataFrame, *, title: str, excluded: pd.DataFrame)
             "",
             "SDR, SIR, SAR, NSDR: BSS Eval v3 with the channels scored as one signal; SNR>5k: plain SNR above 5 kHz "
             "after a steep high-pass of reference and estimate (no distortion filter; an output that stops at "
-            "4 kHz scores 0 dB). NAME@8192: the model's 8192 Hz output resampled to the file's rate. "
+            "4 kHz scores 0 dB). NAME@model: the model's output at its own rate (8192 Hz for the paper preset) "
+            "resampled to the file's rate. "
             "Duration-weighted means, dB.",
             "",
             markdown(native_table(scores)),

@@ -16,7 +16,7 @@ from vocalmine.commands.mask_options import mask_options, mask_options_from
               help="Score the reference systems (mixture, oracle-irm) only.")
 @click.option("--sample-rate", "rate", type=click.Choice(["model", "native"]), default="model", show_default=True,
               help="model: every file as mono at 8192 Hz (the paper's set-up); native: the files' own rate and "
-                   "channels, full-band output beside the model's own-rate output resampled (NAME@8192), plus a "
+                   "channels, full-band output beside the model's own-rate output resampled (NAME@model), plus a "
                    "high-band SNR above 5 kHz. Each model set runs at the signal spec it was trained at, so presets "
                    "compare on the same songs.")
 @mask_options

@@ -19,12 +19,12 @@ METRICS = ("nsdr", "sdr", "sir", "sar")
 # Reference systems evaluated with the same code as trained models.
 SYSTEM_MIXTURE = "mixture"  # the mixture as the estimate of every source: NSDR 0 by definition
 SYSTEM_ORACLE = "oracle-irm"  # ideal ratio mask |S| / (|V| + |A|) at this STFT, mixture phase
-# At the native rate, model set NAME is scored full-band as NAME and as its 8192 Hz output resampled as NAME@8192.
+# At the native rate, model set NAME is scored full-band as NAME and as its own-rate output resampled as NAME@model.
 
 SCORES_SCHEMA = pa.schema(
     [
         ("song", pa.string()),  # eval.csv song id
-        ("system", pa.string()),  # mixture | oracle-irm | a model set name (unet, baseline, ...) | NAME@8192
+        ("system", pa.string()),  # mixture | oracle-irm | a model set name (unet, baseline, ...) | NAME@model
         ("source", pa.string()),  # vocals | instrumental (the accompaniment stem)
         ("duration_s", pa.float64()),  # clip length in seconds, the GNSDR weight
         ("sdr", pa.float64()),  # dB, BSS Eval v3 SDR of the estimate
