@@ -15,17 +15,16 @@ two channels) costs about 4x a paper patch on a CPU, so the full-band models
 train with --fullband-batch 4 against the paper's 16 (about the same time per
 step) and see a quarter of the patches.
 
-Variants (--presets): fullband-mono is the fullband spec on the channels' mean
-(`build --preset fullband --set channels=1`): a mono model, separated like the
-paper preset's on stereo input (the vocal mask on the mid, weighted by the
-channels' similarity), against the stereo model's two input planes and one mask
-per channel. With --targets vocals each model set is its vocal U-Net alone, the
-instrumental the complement of its mask: the budget per set is then one model's.
+fullband-mono is the fullband transform on the channels' mean: a mono model,
+separated like the paper preset's on stereo input (the vocal mask on the mid,
+weighted by the channels' similarity), against fullband's two input planes and
+one mask per channel. With --targets vocals each model set is its vocal U-Net
+alone, the instrumental the complement of its mask: the budget per set is then
+one model's.
 
     .venv/bin/python bench/bench_presets.py --work /tmp/presets-s0 --seed 0 --minutes 6
     .venv/bin/python bench/bench_presets.py --work /tmp/presets-s1 --seed 1 --minutes 6
-    .venv/bin/python bench/bench_presets.py --work /tmp/presets-v0 --seed 0 --minutes 30 --targets vocals \
-        --presets paper,fullband,fullband-mono
+    .venv/bin/python bench/bench_presets.py --work /tmp/presets-v0 --seed 0 --minutes 30 --targets vocals
 
 Reruns reuse the corpus, the shards and finished trainings in --work.
 """
@@ -49,8 +48,6 @@ from vocalmine.core.contract.scores import SYSTEM_ORACLE
 from vocalmine.evaluation.tables import markdown
 
 VOCALMINE = [sys.executable, "-m", "vocalmine"]
-# model sets built at a preset with settings over it: name -> (preset, build --set values)
-VARIANTS = {"fullband-mono": ("fullband", ("channels=1",))}  # 44.1 kHz, the channels' mean: separated as mid
 
 
 def run(args: list[str], log: Path) -> subprocess.Popen:
@@ -73,11 +70,10 @@ def main() -> int:
     parser.add_argument("--work", type=Path, default=Path("/tmp/vocalmine-presets"))
     parser.add_argument("--seed", type=int, default=0, help="seed of the generated corpus (the demo's is 0)")
     parser.add_argument("--songs", type=int, default=40, help="catalog songs (the demo's 40)")
-    parser.add_argument("--presets", default="paper,fullband",
-                        help=f"comma list of presets and variants ({', '.join(VARIANTS)})")
+    parser.add_argument("--presets", default="paper,fullband,fullband-mono", help="comma list of presets")
     parser.add_argument("--minutes", type=float, default=6.0, help="training budget per model, minutes")
     parser.add_argument("--batch", type=int, default=16, help="batch size of the mono presets")
-    parser.add_argument("--fullband-batch", type=int, default=4, help="batch size of the fullband preset and variants")
+    parser.add_argument("--fullband-batch", type=int, default=4, help="batch size of the fullband presets")
     parser.add_argument("--parallel", type=int, default=2, help="trainings at a time (one torch thread each)")
     parser.add_argument("--targets", default="vocals,instrumental",
                         help="models trained per preset; with vocals alone the instrumental is the complement of "
@@ -103,15 +99,14 @@ def main() -> int:
     timings["corpus+mine"] = time.perf_counter() - t
     for preset in presets:
         t = time.perf_counter()
-        base, settings = VARIANTS.get(preset, (preset, ()))
-        subprocess.run(VOCALMINE + ["--catalog", str(yamls[preset]), "build", "--preset", base]
-                       + [x for kv in settings for x in ("--set", kv)], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(VOCALMINE + ["--catalog", str(yamls[preset]), "build", "--preset", preset], check=True,
+                       stdout=subprocess.DEVNULL)
         timings[f"build {preset}"] = time.perf_counter() - t
 
     models = load_catalog(first).models
     jobs = []
     for preset in presets:
-        batch = args.fullband_batch if VARIANTS.get(preset, (preset,))[0] == "fullband" else args.batch
+        batch = args.fullband_batch if preset.startswith("fullband") else args.batch
         for target in targets:
             if (models / run_folder(target, preset) / BEST_CHECKPOINT).is_file():
                 continue

@@ -117,7 +117,7 @@ def built(tmp_path_factory, releases, in_process_scheduler) -> dict[str, object]
 def test_presets_are_validated_and_named_in_one_message():
     assert preset("paper") == PAPER and PRESETS["fullband"].channels == 2
     assert PRESETS["16k"].top_hz == pytest.approx(7984.375) and PRESETS["fullband"].top_hz == pytest.approx(1023 * 44100 / 4096)
-    with pytest.raises(ConfigError, match="unknown preset 'cd'; expected one of paper, 16k, fullband"):
+    with pytest.raises(ConfigError, match="unknown preset 'cd'; expected one of paper, 16k, fullband, fullband-mono"):
         preset("cd")
     with pytest.raises(ConfigError, match="signal spec: bins=500, expected a multiple of 64"):
         SignalSpec(bins=500)
@@ -154,7 +154,7 @@ def test_shards_hold_each_pair_at_the_specs_rate_and_channels(built, releases, n
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["16k", "fullband"])
+@pytest.mark.parametrize("name", ["16k", "fullband", "fullband-mono"])
 def test_a_model_trained_at_a_preset_separates_at_its_spec_from_its_file_alone(built, tmp_path, name):
     from vocalmine.model.checkpoint import checkpoint_spec, load_checkpoint
     from vocalmine.model.config import TrainConfig
