@@ -72,7 +72,7 @@ def main() -> int:
     parser.add_argument("--songs", type=int, default=40, help="catalog songs (the demo's 40)")
     parser.add_argument("--presets", default="paper,fullband,fullband-mono", help="comma list of presets")
     parser.add_argument("--minutes", type=float, default=6.0, help="training budget per model, minutes")
-    parser.add_argument("--batch", type=int, default=16, help="batch size of the mono presets")
+    parser.add_argument("--batch", type=int, default=16, help="batch size of the paper and 16k presets")
     parser.add_argument("--fullband-batch", type=int, default=4, help="batch size of the fullband presets")
     parser.add_argument("--parallel", type=int, default=2, help="trainings at a time (one torch thread each)")
     parser.add_argument("--targets", default="vocals,instrumental",
