@@ -137,7 +137,8 @@ def resolve_model_sets(models_dir: Path, names: Sequence[str] | None) -> list[tu
             raise ConfigError(f"{vocals}: checkpoint of model set {name!r} not found (train it first)")
         if not instrumental.is_file():
             log.info("model set %s: no %s, its instrumental is the complement of the vocal mask", name, instrumental)
-        out.append((name, str(vocals), str(instrumental) if instrumental.is_file() else ""))
+            instrumental = ""
+        out.append((name, str(vocals), str(instrumental)))
     return out
 
 

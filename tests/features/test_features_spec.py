@@ -219,7 +219,7 @@ def test_export_dataset_writes_track_folders_whose_stems_sum_and_resumes(tmp_pat
 def test_the_reports_spectrograms_follow_the_shards_spec(built):
     from vocalmine.report.data import example_spectrograms
 
-    for name, bins in (("paper", 512), ("fullband", 1024)):
+    for name, bins in (("paper", 512), ("fullband", 1024), ("fullband-mono", 1024)):
         shards = built[name].shards
         index = pd.read_parquet(shards / INDEX_FILE)
         spectra = example_spectrograms(shards, index, index["pair_id"].iloc[0], frames=64)

@@ -25,10 +25,10 @@ Presets (``vocalmine build --preset NAME``):
 - ``fullband-mono``: the same transform on the channels' mean. Stereo songs are
   separated as the paper preset's are (the vocal mask on the mid, weighted by the
   channels' similarity, the side content to the instrumental), now with the model's
-  own band up to 11 kHz. At an equal 30-minute budget on the demo's songs it beat the
-  stereo model's two planes and the paper preset in vocal and instrumental SDR and in
-  the vocals' band above 5 kHz (bench/bench_presets.py); a vocal panned off centre
-  wants ``fullband``.
+  own band up to 11 kHz. At an equal 30-minute budget, on the demo's songs and on a
+  corpus generated with another seed, it beat the stereo model's two planes and the
+  paper preset in vocal and instrumental SDR and in the vocals' band above 5 kHz
+  (bench/bench_presets.py); a vocal panned off centre wants ``fullband``.
 
 The analysis that decides whether a pair is kept (alignment, gain, the phase
 coherence gate) always runs on the mono downmix at :data:`ANALYSIS_RATE`,
