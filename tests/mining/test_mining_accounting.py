@@ -17,6 +17,7 @@ from vocalmine.core.catalog import load_catalog
 from vocalmine.core.errors import NothingUsableError
 from vocalmine.core.tables import REJECTS_SCHEMA, read_table
 from vocalmine.core.contract import mining_reasons as R
+from vocalmine.mining.accounting import check_accounting
 from vocalmine.mining.audio_check import annotate_audio, audio_rejects
 from vocalmine.mining.config import MiningConfig
 from vocalmine.mining.mine import mine
@@ -144,3 +145,15 @@ def test_every_row_ends_in_exactly_one_place(tmp_path_factory, rows, policy):
     had_candidate = ~unpaired["reason"].isin([R.NO_ORIGINAL, R.NO_INSTRUMENTAL])
     assert unpaired.loc[had_candidate, "nearest_id"].notna().all()
     assert (unpaired.loc[unpaired["role"] == "instrumental", "marker"] != "").all()
+
+
+def test_the_accounting_check_names_a_row_placed_twice_and_a_row_lost():
+    pairs = pd.DataFrame({"original_id": ["o1"], "instrumental_id": ["i1"]})
+    unpaired = pd.DataFrame({"track_id": ["u1", "u2"]})
+    rejects = pd.DataFrame({"stage": ["ingest", "pairing"], "track_id": ["r1", "i1"]})
+    check_accounting(n_rows=5, pairs=pairs, unpaired=unpaired, rejects=rejects)  # a pairing verdict is no row fate
+    with pytest.raises(AssertionError, match="more than one place.*i1"):
+        check_accounting(n_rows=6, pairs=pairs, unpaired=pd.DataFrame({"track_id": ["u1", "u2", "i1"]}),
+                         rejects=rejects)
+    with pytest.raises(AssertionError, match="6 rows read but 2 in pairs"):
+        check_accounting(n_rows=6, pairs=pairs, unpaired=unpaired, rejects=rejects)
