@@ -5,6 +5,9 @@ Reports, as medians over repeats:
   STFT, patches, shard + part writing), in one process;
 - the same through Dask with 1 and 2 worker processes (cluster started and
   warmed before timing), and the 1 -> 2 worker speed-up;
+- a run's cost beside its groups (a build that finds every group finished), and
+  the 1 -> 2 worker speed-up on a larger build (--scaling-pairs, the same files
+  under new ids), where that fixed cost weighs as it does in a real catalog;
 - bytes of shard per second of audio;
 - the trainer's loader on page-cached shards: random remixed crops per second as
   waveform batches, and with the batch STFTs that make X and Y_v; beside the
@@ -206,6 +209,35 @@ def timed_build(catalog, config: FeaturesConfig, n_workers: int) -> float:
         return seconds[-1]
 
 
+def timed_resume(catalog, config: FeaturesConfig) -> float:
+    """Seconds of a build() that finds every group finished: what a run costs beside its groups (the client, the
+    pairs read, the parts checked, the three tables written)."""
+    from dask.distributed import Client
+
+    with local_cluster(1) as cluster, Client(cluster):
+        build(catalog=catalog, scheduler=cluster.scheduler_address, config=config)
+        started = time.perf_counter()
+        build(catalog=catalog, scheduler=cluster.scheduler_address, config=config)
+        return time.perf_counter() - started
+
+
+def scaling_catalog(pairs: list[dict], n: int, tmp: Path):
+    """A catalog of ``n`` pairs made of the generated files under new ids (page-cached after the first reads)."""
+    folder = tmp / "scaling"
+    folder.mkdir()
+    rows = []
+    for k in range(n):
+        pair = dict(pairs[k % len(pairs)])
+        pair["original_id"], pair["instrumental_id"] = f"{pair['original_id']}-{k}", f"{pair['instrumental_id']}-{k}"
+        pair["pair_id"] = pair_id_for(pair["original_id"], pair["instrumental_id"])
+        rows.append(pair)
+    yaml_file = folder / "data_catalog.yaml"
+    yaml_file.write_text(catalog_for_corpus(yaml_file, tmp / "audio", folder / "work"), encoding="utf-8")
+    catalog = load_catalog(yaml_file)
+    write_table(pd.DataFrame(rows), catalog.pairs, PAIRS_SCHEMA)
+    return catalog
+
+
 def _group(args: tuple) -> None:
     g, pair, folder, audio_root, config = args
     process_group(group=g, pairs=[pair], folder=folder, audio_root=audio_root, config=config)
@@ -256,6 +288,9 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--presets", default="", help="comma list of presets for the per-spec table (paper,16k,fullband)")
     parser.add_argument("--presets-only", action="store_true", help="only the per-spec table")
+    parser.add_argument("--scaling-pairs", type=int, default=24,
+                        help="pairs of a second, larger build timed with 1 and 2 workers (0: none): with --pairs 4 a "
+                             "run's fixed cost is a third of the 2-worker time")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench_features_") as tmp:
@@ -296,6 +331,12 @@ def main() -> int:
         t2 = statistics.median(timed_build(catalog, config, 2) for _ in range(args.repeats))
         t_pool = statistics.median(timed_pool(pairs, tmp, config) for _ in range(args.repeats))
 
+        t_resume = statistics.median(timed_resume(catalog, config) for _ in range(args.repeats))
+        if args.scaling_pairs:
+            scaling = scaling_catalog(pairs, args.scaling_pairs, tmp)
+            s1 = statistics.median(timed_build(scaling, config, 1) for _ in range(args.repeats))
+            s2 = statistics.median(timed_build(scaling, config, 2) for _ in range(args.repeats))
+
         shard_bytes = sum(p.stat().st_size for p in catalog.shards.glob("shard-*.npy"))
         quality = pd.read_parquet(catalog.shards / QUALITY_FILE)
         kept_seconds = float(quality.loc[quality["status"] == "kept", "duration_s"].sum())
@@ -321,6 +362,12 @@ def main() -> int:
             print(f"{name:38s}{seconds:9.2f}{pair_seconds / seconds:13.0f}{decoded / seconds:16.0f}")
         print(f"speed-up vs baseline (per core): {t_base / t_single:.2f}x; 1 -> 2 workers: {t1 / t2:.2f}x "
               f"(two bare processes on this machine's two cores: {t_single / t_pool:.2f}x of one)")
+        print(f"a build's cost beside its groups (every group finished, Dask 1 worker): {t_resume:.2f} s")
+        if args.scaling_pairs:
+            scaled = args.scaling_pairs * args.seconds
+            print(f"larger build, {args.scaling_pairs} pairs ({scaled:.0f} pair-seconds): Dask 1 worker {s1:.2f} s "
+                  f"({scaled / s1:.0f}x RT/pair-s), 2 workers {s2:.2f} s ({scaled / s2:.0f}x); 1 -> 2 workers: "
+                  f"{s1 / s2:.2f}x")
         print(f"shard bytes per audio second: {shard_bytes / kept_seconds:,.0f} waveforms "
               f"(former spectrogram patches: {old_bytes / kept_seconds:,.0f}; baseline .npy of both files: {base_bytes / pair_seconds:,.0f})")
         print(f"loader, one core: {reads:,.0f} random remixed crops/s as waveform batches; {reads_spec:,.0f}/s with "
