@@ -92,14 +92,15 @@ separated: {work}/separated
 """
 
 
-def measure(csv: Path, work: Path, engine: str) -> dict:
+def measure(csv: Path, work: Path, engine: str, *, verbose: bool = False) -> dict:
     """`vocalmine mine` on ``csv``: wall seconds, peak RSS summed over its process tree, and its summary."""
     work.mkdir(parents=True, exist_ok=True)
     for old in work.glob("*.parquet"):
         old.unlink()
     yaml_file = work / "data_catalog.yaml"
     yaml_file.write_text(YAML.format(csv=csv, work=work), encoding="utf-8")
-    cmd = [str(Path(sys.executable).with_name("vocalmine")), "--catalog", str(yaml_file), "mine", "--engine", engine]
+    cmd = [str(Path(sys.executable).with_name("vocalmine")), *(["-v"] if verbose else []), "--catalog", str(yaml_file),
+           "mine", "--engine", engine]
     run = run_measured(cmd, work / "mine.log")
     wall, peak = run["wall_s"], run["peak_gb"] * 2**30
     if run["rc"]:
@@ -153,6 +154,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1, help="runs per size (median reported)")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "vocalmine-bench",
                         help="where generated catalogs are kept")
+    parser.add_argument("--verbose", action="store_true",
+                        help="run `vocalmine -v mine`: each run's log (work-N-ENGINE/mine.log) then holds the dask "
+                             "engine's phase times")
     args = parser.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
     print(f"# mining benchmark: `vocalmine mine` per engine, {os.cpu_count()} CPUs")
@@ -176,7 +180,7 @@ def main() -> None:
             print(f"(generated {csv} in {time.perf_counter() - t0:.0f} s)")
         for engine in args.engines:
             work = args.cache / f"work-{n}-{engine}"
-            runs = [measure(csv, work, engine) for _ in range(args.repeats)]
+            runs = [measure(csv, work, engine, verbose=args.verbose) for _ in range(args.repeats)]
             wall = float(np.median([r["wall_s"] for r in runs]))
             peak = max(r["peak_mb"] for r in runs)
             line = (f"{engine:>6} n={runs[0]['rows']:>10,}: {wall:7.1f} s wall (median of {len(runs)}), peak "
