@@ -32,9 +32,7 @@ from vocalmine.mining.csv_reader import CsvBlock, read_csv_block, read_header
 from vocalmine.mining.ingest import (
     check_columns, duplicate_rows, finalize_rows, ingest, malformed_rows, split_rows, track_ids, validate_rows,
 )
-from vocalmine.mining.matching import (
-    artist_partition, empty_decisions, match_partition, prepare_tracks, sort_decisions, with_decision_keys,
-)
+from vocalmine.mining.matching import artist_partition, empty_decisions, match_partition, prepare_tracks, sort_decisions
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +46,7 @@ class Paired:
     n_rows: int  # data rows of the CSV
     n_valid: int  # rows that passed ingest (and the audio check, when decoded durations were given)
     rejects: pd.DataFrame  # ingest rejects (REJECTS columns) in row order, then audio-check rejects by track_id
-    decisions: pd.DataFrame  # DECISION_COLUMNS, pair_id and reject_row (matching.with_decision_keys), canonical order
+    decisions: pd.DataFrame  # matching.DECISION_COLUMNS, canonical order
     # the n_valid tracks that went into pairing (KEPT_COLUMNS), sorted by track_id; None when each artist
     # partition wrote its unpaired rows itself (see unpaired_parts)
     tracks: pd.DataFrame | None
@@ -78,11 +76,7 @@ def _settle_partition(part: pd.DataFrame, *, config: MiningConfig, parts: str | 
     decisions = match_partition(tracks, config=config, threads=1)  # a worker is one thread: no more
     if parts is not None and partition_info is not None:
         write_unpaired_part(Path(parts), partition_info["number"], tracks[KEPT_COLUMNS], decisions)
-    return with_decision_keys(decisions)
-
-
-def _decisions_meta() -> pd.DataFrame:
-    return with_decision_keys(empty_decisions())
+    return decisions
 
 
 def _match_dask(prepared, *, config: MiningConfig, n_partitions: int, parts: Path | None = None):
@@ -92,7 +86,7 @@ def _match_dask(prepared, *, config: MiningConfig, n_partitions: int, parts: Pat
     # Every row of an artist goes to the one partition artist_partition names.
     shuffled = prepared.shuffle(on="_part", npartitions=n_partitions)
     return shuffled.map_partitions(_settle_partition, config=config, parts=None if parts is None else str(parts),
-                                   meta=_decisions_meta())
+                                   meta=empty_decisions())
 
 
 def match_tracks(tracks: pd.DataFrame, *, config: MiningConfig, engine: str = "pandas", scheduler=None) -> pd.DataFrame:
@@ -108,7 +102,7 @@ def match_tracks(tracks: pd.DataFrame, *, config: MiningConfig, engine: str = "p
         the decision frame of :func:`match_partition` (canonical order).
     """
     if engine == "pandas":
-        return with_decision_keys(match_partition(prepare_tracks(tracks, config.markers), config=config))
+        return match_partition(prepare_tracks(tracks, config.markers), config=config)
     if engine != "dask":
         raise ConfigError(f"engine must be one of {ENGINES}, got {engine!r}")
     import dask
@@ -119,7 +113,7 @@ def match_tracks(tracks: pd.DataFrame, *, config: MiningConfig, engine: str = "p
     valid = dd.from_pandas(tracks.reset_index(drop=True), npartitions=n_in, sort=False)
     (result,) = dask.compute(_match_dask(_prepare_dask(valid, config=config), config=config,
                                          n_partitions=n_partitions), scheduler=_dask_scheduler(scheduler))
-    return sort_decisions(result) if len(result) else _decisions_meta()
+    return sort_decisions(result) if len(result) else empty_decisions()
 
 
 # What Paired.tracks keeps of the prepared tracks: the valid tracks and what their titles said.
@@ -181,8 +175,8 @@ def pair_catalog(tracks: TrackCatalog, *, config: MiningConfig, engine: str = "p
             rejects = pd.concat([rejects, audio_rejects(annotated)], ignore_index=True)
             valid = annotated.loc[annotated["_a_reason"] == "", list(valid.columns)].reset_index(drop=True)
         prepared = prepare_tracks(valid, config.markers)
-        return Paired(n_rows, len(valid), rejects, with_decision_keys(match_partition(prepared, config=config)),
-                      _sorted_tracks(prepared), undated=_undated(prepared))
+        return Paired(n_rows, len(valid), rejects, match_partition(prepared, config=config), _sorted_tracks(prepared),
+                      undated=_undated(prepared))
     if engine != "dask":
         raise ConfigError(f"engine must be one of {ENGINES}, got {engine!r}")
     import dask
@@ -281,7 +275,7 @@ def pair_catalog(tracks: TrackCatalog, *, config: MiningConfig, engine: str = "p
     _, rejects = split_rows(rejected)
     if late is not None:
         rejects = pd.concat([rejects, audio_rejects(late)], ignore_index=True)
-    decisions = sort_decisions(decisions) if len(decisions) else _decisions_meta()
+    decisions = sort_decisions(decisions) if len(decisions) else empty_decisions()
     log.info("dask engine: %d rows in %d blocks, %d partitions by artist; count %.1f s, duplicate ids %.1f s, "
              "validate + titles + shuffle + match %.1f s, rejects and decisions sorted %.1f s", int(lengths.sum()),
              len(lengths), n_partitions, t_count, t_ids, t_match, lap())
