@@ -110,7 +110,8 @@ def measure(csv: Path, work: Path, engine: str, *, verbose: bool = False) -> dic
     pairs = pd.read_parquet(work / "pairs.parquet")
     unpaired = pd.read_parquet(work / "unpaired.parquet", columns=["track_id"])
     rejects = pd.read_parquet(work / "rejects.parquet", columns=["stage"])
-    return {"wall_s": wall, "peak_mb": peak / 2**20, "pairs": len(pairs), "unpaired": len(unpaired),
+    return {"wall_s": wall, "peak_mb": peak / 2**20, "peak_at_s": run["peak_at_s"], "pairs": len(pairs),
+            "unpaired": len(unpaired),
             "rows": len(pairs) * 2 + len(unpaired) + int((rejects["stage"] == "ingest").sum())}
 
 
@@ -184,7 +185,8 @@ def main() -> None:
             wall = float(np.median([r["wall_s"] for r in runs]))
             peak = max(r["peak_mb"] for r in runs)
             line = (f"{engine:>6} n={runs[0]['rows']:>10,}: {wall:7.1f} s wall (median of {len(runs)}), peak "
-                    f"{peak:7.0f} MB summed over processes, {runs[0]['pairs']:,} pairs")
+                    f"{peak:7.0f} MB summed over processes (at {runs[0]['peak_at_s']:.0f} s of run 1), "
+                    f"{runs[0]['pairs']:,} pairs")
             last = previous.get(engine)
             if last:
                 line += (f" | growth per {n / last['n']:.0f}x rows: time {wall / last['wall']:.1f}x, "
