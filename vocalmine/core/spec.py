@@ -16,7 +16,8 @@ Presets (``vocalmine build --preset NAME``):
   8.40 dB (fewer steps, no real gain); the steps cost
   about the same on a CPU, so the longer patch shows the model twice the context and audio.
   On a CPU budget it wants small batches: 8.62 dB at batch 8 and 8.69 dB at batch 4 (the paper
-  preset scores 8.09 dB at batch 16 and at 8).
+  preset scores 8.09 dB at batch 16 and at 8); with another seed, both at batch 4, 8.84 dB
+  against the paper preset's 8.18.
 - ``fullband``: Spleeter's front end, 44.1 kHz stereo, window 4096, hop 1024,
   1024 bins (up to 11 kHz), the mask extended above at separation. Patches of
   256 frames (5.9 s): a batch of 4 of them costs about what a paper batch of 16
