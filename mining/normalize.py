@@ -309,9 +309,14 @@ def title_columns(values: Iterable[str] | pa.Array, markers: tuple[MarkerGroup, 
         texts = folded.take(pa.array(reading))
         split, main, segment = _split_one_part(texts, needs)
         if split.any():
-            _read_one_part(out, reading[split], main[split], segment[split], vocab)
-        rest = reading[~split]
-        infos = [_analyze(t, vocab) for t in texts.filter(pa.array(~split)).to_pylist()]
+            _read_parts(out, reading[split], main[split], [segment[split]], vocab)
+        two, main, first, second = _split_two_brackets(texts, needs)
+        two &= ~split
+        if two.any():
+            _read_parts(out, reading[two], main[two], [first[two], second[two]], vocab)
+        left = ~(split | two)
+        rest = reading[left]
+        infos = [_analyze(t, vocab) for t in texts.filter(pa.array(left)).to_pylist()]
         for name in TITLE_FIELDS:
             out[name][rest] = [getattr(i, name) for i in infos]
     return out
@@ -335,7 +340,7 @@ def _split_one_part(texts: pa.Array, needs: str) -> tuple[np.ndarray, np.ndarray
     The segment is one bracket group at the end, or the part after the first " - " of a title without
     brackets. A title is split only where its main text holds nothing _analyze would read (checked as
     _analyze sees it: a bracket group is blanked to spaces) and no space RE2 reads otherwise than Python's
-    re (_WIDE_SPACE), so that :func:`_read_one_part` gives _analyze's result by construction;
+    re (_WIDE_SPACE), so that :func:`_read_parts` gives _analyze's result by construction;
     tests/mining/test_title_fast_path.py compares the two.
 
     Returns:
@@ -366,6 +371,34 @@ def _split_one_part(texts: pa.Array, needs: str) -> tuple[np.ndarray, np.ndarray
     return split, as_object(main), as_object(segment)
 
 
+# A main text and two bracket groups at the end: "Song (Live) (Instrumental)", "Song (feat. X) [Inst.]"
+_TWO_BRACKETS_RE2 = (f"^[^{re.escape(_OPEN + _CLOSE)}]*"
+                     + 2 * f"[{re.escape(_OPEN)}][^{re.escape(_OPEN + _CLOSE)}]*[{re.escape(_CLOSE)}]\\s*" + "$")
+_CLOSING = f"[{re.escape(_CLOSE)}]"
+
+
+def _split_two_brackets(texts: pa.Array, needs: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Titles made of a main text and two bracket groups, split as :func:`_analyze` splits them (both groups are
+    found in its first pass and read in title order), under :func:`_split_one_part`'s conditions on the main text.
+
+    Returns:
+        (split, main, first, second): (n,) bool, and (n,) object str (meaningful where split).
+    """
+    n = len(texts)
+    plain_space = ~pc.match_substring_regex(texts, _WIDE_SPACE).to_numpy(zero_copy_only=False)
+    shaped = pc.match_substring_regex(texts, _TWO_BRACKETS_RE2).to_numpy(zero_copy_only=False)
+    main, rest = _cut_at_first(texts, _OPENING)
+    first, rest = _cut_at_first(rest, _CLOSING)
+    _, rest = _cut_at_first(rest, _OPENING)
+    second = pc.replace_substring_regex(rest, _CLOSING_AT_END, "")
+    seen = pc.binary_join_element_wise(main, pa.scalar(" "), "")  # the groups are blanked to spaces
+    has_text = pc.not_equal(pc.utf8_trim_whitespace(main), "").to_numpy(zero_copy_only=False)
+    quiet = ~pc.match_substring_regex(seen, needs).to_numpy(zero_copy_only=False)
+    split = plain_space & shaped & has_text & quiet if n else np.zeros(0, dtype=bool)
+    as_object = lambda a: np.asarray(a.to_numpy(zero_copy_only=False), dtype=object)  # noqa: E731
+    return split, as_object(main), as_object(first), as_object(second)
+
+
 def _cut_at_first(texts: pa.Array, pattern: str) -> tuple[pa.Array, pa.Array]:
     """(before, after) the first match of the RE2 ``pattern`` in each text; (text, "") where it has none."""
     parts = pc.split_pattern_regex(texts, pattern, max_splits=1)
@@ -374,30 +407,38 @@ def _cut_at_first(texts: pa.Array, pattern: str) -> tuple[pa.Array, pa.Array]:
     return pc.fill_null(pc.list_element(parts, 0), ""), pc.fill_null(pc.list_element(after, 0), "")
 
 
-def _read_one_part(out: dict[str, np.ndarray], rows: np.ndarray, main: np.ndarray, segment: np.ndarray,
-                   vocab: Vocabulary) -> None:
-    """Fill ``out`` at ``rows`` for titles split into a main text and one segment: each distinct segment is read
-    once, main texts are squashed as plain titles are."""
-    codes, uniques = pd.factorize(segment)
-    readings = [_read_segment(text, vocab) for text in uniques.tolist()]
-    pick = lambda field: np.array([getattr(r, field) for r in readings] + [None], dtype=object)[:-1][codes]  # noqa
-    squashed = _squash_arrow(as_arrow(main))
-    core = _join_arrow(squashed, as_arrow(pick("kept_squashed")))
-    other = pick("other_squashed")
-    marker = pick("marker")
+def _read_parts(out: dict[str, np.ndarray], rows: np.ndarray, main: np.ndarray, segments: list[np.ndarray],
+                vocab: Vocabulary) -> None:
+    """Fill ``out`` at ``rows`` for titles split into a main text and segments (in title order): each distinct
+    segment is read once, main texts are squashed as plain titles are, and the readings combine as in
+    :func:`_analyze` (the first marker counts; kept, other and edit texts join in order)."""
+    core = _squash_arrow(as_arrow(main))
+    other = edits = None
+    marker = family = np.full(len(rows), "", dtype=object)
+    for segment in segments:
+        codes, uniques = pd.factorize(segment)
+        readings = [_read_segment(text, vocab) for text in uniques.tolist()]
+        pick = lambda values: np.array(values + [None], dtype=object)[:-1][codes]  # noqa: E731
+        core = _join_arrow(core, as_arrow(pick([r.kept_squashed for r in readings])))
+        mine = as_arrow(pick([r.other_squashed for r in readings]))
+        other = mine if other is None else _join_arrow(other, mine)
+        mine = as_arrow(pick(["; ".join(e for e in r.edits if e) for r in readings]))
+        edits = mine if edits is None else _join_arrow(edits, mine, "; ")
+        unmarked = marker == ""
+        marker = np.where(unmarked, pick([r.marker for r in readings]), marker).astype(object)
+        family = np.where(unmarked, pick([r.family for r in readings]), family).astype(object)
     out["core"][rows] = core.to_numpy(zero_copy_only=False)
-    out["full"][rows] = _join_arrow(core, as_arrow(other)).to_numpy(zero_copy_only=False)
-    out["other"][rows] = other
+    out["full"][rows] = _join_arrow(core, other).to_numpy(zero_copy_only=False)
+    out["other"][rows] = other.to_numpy(zero_copy_only=False)
     out["instrumental"][rows] = marker != ""
     out["marker"][rows] = marker
-    out["family"][rows] = pick("family")
-    out["edits"][rows] = np.array(["; ".join(e for e in r.edits if e) for r in readings] + [None],
-                                  dtype=object)[:-1][codes]
+    out["family"][rows] = family
+    out["edits"][rows] = edits.to_numpy(zero_copy_only=False)
 
 
-def _join_arrow(a: pa.Array, b: pa.Array) -> pa.Array:
-    """"a b" element-wise, or whichever of the two is not empty."""
-    both = pc.binary_join_element_wise(a, b, " ")
+def _join_arrow(a: pa.Array, b: pa.Array, separator: str = " ") -> pa.Array:
+    """"a{separator}b" element-wise, or whichever of the two is not empty."""
+    both = pc.binary_join_element_wise(a, b, separator)
     return pc.if_else(pc.equal(a, ""), b, pc.if_else(pc.equal(b, ""), a, both))
 
 

@@ -1,5 +1,5 @@
-"""The one-segment fast path of title reading (split for the whole column at once) gives exactly what the
-general reader gives."""
+"""The fast paths of title reading (a main text and one segment, or two bracket groups, split for the whole
+column at once) give exactly what the general reader gives."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import pyarrow.compute as pc
 
 from vocalmine.mining.fold import as_arrow, fold
 from vocalmine.mining.markers import shipped, vocabulary
-from vocalmine.mining.normalize import _NEEDS_READING, TITLE_FIELDS, _analyze, _split_one_part, title_columns
+from vocalmine.mining.normalize import (
+    _NEEDS_READING, TITLE_FIELDS, _analyze, _split_one_part, _split_two_brackets, title_columns,
+)
 
 MAINS = [
     "Love Me", "Östermalm", "Mr. Blue Sky", "Instrumental / Eat At Home", "Song feat. Guest", "Song Ft. Guest",
@@ -23,7 +25,9 @@ SEGMENTS = [
     "Dirty", "", "instrumentals", "Bust & Beaver Extended Instrumental", "Karaoke Version", "Live - Instrumental",
 ]
 SHAPES = ["{m} ({s})", "{m} [{s}]", "{m} - {s}", "{m} – {s}", "{m} 【{s}】", "{m}（{s}）", "{m} ({s}) ", "{m} -{s}-",
-          "({s}) {m}", "{m} ({s}) (Live)", "{m} - {s} - Live", "{m} ~{s}~", "{m} ({s}", "{m}"]
+          "({s}) {m}", "{m} ({s}) (Live)", "{m} - {s} - Live", "{m} ~{s}~", "{m} ({s}", "{m}",
+          "{m} (Live) ({s})", "{m} ({s}) [Inst.]", "{m} 【{s}】（feat. Guest） ", "{m}({s})(Remix)", "{m} ({s}) x (Live)",
+          "{m} (Radio Edit) ({s}) (Live)", "{m} ((Live) {s})"]
 
 
 def titles() -> list[str]:
@@ -60,3 +64,13 @@ def test_title_columns_agree_with_the_general_reader_row_by_row():
     for k, text in enumerate(folded):
         info = _analyze(text, vocab)
         assert tuple(columns[f][k] for f in TITLE_FIELDS) == tuple(getattr(info, f) for f in TITLE_FIELDS), text
+
+
+def test_two_bracket_path_takes_two_trailing_groups_and_leaves_the_others():
+    vocab = vocabulary()
+    texts = ["song (live) (instrumental)", "song [feat. x] (inst.)", "song (a) (b) (c)", "song (a) x (b)",
+             "song - live (inst)", "(intro) (inst)", "song feat. x (live) (inst)", "song (live)"]
+    folded = pc.fill_null(fold(as_arrow(texts)), "")
+    split, main, first, second = _split_two_brackets(folded, _NEEDS_READING + "|" + vocab.trailing_words)
+    assert split.tolist() == [True, True, False, False, False, False, False, False]
+    assert (main[0], first[0], second[0]) == ("song ", "live", "instrumental")
