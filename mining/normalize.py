@@ -310,13 +310,13 @@ def title_columns(values: Iterable[str] | pa.Array, markers: tuple[MarkerGroup, 
         split, main, segment = _split_one_part(texts, needs)
         if split.any():
             _read_parts(out, reading[split], main[split], [segment[split]], vocab)
-        two, main, first, second = _split_two_brackets(texts, needs)
-        two &= ~split
+        left = np.flatnonzero(~split)
+        two, main, first, second = _split_two_brackets(texts.take(pa.array(left)), needs)
         if two.any():
-            _read_parts(out, reading[two], main[two], [first[two], second[two]], vocab)
-        left = ~(split | two)
+            _read_parts(out, reading[left[two]], main[two], [first[two], second[two]], vocab)
+        left = left[~two]
         rest = reading[left]
-        infos = [_analyze(t, vocab) for t in texts.filter(pa.array(left)).to_pylist()]
+        infos = [_analyze(t, vocab) for t in texts.take(pa.array(left)).to_pylist()]
         for name in TITLE_FIELDS:
             out[name][rest] = [getattr(i, name) for i in infos]
     return out
