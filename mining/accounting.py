@@ -167,11 +167,10 @@ def settle_unpaired(folder: Path, decisions: pd.DataFrame, pairs: pd.DataFrame, 
         involved = (_ids(decisions["original_id"]).isin(ids) | _ids(decisions["instrumental_id"]).isin(ids))
         rows = unpaired_rows(tracks, decisions[involved], pairs, rejects)
         tables.append(pa.Table.from_pandas(rows, schema=UNPAIRED_SCHEMA, preserve_index=False))
-    if not tables:
-        return UNPAIRED_SCHEMA.empty_table()
-    # one chunk first: Arrow's take over a table of many chunks ran 2.7x slower than combining them and taking
-    table = pa.concat_tables(tables).combine_chunks()
-    return table.take(pc.sort_indices(table["track_id"]))
+    # taken from the parts' chunks as they are: combining them first ran faster in a warm process, but in
+    # `mine`'s it took 7-9 s against 6-7 s at 10^7 rows (two fresh copies of the table to fault in)
+    table = pa.concat_tables(tables) if tables else UNPAIRED_SCHEMA.empty_table()
+    return table.take(pc.sort_indices(table, [("track_id", "ascending")]))
 
 
 def remove_parts(folder: Path) -> None:
