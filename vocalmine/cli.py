@@ -131,7 +131,7 @@ def cli(ctx: click.Context, catalog_path: Path, verbose: int) -> None:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, _on_sigint)
     level = logging.WARNING - 10 * verbose
-    # with -v each line says when, in seconds since start: where a long run's time went
+    # with -v each line says when, in milliseconds since start: where a long run's time went
     stamp = "%(relativeCreated)9.0f ms " if verbose else ""
     logging.basicConfig(level=max(level, logging.DEBUG), format=stamp + "%(levelname)s %(name)s: %(message)s")
     if verbose >= 2:
