@@ -175,9 +175,11 @@ def baseline_read_throughput(folder: Path, *, batches: int = 100, batch_size: in
             name = files[rng.integers(len(files))].name
             mix = np.load(folder / name, mmap_mode="r")
             inst = np.load(folder / ("I" + name[1:]), mmap_mode="r")
-            start = int(rng.integers(0, max(1, min(mix.shape[1], inst.shape[1]) - PATCH_FRAMES)))
-            x = np.asarray(mix[:, start : start + PATCH_FRAMES], dtype=np.float32)
-            np.maximum(x - np.asarray(inst[:, start : start + PATCH_FRAMES], dtype=np.float32), 0)
+            frames = min(mix.shape[1], inst.shape[1])
+            width = min(PATCH_FRAMES, frames)  # a file shorter than a patch gives the window it has
+            start = int(rng.integers(0, frames - width + 1))
+            x = np.asarray(mix[:, start : start + width], dtype=np.float32)
+            np.maximum(x - np.asarray(inst[:, start : start + width], dtype=np.float32), 0)
             count += 1
     return count / (time.perf_counter() - started)
 
