@@ -346,8 +346,6 @@ def _split_one_part(texts: pa.Array, needs: str) -> tuple[np.ndarray, np.ndarray
     Returns:
         (split, main, segment): (n,) bool, and (n,) object str (meaningful where split).
     """
-    n = len(texts)
-    plain_space = ~pc.match_substring_regex(texts, _WIDE_SPACE).to_numpy(zero_copy_only=False)
     is_bracket = pc.match_substring_regex(texts, _ONE_BRACKET_RE2).to_numpy(zero_copy_only=False)
     no_bracket = ~pc.match_substring_regex(texts, _ANY_BRACKET).to_numpy(zero_copy_only=False)
     no_wrapper = ~pc.match_substring_regex(texts, "[\\-~\u301c]\\s*$").to_numpy(zero_copy_only=False)
@@ -364,11 +362,8 @@ def _split_one_part(texts: pa.Array, needs: str) -> tuple[np.ndarray, np.ndarray
     segment = pc.if_else(bracketed, pc.replace_substring_regex(bracket_rest, _CLOSING_AT_END, ""), dash_rest)
     # what _analyze sees of the main text: a bracket group is blanked to spaces
     seen = pc.if_else(pa.array(is_bracket), pc.binary_join_element_wise(main, pa.scalar(" "), ""), main)
-    has_text = pc.not_equal(pc.utf8_trim_whitespace(main), "").to_numpy(zero_copy_only=False)
-    quiet = ~pc.match_substring_regex(seen, needs).to_numpy(zero_copy_only=False)
-    split = plain_space & (is_bracket | is_dash) & has_text & quiet if n else np.zeros(0, dtype=bool)
-    as_object = lambda a: np.asarray(a.to_numpy(zero_copy_only=False), dtype=object)  # noqa: E731
-    return split, as_object(main), as_object(segment)
+    split = (is_bracket | is_dash) & _plain_main(texts, main, seen, needs)
+    return split, _objects(main), _objects(segment)
 
 
 # A main text and two bracket groups at the end: "Song (Live) (Instrumental)", "Song (feat. X) [Inst.]"
@@ -384,19 +379,29 @@ def _split_two_brackets(texts: pa.Array, needs: str) -> tuple[np.ndarray, np.nda
     Returns:
         (split, main, first, second): (n,) bool, and (n,) object str (meaningful where split).
     """
-    n = len(texts)
-    plain_space = ~pc.match_substring_regex(texts, _WIDE_SPACE).to_numpy(zero_copy_only=False)
     shaped = pc.match_substring_regex(texts, _TWO_BRACKETS_RE2).to_numpy(zero_copy_only=False)
     main, rest = _cut_at_first(texts, _OPENING)
     first, rest = _cut_at_first(rest, _CLOSING)
     _, rest = _cut_at_first(rest, _OPENING)
     second = pc.replace_substring_regex(rest, _CLOSING_AT_END, "")
     seen = pc.binary_join_element_wise(main, pa.scalar(" "), "")  # the groups are blanked to spaces
+    split = shaped & _plain_main(texts, main, seen, needs)
+    return split, _objects(main), _objects(first), _objects(second)
+
+
+def _plain_main(texts: pa.Array, main: pa.Array, seen: pa.Array, needs: str) -> np.ndarray:
+    """(n,) bool: the split may stand: the title holds only spaces RE2 reads as Python's re does, and its main
+    text has words, of which (``seen`` as _analyze sees it) nothing _analyze would read."""
+    if len(texts) == 0:
+        return np.zeros(0, dtype=bool)
+    plain_space = ~pc.match_substring_regex(texts, _WIDE_SPACE).to_numpy(zero_copy_only=False)
     has_text = pc.not_equal(pc.utf8_trim_whitespace(main), "").to_numpy(zero_copy_only=False)
     quiet = ~pc.match_substring_regex(seen, needs).to_numpy(zero_copy_only=False)
-    split = plain_space & shaped & has_text & quiet if n else np.zeros(0, dtype=bool)
-    as_object = lambda a: np.asarray(a.to_numpy(zero_copy_only=False), dtype=object)  # noqa: E731
-    return split, as_object(main), as_object(first), as_object(second)
+    return plain_space & has_text & quiet
+
+
+def _objects(values: pa.Array) -> np.ndarray:
+    return np.asarray(values.to_numpy(zero_copy_only=False), dtype=object)
 
 
 def _cut_at_first(texts: pa.Array, pattern: str) -> tuple[pa.Array, pa.Array]:
