@@ -7,7 +7,7 @@ Reports, as medians over repeats:
   warmed before timing), and the 1 -> 2 worker speed-up;
 - a run's cost beside its groups (a build that finds every group finished), and
   the 1 -> 2 worker speed-up on a larger build (--scaling-pairs, the same files
-  under new ids), where that fixed cost weighs as it does in a real catalog;
+  under new ids), where the groups outnumber the workers as in a real catalog;
 - bytes of shard per second of audio;
 - the trainer's loader on page-cached shards: random remixed crops per second as
   waveform batches, and with the batch STFTs that make X and Y_v; beside the
@@ -291,8 +291,8 @@ def main() -> int:
     parser.add_argument("--presets", default="", help="comma list of presets for the per-spec table (paper,16k,fullband)")
     parser.add_argument("--presets-only", action="store_true", help="only the per-spec table")
     parser.add_argument("--scaling-pairs", type=int, default=24,
-                        help="pairs of a second, larger build timed with 1 and 2 workers (0: none): with --pairs 4 a "
-                             "run's fixed cost is a third of the 2-worker time")
+                        help="pairs of a second, larger build timed with 1 and 2 workers (0: none): a few pairs "
+                             "are too few groups to show how the workers share a catalog")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench_features_") as tmp:
